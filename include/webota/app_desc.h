@@ -1,0 +1,44 @@
+/* The ESP-IDF application descriptor (esp_app_desc_t, 256 bytes at image
+ * offset 0x20), decoded into NUL-terminated fields. */
+#ifndef WEBOTA_APP_DESC_H
+#define WEBOTA_APP_DESC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "webota/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WEBOTA_APP_DESC_MAGIC 0xABCD5432u
+#define WEBOTA_APP_DESC_SIZE 256u
+#define WEBOTA_APP_DESC_OFFSET 0x20u /* in the image: 24-byte header + 8-byte segment header */
+
+typedef struct webota_app_desc {
+    uint32_t magic_word;
+    uint32_t secure_version;
+    char version[33];
+    char project_name[33];
+    char time[17];
+    char date[17];
+    char idf_ver[33];
+    uint8_t app_elf_sha256[32];
+    uint16_t min_efuse_blk_rev_full;
+    uint16_t max_efuse_blk_rev_full;
+    uint8_t mmu_page_size; /* log2; 0 = not set */
+} webota_app_desc_t;
+
+/* Decodes 256 raw bytes. Returns WEBOTA_ERR_IMG_APPDESC when the magic is wrong
+ * (the fields are still decoded). */
+webota_err_t webota_app_desc_decode(const uint8_t raw[WEBOTA_APP_DESC_SIZE], webota_app_desc_t *out);
+
+/* Encodes into 256 raw bytes (reserved bytes zero), as the ESP-IDF build does. */
+void webota_app_desc_encode(const webota_app_desc_t *desc, uint8_t raw[WEBOTA_APP_DESC_SIZE]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

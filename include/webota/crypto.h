@@ -1,0 +1,59 @@
+/* The crypto seam: streaming hashes (and, later, signature checks) used by the
+ * core. One implementation on mbedTLS's PSA Crypto API (src/crypto/), the same on
+ * the PC and on ESP-IDF. Contexts are caller-owned opaque storage so that core
+ * headers do not depend on mbedTLS headers. */
+#ifndef WEBOTA_CRYPTO_H
+#define WEBOTA_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "webota/err.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WEBOTA_SHA256_LEN 32
+#define WEBOTA_SHA384_LEN 48
+#define WEBOTA_MD5_LEN 16
+
+/* Large enough for psa_hash_operation_t of mbedTLS 2.28/3.6 (checked by a
+ * static assertion in the implementation). */
+#define WEBOTA_HASH_CTX_SIZE 256
+
+typedef enum {
+    WEBOTA_HASH_MD5,
+    WEBOTA_HASH_SHA256,
+    WEBOTA_HASH_SHA384,
+} webota_hash_alg_t;
+
+typedef struct {
+    union {
+        unsigned char bytes[WEBOTA_HASH_CTX_SIZE];
+        long long align_ll;
+        void *align_p;
+    } opaque;
+    uint8_t alg;
+    uint8_t active;
+} webota_hash_t;
+
+/* Initialise the crypto library once (idempotent). */
+webota_err_t webota_crypto_init(void);
+
+webota_err_t webota_hash_start(webota_hash_t *h, webota_hash_alg_t alg);
+webota_err_t webota_hash_update(webota_hash_t *h, const void *data, size_t len);
+/* Writes the digest (16, 32 or 48 bytes by algorithm) to out; ends the operation. */
+webota_err_t webota_hash_finish(webota_hash_t *h, uint8_t *out, size_t out_size);
+/* Releases an operation that will not be finished (safe on a finished one). */
+void webota_hash_abort(webota_hash_t *h);
+
+/* One-shot helpers. */
+webota_err_t webota_sha256(const void *data, size_t len, uint8_t out[WEBOTA_SHA256_LEN]);
+webota_err_t webota_md5(const void *data, size_t len, uint8_t out[WEBOTA_MD5_LEN]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

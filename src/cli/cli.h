@@ -1,0 +1,37 @@
+/* The `webota` command: subcommand entry points and shared helpers. */
+#ifndef WEBOTA_CLI_H
+#define WEBOTA_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses shared by every subcommand. */
+enum { CLI_OK = 0, CLI_INVALID = 1, CLI_USAGE = 2 };
+
+/* Subcommands: argv[0] is the subcommand name; return an exit status. */
+int cmd_parttable(int argc, char **argv);
+int cmd_otadata(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_flash(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/* Whole-file I/O (the CLI may allocate; the core may not). read_file returns a
+ * malloc'd buffer or NULL with a message printed to stderr. */
+uint8_t *cli_read_file(const char *path, size_t *len);
+/* Writes atomically (temporary file + rename); prints a message on failure. */
+bool cli_write_file(const char *path, const void *data, size_t len);
+
+/* Parses "4096", "0x1000", "64K", "4M", "4MB", "1700K"; false on garbage. */
+bool cli_parse_size(const char *s, uint64_t *out);
+
+/* Prints s as a JSON string literal (with quotes) to f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Prints "webota <cmd>: <msg>" to stderr (printf-style). */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

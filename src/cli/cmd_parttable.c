@@ -1,0 +1,11 @@
+/* Placeholder until the parttable subcommand lands (owned by its issue). */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_parttable(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "webota %s: not built yet\n", argv[0]);
+    return CLI_USAGE;
+}

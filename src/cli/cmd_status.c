@@ -1,0 +1,11 @@
+/* Placeholder until the status subcommand lands (owned by its issue). */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int cmd_status(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr, "webota %s: not built yet\n", argv[0]);
+    return CLI_USAGE;
+}
