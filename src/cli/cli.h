@@ -15,6 +15,8 @@ int cmd_parttable(int argc, char **argv);
 int cmd_otadata(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
+/* `webota flash update` (src/cli/cmd_flash_update.c), dispatched by cmd_flash. */
+int cmd_flash_update(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
