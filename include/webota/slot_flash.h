@@ -1,0 +1,86 @@
+/* The slot writer (webota/slot.h) over a raw NOR flash: partition table +
+ * otadata + app slots, the way ESP-IDF's esp_ota_ops drive them (spec §2.7,
+ * §2.8, §5). Used by the simulator and by any bare-metal device that reaches
+ * its flash through a webota_flash_t.
+ *
+ *  - begin: the next update slot (esp_ota_get_next_update_partition from the
+ *    running partition); refuses the running slot and, with rollback, a running
+ *    firmware in PENDING_VERIFY; with rollback erases the inactive otadata
+ *    sector (esp_ota_invalidate_inactive_ota_data_slot). Erases no app sector.
+ *  - write: sequential; erases each 4 KiB sector just before the write pointer
+ *    enters it (esp_ota_write's sequential-erase rule), programs, reads back and
+ *    compares (FLASH_VERIFY on a difference).
+ *  - finish: verifies the whole image again from flash with the image checker.
+ *  - activate: esp_ota_set_boot_partition of IDF v6.0 (erase the target otadata
+ *    sector, then program the 32-byte entry; NEW with rollback, else UNDEFINED).
+ *  - confirm / rollback / running / rollback_possible / running_desc as the
+ *    esp_ota_* calls of the same names.
+ *
+ * No allocation: webota_slot_flash_t is caller-owned (about 5 KiB, most of it
+ * the parsed partition table). */
+#ifndef WEBOTA_SLOT_FLASH_H
+#define WEBOTA_SLOT_FLASH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "webota/err.h"
+#include "webota/flash.h"
+#include "webota/parttable.h"
+#include "webota/slot.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct webota_slot_flash_config {
+    const webota_flash_t *flash;   /* must outlive the slot writer */
+    uint32_t table_offset;         /* 0 = 0x8000 */
+    bool rollback;                 /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    bool anti_rollback;            /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
+    uint32_t efuse_secure_version; /* with anti_rollback */
+    int chip;                      /* webota_chip_t of the device, -1 = ESP32 */
+    int chip_rev;                  /* major*100+minor, -1 = 0 */
+    uint32_t running_offset;       /* flash address of the booted partition */
+} webota_slot_flash_config_t;
+
+#define WEBOTA_SLOT_FLASH_CHECKER_SIZE 1536u /* image checker storage (asserted in slot_flash.c) */
+#define WEBOTA_SLOT_FLASH_BUF_SIZE 256u      /* read-back / verify buffer */
+
+/* Fields are private to slot_flash.c. */
+typedef struct webota_slot_flash {
+    webota_slot_flash_config_t cfg;
+    webota_parttable_t pt;
+    const webota_partition_t *running; /* NULL if running_offset is in no app partition */
+    const webota_partition_t *target;  /* slot opened by begin */
+    bool open, finished;
+    uint32_t written;   /* bytes written to target */
+    uint32_t erased_to; /* target bytes [0, erased_to) are erased for this session */
+    uint32_t image_len; /* verified length after finish */
+    uint8_t buf[WEBOTA_SLOT_FLASH_BUF_SIZE];
+    union {
+        unsigned char bytes[WEBOTA_SLOT_FLASH_CHECKER_SIZE];
+        long long align_ll;
+        void *align_p;
+        double align_d;
+    } checker;
+} webota_slot_flash_t;
+
+/* Reads and verifies the partition table (MD5 required, as the bootloader
+ * does) and finds the running partition. Errors: ARG, FLASH_*, the PT_*
+ * errors of webota_pt_parse. */
+webota_err_t webota_slot_flash_init(webota_slot_flash_t *s, const webota_slot_flash_config_t *cfg);
+/* Fills ops with this writer's functions; ops->ctx = s. */
+void webota_slot_flash_ops(webota_slot_flash_t *s, webota_slot_ops_t *ops);
+
+/* The otadata state recorded for an app partition (esp_ota_get_state_partition):
+ * UNDEFINED when no CRC-valid entry maps to it. */
+uint32_t webota_slot_flash_state_of(webota_slot_flash_t *s, const webota_partition_t *p);
+/* Length of the image finish verified (0 before). */
+uint32_t webota_slot_flash_image_length(const webota_slot_flash_t *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,112 @@
+/* An update session: the streaming image checker, the update policy and a slot
+ * writer (webota/slot.h) tied together, so that a firmware arriving in chunks
+ * of any size (an HTTP body, a file) is judged as early as possible and
+ * written only once it can be.
+ *
+ * Order of events:
+ *  - begin: picks the target slot (ops->next); nothing is erased.
+ *  - write: the first 0x120 bytes (image header, segment 0 header, app
+ *    descriptor) are kept in the session until the header and descriptor have
+ *    passed the policy (magic, chip, chip revision, size against the slot,
+ *    secure_version, project, same version); only then is the slot opened
+ *    (ops->begin) and written. The rest streams straight through the checker
+ *    into the slot.
+ *  - finish: the checker's verdict (checksum, SHA-256, truncation), the marker
+ *    requirement (the marker may sit anywhere in the image, so it is judged
+ *    here), the slot's own verification of the whole image from flash, then
+ *    activation (ops->activate).
+ *  - any error (and abort) closes the slot with ops->abort: otadata and the
+ *    running firmware are never touched by a failed session.
+ *
+ * No allocation: webota_update_t is caller-owned storage of
+ * WEBOTA_UPDATE_STORAGE_SIZE bytes (static assertion in update.c). The
+ * policy's strings and the ops must outlive the session. */
+#ifndef WEBOTA_UPDATE_H
+#define WEBOTA_UPDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "webota/app_desc.h"
+#include "webota/err.h"
+#include "webota/slot.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct webota_update_policy {
+    int chip;                    /* webota_chip_t the device is, -1 = any */
+    int chip_rev;                /* major*100+minor, -1 = do not check */
+    bool require_marker;         /* refuse images without the webota marker unless forced */
+    bool allow_secure_downgrade; /* false: new secure_version must be >= running_secure_version */
+    uint32_t running_secure_version;
+    const char *project;     /* NULL = any project; else must equal the image's project_name */
+    bool refuse_same_version; /* refuse an image whose version equals running_version */
+    const char *running_version;
+} webota_update_policy_t;
+
+/* chip -1, chip_rev -1, require_marker true, no downgrade, running secure
+ * version 0, any project, same version allowed. */
+void webota_update_policy_init(webota_update_policy_t *policy);
+
+typedef enum {
+    WEBOTA_UPDATE_IDLE,      /* before begin */
+    WEBOTA_UPDATE_RECEIVING, /* begin done, taking data */
+    WEBOTA_UPDATE_VERIFYING, /* inside finish */
+    WEBOTA_UPDATE_DONE,      /* verified and activated: reboot to run it */
+    WEBOTA_UPDATE_FAILED,    /* error/abort; see webota_update_error/message */
+} webota_update_state_t;
+
+#define WEBOTA_UPDATE_STORAGE_SIZE 4096u
+#define WEBOTA_UPDATE_MESSAGE_MAX 200u /* message buffer, NUL included */
+
+typedef struct webota_update {
+    union {
+        unsigned char bytes[WEBOTA_UPDATE_STORAGE_SIZE];
+        long long align_ll;
+        void *align_p;
+        double align_d;
+    } opaque;
+} webota_update_t;
+
+/* Starts a session on the slot ops->next names. total = announced length in
+ * bytes (0 = unknown). force = accept an image without the webota marker.
+ * The policy is copied (its strings are not). Errors (the session is then
+ * FAILED): ARG, UPD_NO_SLOT (ops->next failed), IMG_TOO_BIG (total larger than
+ * the slot). Calling begin again on a used session starts a new one. */
+webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *ops,
+                                 const webota_update_policy_t *policy, uint32_t total,
+                                 bool force);
+/* Feeds the next len bytes (any chunking, len 0 allowed). On error the session
+ * is FAILED, the slot aborted, and every later call returns the same error. */
+webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t len);
+/* Checker verdict, marker, length, slot finish (verify from flash), activate.
+ * DONE on success. */
+webota_err_t webota_update_finish(webota_update_t *u);
+/* The client went away: closes the slot (otadata and the running firmware
+ * untouched); state FAILED with UPD_ABORTED. No-op when DONE/FAILED/IDLE. */
+void webota_update_abort(webota_update_t *u);
+
+webota_update_state_t webota_update_state(const webota_update_t *u);
+uint32_t webota_update_received(const webota_update_t *u);
+uint32_t webota_update_total(const webota_update_t *u); /* announced, 0 = unknown */
+webota_err_t webota_update_error(const webota_update_t *u); /* OK unless FAILED */
+/* Image offset the error refers to (the byte where it was detected). */
+uint32_t webota_update_error_offset(const webota_update_t *u);
+/* Human sentence with details, e.g. "image is built for another chip
+ * (ESP32-C3, this device is ESP32) at offset 12"; "" when there is no error. */
+const char *webota_update_message(const webota_update_t *u);
+/* The new image's descriptor once it has been received, else NULL. */
+const webota_app_desc_t *webota_update_desc(const webota_update_t *u);
+/* The target slot (valid after a successful begin), else NULL. */
+const webota_slot_info_t *webota_update_slot(const webota_update_t *u);
+/* "idle", "receiving", "verifying", "done", "failed". */
+const char *webota_update_state_name(webota_update_state_t s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
