@@ -1,0 +1,163 @@
+/* Streaming ESP-IDF app image checker.
+ *
+ * The caller owns a webota_image_checker_t (sizeof <= WEBOTA_IMAGE_CHECKER_MAX_SIZE,
+ * no malloc), feeds the image in chunks of any size and finishes. The checker
+ * never buffers the image: it keeps the 24-byte header, the 256-byte app
+ * descriptor, a 31-byte window for the marker search and a running SHA-256.
+ * Verdict, error offset and every reported field are the same whatever the
+ * chunking.
+ *
+ * Checks, in stream order (spec §3.5), each failure a distinct code with the
+ * offset of the byte or field where it was found:
+ *   magic 0xE9 (IMG_MAGIC @0); chip id known and equal to policy.chip (IMG_CHIP
+ *   @12; chips without a memory table: UNSUPPORTED @12); hash_appended 0/1
+ *   (IMG_HEADER @23); chip revision against min/max_rev_full (IMG_CHIP_REV_MIN
+ *   @15, IMG_CHIP_REV_MAX @17); segment count 1..16 (IMG_SEGCOUNT @1);
+ *   per segment header: length % 4 (IMG_SEG_ALIGN @hdr+4), < 16 MiB
+ *   (IMG_SEG_TOO_BIG @hdr+4), segment 0 >= 256 bytes (IMG_SEG0_SHORT @hdr+4),
+ *   RAM segments wholly inside a DRAM/IRAM/RTC window (IMG_LOAD_ADDR @hdr),
+ *   mapped segments aligned to the MMU page (IMG_MAPPED_ALIGN @hdr), data ends
+ *   inside max_size (IMG_TOO_BIG @hdr+4);
+ *   app descriptor magic (IMG_APPDESC @0x20), eFuse block revision
+ *   (IMG_EFUSE_BLK_REV @0xD0), then policy.on_desc (its code @0x20);
+ *   checksum (IMG_CHECKSUM @checksum byte), SHA-256 (IMG_HASH @first hash byte);
+ *   stream longer than max_size (IMG_TOO_BIG @max_size);
+ *   at finish: stream ended early (IMG_TRUNCATED @bytes received).
+ * Segments with load address < 0x10000000 (esptool's padding, load 0) are not
+ * loaded by ESP-IDF and are not checked against the windows.
+ * An image is judged as if written at a 64 KiB-aligned flash offset (app
+ * partitions are), so a mapped segment's data must satisfy
+ * file_offset % page == load_addr % page. The page is 64 KiB, or on chips with
+ * a configurable MMU page the app descriptor's mmu_page_size (log2 13..16;
+ * other values mean 64 KiB).
+ *
+ * Stricter than ESP-IDF on purpose: the app descriptor magic is required on
+ * every chip (the updater needs project and version), and hash_appended must
+ * be 0 or 1 (esptool rejects other values). */
+#ifndef WEBOTA_IMAGE_H
+#define WEBOTA_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "webota/app_desc.h"
+#include "webota/chip.h"
+#include "webota/crypto.h"
+#include "webota/err.h"
+#include "webota/marker.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WEBOTA_IMAGE_MAGIC 0xE9u
+#define WEBOTA_IMAGE_HEADER_LEN 24u
+#define WEBOTA_IMAGE_SEG_HEADER_LEN 8u
+#define WEBOTA_IMAGE_MAX_SEGMENTS 16u
+#define WEBOTA_IMAGE_CHECKSUM_SEED 0xEFu
+#define WEBOTA_IMAGE_SEG_MAX_LEN 0x1000000u /* data_len must be below 16 MiB */
+#define WEBOTA_IMAGE_SIG_BLOCK_MAGIC 0xE7u  /* SBv2 signature block, spec §4 */
+#define WEBOTA_IMAGE_CHECKER_MAX_SIZE 2048u /* sizeof(webota_image_checker_t) bound */
+#define WEBOTA_MARKER_TAIL (WEBOTA_MARKER_LEN - 1)
+
+typedef struct webota_image_policy {
+    int chip;          /* webota_chip_t to require, or -1 = any known chip */
+    int chip_rev;      /* device revision major*100+minor, or -1 = do not check */
+    int efuse_blk_rev; /* device eFuse block revision major*100+minor, or -1 = do not check */
+    uint32_t max_size; /* slot size: the whole stream must fit; 0 = no limit */
+    /* Called once, as soon as the app descriptor's 256 bytes (offset
+     * 0x20..0x120) have arrived and passed the checks above; return non-OK to
+     * refuse: that code becomes the verdict (error offset 0x20). May be NULL. */
+    webota_err_t (*on_desc)(void *ctx, const webota_app_desc_t *desc);
+    void *ctx;
+} webota_image_policy_t;
+
+typedef struct webota_image_segment {
+    uint32_t load;   /* load address (0 = padding) */
+    uint32_t length; /* data length */
+    uint32_t offset; /* file offset of its 8-byte header */
+} webota_image_segment_t;
+
+/* Everything learnt so far; valid during and after feeding. */
+typedef struct webota_image_info {
+    /* header (valid once header_seen) */
+    bool header_seen;
+    uint16_t chip_id;
+    const webota_chip_info_t *chip; /* NULL if the id is unknown */
+    uint8_t segment_count_hdr;      /* as declared in the header */
+    uint8_t spi_mode;               /* 0 QIO .. 5 SLOW_READ */
+    uint8_t spi_speed;              /* low nibble of byte 3 */
+    uint8_t spi_size;               /* high nibble of byte 3 */
+    uint32_t entry;
+    uint8_t wp_pin;
+    uint8_t spi_pin_drv[3];
+    uint8_t min_rev;                /* legacy byte 14 */
+    uint16_t min_rev_full, max_rev_full;
+    bool hash_appended;
+    /* segments whose header has been read */
+    uint8_t segment_count;
+    webota_image_segment_t segment[WEBOTA_IMAGE_MAX_SEGMENTS];
+    /* app descriptor (valid once desc_seen) */
+    bool desc_seen;
+    webota_app_desc_t desc;
+    uint32_t mmu_page;              /* page size used for the mapped-segment rule */
+    /* footer */
+    bool checksum_seen;
+    uint8_t checksum_stored, checksum_calc;
+    bool checksum_valid;
+    uint32_t checksum_offset;
+    bool hash_seen;                 /* all 32 stored bytes arrived */
+    uint8_t sha256_stored[32], sha256_calc[32];
+    bool hash_valid;
+    /* lengths */
+    uint32_t length;   /* image length incl. checksum and hash (0 until known): signature material starts at align_up(length, 4096) */
+    uint32_t received; /* bytes fed (image + trailing) */
+    uint32_t trailing; /* bytes fed after the image end */
+    bool marker;       /* the webota marker occurs in the image bytes */
+    bool sig_blocks;   /* the byte at align_up(length, 4096) is 0xE7 (an SBv2 block follows) */
+    /* verdict so far */
+    webota_err_t err;
+    uint32_t err_offset;
+    bool complete;     /* the image end (checksum [+hash]) has been reached */
+} webota_image_info_t;
+
+/* Caller-allocated; the fields are private. */
+typedef struct webota_image_checker {
+    webota_image_info_t info;
+    const webota_image_policy_t *policy;
+    webota_hash_t sha;
+    uint8_t state;
+    uint8_t seg_index;
+    uint16_t buf_len;
+    uint32_t field_off;  /* stream offset of the field being collected */
+    uint32_t remaining;  /* bytes left in the current segment data or padding */
+    uint8_t buf[WEBOTA_APP_DESC_SIZE]; /* header, segment header or app descriptor */
+    uint8_t tail[WEBOTA_MARKER_TAIL]; /* last bytes of the image, for the marker search */
+    uint8_t tail_len;
+    bool desc_pending;   /* segment 0 data currently carries the descriptor */
+    bool seg0_align_pending;
+    bool hash_active;
+    bool halted;         /* a structural error stopped parsing */
+} webota_image_checker_t;
+
+/* policy may be NULL (no policy checks); it must outlive the checker. */
+void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy);
+/* Feeds the next bytes. Returns the sticky first error (WEBOTA_OK so far).
+ * Bytes after the image end are accepted and counted as trailing data. */
+webota_err_t webota_image_feed(webota_image_checker_t *c, const void *data, size_t len);
+/* Final verdict: IMG_TRUNCATED if the image end was not reached. Releases the hash. */
+webota_err_t webota_image_finish(webota_image_checker_t *c);
+/* Releases the hash operation without a verdict (safe after finish). */
+void webota_image_abort(webota_image_checker_t *c);
+const webota_image_info_t *webota_image_info(const webota_image_checker_t *c);
+
+/* One-shot convenience over a whole buffer (init, feed, finish). */
+webota_err_t webota_image_check_buffer(const void *data, size_t len, const webota_image_policy_t *policy,
+                                       webota_image_checker_t *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
