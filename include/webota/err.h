@@ -56,6 +56,7 @@ extern "C" {
     X(OTA_NO_OTADATA, "no_otadata", "partition table has no otadata partition")                \
     X(OTA_NO_SLOTS, "no_ota_slots", "partition table has no OTA app slots")                    \
     X(OTA_BAD_SLOT, "bad_ota_slot", "not an OTA app slot of this table")                       \
+    X(OTA_SEQ_OVERFLOW, "ota_seq_overflow", "no otadata sequence number left for that slot")  \
     /* app image checker */                                                                     \
     X(IMG_MAGIC, "bad_magic", "not an ESP app image (first byte is not 0xE9)")                 \
     X(IMG_CHIP, "wrong_chip", "image is built for another chip")                               \
