@@ -93,6 +93,10 @@ typedef struct webota_boot_choice {
      * sector i, write entry[i]): PENDING_VERIFY -> ABORTED, NEW -> PENDING_VERIFY. */
     bool rewrite[2];
     webota_ota_entry_t entry[2]; /* the entries after those rewrites */
+    /* The same rewrites in the order the bootloader does them (ABORTED ones
+     * first, then NEW -> PENDING_VERIFY): entry indices write_order[0..n_writes). */
+    unsigned n_writes;
+    int write_order[2];
     int active;                  /* entry index the choice came from, or -1 */
     /* Anti-rollback: the active entry is VALID and its app's secure_version
      * (read through slot_secure_version) exceeds the eFuse: burn up to it.
