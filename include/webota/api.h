@@ -1,0 +1,177 @@
+/* The device's HTTP API as transport-free request handling: routes, password,
+ * cross-origin refusal, JSON answers, and the update upload streamed into an
+ * update session (webota/update.h) chunk by chunk. A binding (libmicrohttpd in
+ * the simulator, esp_http_server on the ESP32) turns each HTTP request into:
+ *
+ *     action = webota_api_begin(api, conn, &req, &resp);
+ *     if (action == WEBOTA_API_READ_BODY) {
+ *         for each body chunk: if (!webota_api_body(api, conn, data, len)) break-or-discard;
+ *         webota_api_end(api, conn, &resp);   // or webota_api_abort(api, conn) if the client left
+ *     }
+ *     send resp (status, headers, body);
+ *
+ * Routes (docs/http-api.md):
+ *     GET  /  (or /index.html)   the page, gzip        GET  /api/status   JSON
+ *     POST /api/update  raw image body                  POST /update       multipart form
+ *     POST /api/confirm   POST /api/rollback   POST /api/reboot
+ *
+ * Every error is an HTTP status with a JSON body {"error": webota_err_name,
+ * "message": human text}. POST requests whose Origin header does not match
+ * Host are refused (403); no CORS header is ever sent.
+ *
+ * Threading: one webota_api_t serves all connections but is not thread-safe:
+ * the binding calls it from one thread (or under one lock). Calls never block
+ * on the network. resp->body points into the api struct (or to the embedded
+ * page) and is valid until the next call into the api: the binding sends or
+ * copies it before handling another request.
+ *
+ * Reboots: after a successful update, rollback or reboot request the api calls
+ * config.request_reboot(ctx) while building the response; the platform must
+ * reboot only AFTER that response has been delivered (resp->reboot is also set).
+ *
+ * No allocation: webota_api_t is caller-owned (about 6.5 KiB + the update
+ * session storage). */
+#ifndef WEBOTA_API_H
+#define WEBOTA_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "webota/err.h"
+#include "webota/multipart.h"
+#include "webota/slot.h"
+#include "webota/update.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WEBOTA_API_BODY_MAX 2048u /* JSON / HTML answer buffer */
+/* A multipart body may exceed the slot by this much (boundaries, part headers,
+ * other fields) before it is refused with 413 up front. */
+#define WEBOTA_API_FORM_OVERHEAD 8192u
+
+typedef enum {
+    WEBOTA_API_ROUTE_NONE,
+    WEBOTA_API_ROUTE_PAGE,     /* GET / */
+    WEBOTA_API_ROUTE_STATUS,   /* GET /api/status */
+    WEBOTA_API_ROUTE_UPDATE,   /* POST /api/update */
+    WEBOTA_API_ROUTE_FORM,     /* POST /update */
+    WEBOTA_API_ROUTE_CONFIRM,  /* POST /api/confirm */
+    WEBOTA_API_ROUTE_ROLLBACK, /* POST /api/rollback */
+    WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
+} webota_api_route_t;
+
+typedef struct webota_api_config {
+    const webota_slot_ops_t *slot; /* must outlive the api */
+    /* Base policy (chip, chip_rev, require_marker, project, ...); copied at
+     * init. running_version and running_secure_version are filled from
+     * slot->running_desc at each update. */
+    webota_update_policy_t policy;
+    const char *chip;    /* "esp32" (shown in /api/status); must outlive the api */
+    int chip_rev;        /* major*100+minor, -1 = unknown (not shown) */
+    /* NULL or "" = no password. Otherwise every request needs
+     * "Authorization: Basic base64(user:password)" (any user name); 401 with
+     * WWW-Authenticate otherwise. Must outlive the api. */
+    const char *password;
+    /* Asks the platform to reboot once the current response is delivered. */
+    void (*request_reboot)(void *ctx);
+    /* Called at the start of every routed request, before its answer is built
+     * (the platform confirms a PENDING_VERIFY firmware on the first page or
+     * status request there). May be NULL. */
+    void (*on_request)(void *ctx, webota_api_route_t route);
+    void *ctx;
+} webota_api_config_t;
+
+/* One HTTP request as the binding sees it. Strings may be NULL when absent. */
+typedef struct webota_api_request {
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* without the query: "/api/update" */
+    const char *query;  /* after '?', without it: "force=1" */
+    const char *content_type;
+    int64_t content_length; /* -1 when absent */
+    bool chunked;           /* Transfer-Encoding: chunked */
+    const char *origin;
+    const char *host;
+    const char *authorization;
+    const char *accept;
+    const char *expect; /* "100-continue": the binding answers it; informational here */
+} webota_api_request_t;
+
+/* The answer. Strings are static or point into the api struct. */
+typedef struct webota_api_response {
+    int status;
+    const char *content_type;
+    const char *content_encoding; /* NULL or "gzip" */
+    const char *cache_control;    /* "no-store" on API answers */
+    const char *www_authenticate; /* set on 401 */
+    const char *allow;            /* set on 405 */
+    const unsigned char *body;
+    size_t body_len;
+    bool reboot; /* request_reboot was called for this answer */
+} webota_api_response_t;
+
+typedef enum {
+    WEBOTA_API_RESPOND,   /* resp is ready: send it (discard any request body) */
+    WEBOTA_API_READ_BODY, /* feed the body with webota_api_body, then webota_api_end */
+} webota_api_action_t;
+
+/* Per-request state the binding keeps with its connection (small; fields
+ * private to api.c). Zero it (or let begin do it) for each request. */
+typedef struct webota_api_conn {
+    uint8_t route;
+    bool uploading; /* this connection owns the update session */
+    bool failed;    /* the body was refused; the rest is discarded */
+    bool file_seen; /* multipart: a file part has started */
+    bool in_file;   /* multipart: inside the file part */
+    bool in_force;  /* multipart: inside a "force" field */
+    bool force;
+    bool form_json; /* multipart: answer JSON (Accept asked for it) */
+    char force_val[8];
+    uint8_t force_len;
+    webota_err_t err; /* first error of this request */
+} webota_api_conn_t;
+
+/* Fields are private to api.c. */
+typedef struct webota_api {
+    webota_api_config_t cfg;
+    webota_update_t update;
+    webota_mp_t mp;
+    webota_api_conn_t *upload; /* connection owning the session, NULL when none */
+    bool reboot_pending;
+    char running_version[33];
+    char buf[WEBOTA_API_BODY_MAX];
+} webota_api_t;
+
+/* Errors: ARG (NULL api/config/slot, or a slot without its functions). */
+webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg);
+
+/* Routes one request. On READ_BODY the connection owns the upload until
+ * webota_api_end or webota_api_abort. */
+webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
+                                     const webota_api_request_t *req,
+                                     webota_api_response_t *resp);
+/* The next body chunk (any size, 0 allowed). Returns false once the request
+ * has failed (bad image, malformed form): the binding may stop reading and
+ * call webota_api_end at once or discard the rest of the body first. */
+bool webota_api_body(webota_api_t *api, webota_api_conn_t *conn, const void *data, size_t len);
+/* The body is complete: finishes the update and builds the answer. */
+void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_response_t *resp);
+/* The client went away before webota_api_end: the update session (if this
+ * connection owns it) aborts, leaving the firmware and otadata untouched.
+ * Safe to call for any connection, any number of times. */
+void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn);
+
+/* True while an upload is in progress. */
+bool webota_api_busy(const webota_api_t *api);
+/* The HTTP status an error maps to (e.g. IMG_MAGIC -> 422, UPD_BUSY -> 409). */
+int webota_api_http_status(webota_err_t err);
+/* The session (for status displays). */
+const webota_update_t *webota_api_update(const webota_api_t *api);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
