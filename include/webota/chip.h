@@ -54,12 +54,15 @@ enum {
     WEBOTA_MEM_CACHE_APP = 1u << 12,
     WEBOTA_MEM_CACHE_PRO = 1u << 13,
     WEBOTA_MEM_PADDING = 1u << 14, /* load address 0 (esptool's padding segments) */
-    WEBOTA_MEM__BITS = 15
+    WEBOTA_MEM_IROM_MASK = 1u << 15,
+    WEBOTA_MEM_DROM_MASK = 1u << 16,
+    WEBOTA_MEM_MEM_INTERNAL2 = 1u << 17,
+    WEBOTA_MEM__BITS = 18
 };
 
 typedef struct webota_mem_region {
     uint32_t start, end; /* [start, end) */
-    uint16_t type;       /* one WEBOTA_MEM_* bit */
+    uint32_t type;       /* one WEBOTA_MEM_* bit */
 } webota_mem_region_t;
 
 typedef struct webota_chip_info {
@@ -84,7 +87,7 @@ const webota_chip_info_t *webota_chip_info(webota_chip_t chip);
 
 /* Union of the `load` window types containing the whole range [addr, addr+len);
  * 0 when no single window holds it. */
-uint16_t webota_chip_load_types(const webota_chip_info_t *chip, uint32_t addr, uint32_t len);
+uint32_t webota_chip_load_types(const webota_chip_info_t *chip, uint32_t addr, uint32_t len);
 /* True when addr lies in a flash-mapped (IROM/DROM) window. */
 bool webota_chip_is_mapped(const webota_chip_info_t *chip, uint32_t addr);
 
@@ -92,7 +95,7 @@ bool webota_chip_is_mapped(const webota_chip_info_t *chip, uint32_t addr);
  * `mem` region holding addr, in table order, comma-separated ("BYTE_ACCESSIBLE,
  * DRAM"); "PADDING" for 0; "" when none. Returns out (always NUL-terminated). */
 char *webota_chip_mem_names(const webota_chip_info_t *chip, uint32_t addr, char *out, size_t out_size);
-const char *webota_mem_type_name(uint16_t type_bit);
+const char *webota_mem_type_name(uint32_t type_bit);
 
 /* Header flash fields as esptool prints them: "DIO", "40m", "4MB"; "?" if unknown. */
 const char *webota_chip_flash_mode_name(uint8_t mode);
