@@ -24,18 +24,18 @@ typedef struct sim_boot_config {
     bool rollback;                 /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
     bool anti_rollback;            /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t efuse_secure_version; /* emulated eFuse SECURE_VERSION (a count, 0..32) */
-    int chip;                      /* webota_chip_t of the device, or -1 = ESP32 */
-    int chip_rev;                  /* major*100+minor; -1 = 0 */
+    int chip;                      /* webota_chip_t of the device; -1 = any known chip */
+    int chip_rev;                  /* major*100+minor; -1 = not checked */
 } sim_boot_config_t;
 
-/* table_offset 0x8000, no rollback, no anti-rollback, eFuse 0, ESP32 rev 0. */
+/* table_offset 0x8000, no rollback, no anti-rollback, eFuse 0, ESP32, revision not checked. */
 void sim_boot_config_init(sim_boot_config_t *cfg);
 
 #define SIM_BOOT_LOG_MAX 1024
 
 typedef struct sim_boot_result {
     webota_partition_t part; /* the partition booted */
-    int index;               /* OTA slot, -1 factory, -2 test */
+    int index;               /* OTA slot, -1 factory, -2 test; -3 when nothing booted */
     uint32_t state;          /* otadata state of the booted slot after the rewrites, UNDEFINED if none */
     webota_app_desc_t desc;
     bool marker;           /* the image carries the webota updater marker */
@@ -45,7 +45,7 @@ typedef struct sim_boot_result {
     char log[SIM_BOOT_LOG_MAX];    /* what the bootloader did, line by line, like ESP-IDF's boot log */
 } sim_boot_result_t;
 
-/* Powers on once. Errors: the partition-table errors (table unreadable),
+/* Powers on once (cfg NULL = sim_boot_config_init defaults). Errors: the partition-table errors (table unreadable),
  * NOT_FOUND when nothing is bootable (the real chip would reset forever),
  * FLASH_* when the flash fails. out->log is filled in every case. */
 webota_err_t sim_boot(const webota_flash_t *flash, const sim_boot_config_t *cfg,
