@@ -127,6 +127,10 @@ typedef struct {
     uint32_t flash_size;   /* 0 = not checked */
     bool md5;              /* counts the MD5 entry against the entry limit */
     int secure;            /* 0, 1 or 2 (--secure v1|v2): app size alignment */
+    /* --primary-bootloader-offset / --recovery-bootloader-offset: needed only
+     * by CSV lines of type "bootloader" */
+    bool has_primary_bootloader, has_recovery_bootloader;
+    uint32_t primary_bootloader_offset, recovery_bootloader_offset;
     /* $VAR expansion; NULL getenv (or a NULL answer) means "unknown variable". */
     const char *(*getenv)(void *ctx, const char *name);
     void *env_ctx;
