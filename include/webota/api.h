@@ -75,6 +75,10 @@ typedef struct webota_api_config {
      * "Authorization: Basic base64(user:password)" (any user name); 401 with
      * WWW-Authenticate otherwise. Must outlive the api. */
     const char *password;
+    /* The page served at GET / (gzipped), e.g. webota_page_gz from
+     * webota/page.h; NULL = 404. Must outlive the api. */
+    const unsigned char *page_gz;
+    size_t page_gz_len;
     /* Asks the platform to reboot once the current response is delivered. */
     void (*request_reboot)(void *ctx);
     /* Called at the start of every routed request, before its answer is built
@@ -140,6 +144,7 @@ typedef struct webota_api {
     webota_mp_t mp;
     webota_api_conn_t *upload; /* connection owning the session, NULL when none */
     bool reboot_pending;
+    bool session_used; /* webota_update_begin has been called at least once */
     char running_version[33];
     char buf[WEBOTA_API_BODY_MAX];
 } webota_api_t;
