@@ -1,0 +1,321 @@
+// The web page in headless Chromium against the real simulator (`webota sim`):
+// device info, in-browser refusal of wrong files (nothing sent), the marker
+// warning, a throttled upload whose progress bar moves, the reboot into the new
+// version, confirm, a forced updater-less image rolled back by the watchdog,
+// the no-JavaScript form, and phone/desktop screenshots.
+//
+// usage: node page.test.js --webota PATH/webota --artifacts DIR
+'use strict';
+const { chromium } = require('playwright-core');
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const arg = (name) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const WEBOTA = arg('--webota');
+const ARTIFACTS = path.resolve(arg('--artifacts') || 'artifacts');
+const CHROMIUM = process.env.WEBOTA_CHROMIUM || '/usr/bin/chromium';
+const WATCHDOG_S = 2;
+// The marker of include/webota/marker.h.
+const MARKER = Buffer.concat([Buffer.from('WEBOTA-UPDATER-MARKER-v1'),
+  Buffer.from([0x8f, 0x3a, 0xd1, 0x5e, 0x07, 0xc4, 0x92, 0x6b])]);
+
+if (!WEBOTA) {
+  console.error('usage: node page.test.js --webota PATH --artifacts DIR');
+  process.exit(2);
+}
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+// Everything is bounded: the whole run may not take longer than this.
+const deadline = setTimeout(() => {
+  console.error('FAIL: browser tests took longer than 200 s');
+  cleanup();
+  process.exit(1);
+}, 200000);
+
+let sim = null;
+let simLog = '';
+let browser = null;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'webota-browser-'));
+
+function cleanup() {
+  if (sim && sim.exitCode === null && sim.signalCode === null) sim.kill('SIGKILL');
+  fs.writeFileSync(path.join(ARTIFACTS, 'sim.log'), simLog);
+}
+
+// Ctrl-C as a user would; the simulator must stop by itself within 10 s.
+function stopSim() {
+  return new Promise((resolve) => {
+    if (!sim || sim.exitCode !== null || sim.signalCode !== null) return resolve(true);
+    const t = setTimeout(() => resolve(false), 10000);
+    sim.once('exit', () => { clearTimeout(t); resolve(true); });
+    sim.kill('SIGINT');
+  });
+}
+
+function startSim() {
+  return new Promise((resolve, reject) => {
+    sim = spawn(WEBOTA, ['sim', '--bind', '127.0.0.1', '--port', '0', '--flash',
+      path.join(tmp, 'webota-flash.bin'), '--confirm', 'manual', '--watchdog', String(WATCHDOG_S)],
+    { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error('the simulator did not print its URL within 20 s:\n' + simLog)), 20000);
+    const onData = (d) => {
+      simLog += d.toString();
+      const m = /webota sim: listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(simLog);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    sim.stdout.on('data', onData);
+    sim.stderr.on('data', onData);
+    sim.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the simulator exited (${code}):\n${simLog}`));
+    });
+  });
+}
+
+// The demo images the simulator writes next to its flash file, told apart by content.
+function demoImages() {
+  const out = {};
+  for (const name of fs.readdirSync(tmp)) {
+    if (!name.endsWith('.bin') || name === 'webota-flash.bin') continue;
+    const data = fs.readFileSync(path.join(tmp, name));
+    if (data[0] !== 0xe9) continue;
+    const version = data.subarray(0x30, 0x50).toString('latin1').replace(/\0.*$/s, '');
+    const entry = { name, file: path.join(tmp, name), data, version };
+    if (data.indexOf(MARKER) < 0) out.noMarker = entry;
+    else if (version === '1.1.0') out.good = entry;
+  }
+  if (!out.good || !out.noMarker) {
+    throw new Error(`demo images not found next to the flash in ${tmp}: ${fs.readdirSync(tmp).join(', ')}`);
+  }
+  return out;
+}
+
+let passed = 0;
+let failed = 0;
+async function step(name, page, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}\n  ${String(e.stack || e).split('\n').join('\n  ')}`);
+    if (page) await page.screenshot({ path: path.join(ARTIFACTS, `FAILED-${name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+    throw e;
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function text(page, sel) {
+  return (await page.textContent(sel)) || '';
+}
+
+// Waits until the element's text matches re; the error names what it saw.
+async function waitText(page, sel, re, timeout = 15000) {
+  try {
+    await page.waitForFunction(([s, src, fl]) => new RegExp(src, fl).test(document.querySelector(s).textContent),
+      [sel, re.source, re.flags], { timeout, polling: 100 });
+  } catch (e) {
+    throw new Error(`${sel} never matched ${re} within ${timeout} ms; it says: "${await text(page, sel)}"`);
+  }
+}
+
+async function main() {
+  const base = await startSim();
+  const demo = demoImages();
+  console.log(`# simulator at ${base}; demo images ${demo.good.name} (1.1.0) and ${demo.noMarker.name} (no marker)`);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  page.on('dialog', (d) => d.accept());
+  page.on('pageerror', (e) => { failed++; console.log(`not ok - page script error: ${e.message}`); });
+
+  await step('the page shows the device', page, async () => {
+    const resp = await page.goto(base + '/');
+    assert(resp.status() === 200, `GET / answered ${resp.status()}`);
+    assert((await resp.headerValue('content-encoding')) === 'gzip', 'the page is not served with Content-Encoding: gzip');
+    await waitText(page, '#d-version', /^1\.0\.0\b/);
+    assert(/esp32/i.test(await text(page, '#d-chip')), 'chip not shown');
+    assert(/webota-demo/.test(await text(page, '#d-project')), 'project not shown');
+    assert(/factory/.test(await text(page, '#d-running')), 'running slot not shown');
+    assert(/ota_0/.test(await text(page, '#d-next')), 'next slot not shown');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-1-device.png'), fullPage: true });
+  });
+
+  // Each wrong file is refused with its reason, and nothing is posted.
+  const wrong = [
+    ['a text file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, this is not firmware\n'.repeat(40)) }, /not an ESP app image.*0xE9/],
+    ['an image for another chip', { name: 'c3.bin', mimeType: 'application/octet-stream', buffer: patched(demo.good.data, (b) => b.writeUInt16LE(5, 12)) }, /built for ESP32-C3/],
+    ['an image without an app descriptor', { name: 'nodesc.bin', mimeType: 'application/octet-stream', buffer: patched(demo.good.data, (b) => b.writeUInt32LE(0, 0x20)) }, /no app descriptor/],
+    ['an image larger than the slot', { name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.concat([demo.good.data, Buffer.alloc(5 * 1024 * 1024)]) }, /larger than the .* update slot/],
+  ];
+  for (const [what, file, re] of wrong) {
+    await step(`${what} is refused in the browser and nothing is sent`, page, async () => {
+      const before = posts.length;
+      await page.setInputFiles('#file', file);
+      await waitText(page, '#fmsg', re);
+      assert(/Nothing was sent/.test(await text(page, '#fmsg')), 'the message does not say nothing was sent');
+      assert(await page.isDisabled('#b-up'), 'Upload is enabled for a refused file');
+      // even a forced submit of the form must not send it
+      await page.evaluate(() => document.getElementById('form').requestSubmit());
+      await page.waitForTimeout(300);
+      assert(posts.length === before, `a POST was made: ${posts.slice(before)}`);
+      if (what === 'a text file') await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-2-refused.png'), fullPage: true });
+    });
+  }
+
+  await step('an image without the marker shows the warning first', page, async () => {
+    const before = posts.length;
+    await page.setInputFiles('#file', demo.noMarker.file);
+    await page.waitForSelector('#warn', { state: 'visible', timeout: 5000 });
+    assert(/will no longer offer this page/.test(await text(page, '#warn')), 'warning text missing');
+    assert(await page.isDisabled('#b-up'), 'plain Upload is enabled for an image without the updater');
+    assert(await page.isVisible('#b-force'), '"Upload anyway" is not offered');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-3-no-marker-warning.png'), fullPage: true });
+    assert(posts.length === before, 'a POST was made before the user chose to upload anyway');
+  });
+
+  await step('a good image is described before upload', page, async () => {
+    await page.setInputFiles('#file', demo.good.file);
+    await waitText(page, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
+    const info = await text(page, '#info');
+    assert(/ESP32/.test(info) && /1\.1\.0/.test(info) && /ota_0/.test(info), `file details incomplete: ${info}`);
+    assert(await page.isHidden('#warn'), 'the marker warning shows for a good image');
+    assert(await page.isEnabled('#b-up'), 'Upload is disabled for a good image');
+  });
+
+  await step('the upload shows progress, then the device comes back with 1.1.0', page, async () => {
+    // Throttle the upload so that many progress events arrive.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    const bytesPerSecond = Math.max(8 * 1024, Math.floor(demo.good.data.length / 4));
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
+    await page.evaluate(() => {
+      window.__bar = [];
+      const bar = document.getElementById('bar');
+      window.__barTimer = setInterval(() => window.__bar.push(bar.value), 40);
+    });
+    const before = posts.length;
+    await page.click('#b-up');
+    await page.waitForFunction(() => window.__bar.some((v) => v > 20 && v < 80), null, { timeout: 20000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-4-uploading.png'), fullPage: true });
+    assert(/\d+% · .* of .* · .*\/s · .* left/.test(await text(page, '#ptext')), `progress text lacks percent/speed/time left: ${await text(page, '#ptext')}`);
+    await waitText(page, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_0/, 60000);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    const values = await page.evaluate(() => { clearInterval(window.__barTimer); return window.__bar; });
+    const mid = [...new Set(values.filter((v) => v > 0 && v < 100))];
+    assert(mid.length >= 3, `the progress bar took too few intermediate values: ${mid}`);
+    for (let i = 1; i < values.length; i++) assert(values[i] >= values[i - 1] || values[i] === 0, `the progress bar went backwards: ${values}`);
+    assert(posts.length === before + 1 && /\/api\/update$/.test(posts[before]), `expected one POST /api/update: ${posts.slice(before)}`);
+    await waitText(page, '#d-version', /^1\.1\.0\b/);
+    assert(/ota_0/.test(await text(page, '#d-running')), 'not running from ota_0');
+    assert(/pending verification/.test(await text(page, '#d-running')), 'the new firmware is not shown as pending verification');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-5-pending-verify.png'), fullPage: true });
+  });
+
+  await step('confirm makes the new firmware valid', page, async () => {
+    assert(await page.isVisible('#b-confirm'), 'no Confirm button for a pending firmware');
+    await page.click('#b-confirm');
+    await waitText(page, '#result', /Firmware confirmed/);
+    await waitText(page, '#d-running', /ota_0 valid/);
+    assert(await page.isHidden('#b-confirm'), 'Confirm is still offered for a valid firmware');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-6-confirmed.png'), fullPage: true });
+  });
+
+  await step('a forced image without the updater is rolled back by the watchdog', page, async () => {
+    const before = posts.length;
+    await page.setInputFiles('#file', demo.noMarker.file);
+    await page.waitForSelector('#b-force', { state: 'visible' });
+    await page.click('#b-force');
+    await waitText(page, '#result', /came back on ota_0 \(1\.1\.0\).*rolled back/, 60000 + WATCHDOG_S * 1000);
+    assert(posts.length === before + 1 && /\/api\/update\?force=1$/.test(posts[before]), `expected POST /api/update?force=1: ${posts.slice(before)}`);
+    await waitText(page, '#d-version', /^1\.1\.0\b/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-7-rolled-back.png'), fullPage: true });
+  });
+
+  await step('the keyboard reaches the file picker and the buttons', page, async () => {
+    await page.goto(base + '/');
+    await waitText(page, '#d-version', /1\.1\.0/);
+    const seen = new Set();
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      seen.add(await page.evaluate(() => document.activeElement && document.activeElement.id));
+    }
+    for (const id of ['file', 'b-reboot']) assert(seen.has(id), `Tab never reaches #${id}: ${[...seen]}`);
+  });
+
+  await step('on a phone the page fits the screen', null, async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    await p.goto(base + '/');
+    await waitText(p, '#d-version', /1\.1\.0/);
+    await p.setInputFiles('#file', demo.noMarker.file);
+    await p.waitForSelector('#warn', { state: 'visible' });
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    await p.screenshot({ path: path.join(ARTIFACTS, 'phone.png'), fullPage: true });
+    assert(overflow <= 0, `the page is ${overflow}px wider than the phone screen`);
+    await phone.close();
+  });
+
+  await step('without JavaScript the form posts to /update', null, async () => {
+    const nojs = await browser.newContext({ javaScriptEnabled: false });
+    const p = await nojs.newPage();
+    await p.goto(base + '/');
+    await p.screenshot({ path: path.join(ARTIFACTS, 'nojs.png'), fullPage: true });
+    await p.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not firmware\n') });
+    const [resp] = await Promise.all([
+      p.waitForResponse((r) => r.url().endsWith('/update') && r.request().method() === 'POST', { timeout: 15000 }),
+      p.click('#b-up'),
+    ]);
+    assert(resp.status() === 422, `POST /update of a text file answered ${resp.status()}, expected 422`);
+    const ct = resp.request().headers()['content-type'] || '';
+    assert(/^multipart\/form-data; boundary=/.test(ct), `the form was not sent as multipart: ${ct}`);
+    await p.waitForLoadState();
+    await p.screenshot({ path: path.join(ARTIFACTS, 'nojs-refused.png'), fullPage: true });
+    await nojs.close();
+  });
+}
+
+function patched(buf, fn) {
+  const b = Buffer.from(buf);
+  fn(b);
+  return b;
+}
+
+main().then(() => 0, (e) => {
+  if (!failed) {
+    failed++;
+    console.log(`not ok - ${String(e.stack || e)}`);
+  }
+  return 1;
+}).then(async (rc) => {
+  if (browser) await browser.close().catch(() => {});
+  if (!(await stopSim())) {
+    failed++;
+    console.log('not ok - the simulator did not stop within 10 s of SIGINT');
+  }
+  cleanup();
+  clearTimeout(deadline);
+  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`# screenshots in ${ARTIFACTS}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  process.exit(failed ? 1 : rc);
+});
