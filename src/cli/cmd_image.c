@@ -1,11 +1,491 @@
-/* Placeholder until the image subcommand lands (owned by its issue). */
+/* `webota image info|check|make`: the image checker and maker on files. The
+ * text of `info` follows `esptool image_info --version 2` line by line, so the
+ * two can be compared; webota's own findings follow in a last section. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "webota/image.h"
+#include "webota/image_make.h"
+
+static const char info_usage[] =
+    "usage: webota image info [--json] FILE\n"
+    "Shows an ESP-IDF app image as `esptool image_info --version 2` does (header,\n"
+    "segments with memory types, checksum, SHA-256, app descriptor), plus the image\n"
+    "length, whether it carries the webota updater marker, whether signature blocks\n"
+    "follow, and webota's verdict. Exit 0 when valid, 1 when not.\n";
+static const char check_usage[] =
+    "usage: webota image check [--chip CHIP] [--chip-rev MAJOR.MINOR] [--max-size N] FILE\n"
+    "Checks an app image as the device does while it streams in. The chip and the\n"
+    "revision are checked only when given; --max-size is the slot size (4096, 0x1000,\n"
+    "1700K, 4M). Exit 0 when valid; 1 with 'error: CODE: REASON at offset N'.\n"
+    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+static const char make_usage[] =
+    "usage: webota image make --chip CHIP --project NAME --version VER [--secure-version N]\n"
+    "                         [--idf-ver STR] [--size BYTES] [--no-marker] [--no-hash]\n"
+    "                         [--seed N] -o OUT.bin\n"
+    "Makes a deterministic app image laid out as esptool's elf2image does: app\n"
+    "descriptor in the first (DROM) segment, RAM segments, padding, IROM segment,\n"
+    "checksum and SHA-256. Contents are pseudo-random from --seed (default 1). The\n"
+    "image carries the webota marker unless --no-marker (then devices refuse it,\n"
+    "since it could not update itself again).\n"
+    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+
+static bool is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_size(s, &v) || v > 0xFFFFFFFFu) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* A chip the checker can judge (id-only chips are not accepted on the command line). */
+static const webota_chip_info_t *parse_chip(const char *name)
+{
+    const webota_chip_info_t *c = webota_chip_by_name(name);
+    return c != NULL && c->load != NULL ? c : NULL;
+}
+
+static void hex(FILE *f, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%02x", p[i]);
+    }
+}
+
+static void title(const char *t)
+{
+    size_t n = strlen(t);
+    printf("\n%s\n", t);
+    for (size_t i = 0; i < n; i++) {
+        putchar('=');
+    }
+    putchar('\n');
+}
+
+static void print_verdict_line(FILE *f, const webota_image_info_t *in)
+{
+    fprintf(f, "error: %s: %s at offset %u\n", webota_err_name(in->err), webota_strerror(in->err),
+            (unsigned)in->err_offset);
+}
+
+static void print_text(const char *path, size_t file_len, const webota_image_info_t *in)
+{
+    (void)path;
+    printf("File size: %zu (bytes)\n", file_len);
+    if (!in->header_seen || in->chip == NULL) {
+        if (in->header_seen) {
+            printf("Chip ID: %u (unknown)\n", in->chip_id);
+        }
+    } else {
+        const char *d = in->chip->display;
+        char t[64];
+        printf("Detected image type: %s\n", d);
+        snprintf(t, sizeof(t), "%s image header", d);
+        title(t);
+        printf("Image version: 1\n");
+        printf("Entry point: 0x%08x\n", (unsigned)in->entry);
+        printf("Segments: %u\n", in->segment_count_hdr);
+        printf("Flash size: %s\n", webota_chip_flash_size_name(in->spi_size));
+        printf("Flash freq: %s\n", webota_chip_flash_freq_name(in->chip, in->spi_speed));
+        printf("Flash mode: %s\n", webota_chip_flash_mode_name(in->spi_mode));
+        snprintf(t, sizeof(t), "%s extended image header", d);
+        title(t);
+        printf("WP pin: 0x%02x%s\n", in->wp_pin, in->wp_pin == 0xEE ? " (disabled)" : "");
+        printf("Flash pins drive settings: clk_drv: 0x%x, q_drv: 0x%x, d_drv: 0x%x, cs0_drv: 0x%x, "
+               "hd_drv: 0x%x, wp_drv: 0x%x\n",
+               in->spi_pin_drv[0] & 0xF, in->spi_pin_drv[0] >> 4, in->spi_pin_drv[1] & 0xF,
+               in->spi_pin_drv[1] >> 4, in->spi_pin_drv[2] & 0xF, in->spi_pin_drv[2] >> 4);
+        printf("Chip ID: %u (%s)\n", in->chip_id, d);
+        printf("Minimal chip revision: v%u.%u, (legacy min_rev = %u)\n", in->min_rev_full / 100,
+               in->min_rev_full % 100, in->min_rev);
+        printf("Maximal chip revision: v%u.%u\n", in->max_rev_full / 100, in->max_rev_full % 100);
+
+        title("Segments information");
+        printf("Segment   Length   Load addr   File offs  Memory types\n");
+        printf("-------  -------  ----------  ----------  ------------\n");
+        for (unsigned i = 0; i < in->segment_count; i++) {
+            const webota_image_segment_t *s = &in->segment[i];
+            char types[160];
+            webota_chip_mem_names(in->chip, s->load, types, sizeof(types));
+            printf("%7u  0x%05x  0x%08x  0x%08x  %s\n", i, (unsigned)s->length, (unsigned)s->load,
+                   (unsigned)s->offset, types);
+        }
+        snprintf(t, sizeof(t), "%s image footer", d);
+        title(t);
+        if (in->checksum_seen) {
+            if (in->checksum_valid) {
+                printf("Checksum: 0x%x (valid)\n", in->checksum_stored);
+            } else {
+                printf("Checksum: 0x%x (invalid - calculated %02x)\n", in->checksum_stored, in->checksum_calc);
+            }
+        } else {
+            printf("Checksum: (missing)\n");
+        }
+        if (in->hash_appended) {
+            uint32_t have = 0;
+            if (in->checksum_seen) {
+                have = in->hash_seen ? 32 : (in->received > in->checksum_offset + 1 ? in->received - in->checksum_offset - 1 : 0);
+            }
+            printf("Validation hash: ");
+            hex(stdout, in->sha256_stored, have > 32 ? 32 : have);
+            printf(" (%s)\n", in->hash_valid ? "valid" : "invalid");
+        }
+        if (in->desc_seen) {
+            const webota_app_desc_t *a = &in->desc;
+            title("Application information");
+            printf("Project name: %s\n", a->project_name);
+            printf("App version: %s\n", a->version);
+            printf("Compile time: %s %s\n", a->date, a->time);
+            printf("ELF file SHA256: ");
+            hex(stdout, a->app_elf_sha256, 32);
+            printf("\nESP-IDF: %s\n", a->idf_ver);
+            printf("Minimal eFuse block revision: %u.%u\n", a->min_efuse_blk_rev_full / 100,
+                   a->min_efuse_blk_rev_full % 100);
+            printf("Maximal eFuse block revision: %u.%u\n", a->max_efuse_blk_rev_full / 100,
+                   a->max_efuse_blk_rev_full % 100);
+            if (a->mmu_page_size != 0 && a->mmu_page_size < 32) {
+                printf("MMU page size: %u KB\n", (unsigned)((1u << a->mmu_page_size) / 1024));
+            }
+            printf("Secure version: %u\n", (unsigned)a->secure_version);
+        }
+    }
+    title("webota");
+    if (in->complete) {
+        printf("Image length: 0x%x (%u bytes)\n", (unsigned)in->length, (unsigned)in->length);
+        printf("Trailing data: %u bytes\n", (unsigned)in->trailing);
+        printf("Signature blocks: %s\n", in->sig_blocks ? "yes (0xE7 block at the next 4 KiB boundary)" : "no");
+    }
+    printf("Updater marker: %s\n", in->marker ? "yes" : "no");
+    if (in->header_seen) {
+        printf("MMU page used for alignment: %u KB\n", (unsigned)(in->mmu_page / 1024));
+    }
+    if (in->err == WEBOTA_OK) {
+        printf("Verdict: valid\n");
+    } else {
+        printf("Verdict: invalid: %s: %s at offset %u\n", webota_err_name(in->err), webota_strerror(in->err),
+               (unsigned)in->err_offset);
+    }
+}
+
+static void print_json(size_t file_len, const webota_image_info_t *in)
+{
+    printf("{\"file_size\": %zu, \"valid\": %s", file_len, in->err == WEBOTA_OK ? "true" : "false");
+    if (in->err != WEBOTA_OK) {
+        printf(", \"error\": \"%s\", \"message\": ", webota_err_name(in->err));
+        cli_json_string(stdout, webota_strerror(in->err));
+        printf(", \"error_offset\": %u", (unsigned)in->err_offset);
+    }
+    if (in->header_seen) {
+        printf(", \"chip\": ");
+        cli_json_string(stdout, in->chip ? in->chip->name : "unknown");
+        printf(", \"chip_id\": %u, \"entry\": %u, \"flash_mode\": \"%s\", \"flash_freq\": \"%s\", "
+               "\"flash_size\": \"%s\", \"min_rev_full\": %u, \"max_rev_full\": %u, \"hash_appended\": %s",
+               in->chip_id, (unsigned)in->entry, webota_chip_flash_mode_name(in->spi_mode),
+               webota_chip_flash_freq_name(in->chip, in->spi_speed), webota_chip_flash_size_name(in->spi_size),
+               in->min_rev_full, in->max_rev_full, in->hash_appended ? "true" : "false");
+        printf(", \"segment_count\": %u, \"segments\": [", in->segment_count_hdr);
+        for (unsigned i = 0; i < in->segment_count; i++) {
+            const webota_image_segment_t *s = &in->segment[i];
+            char types[160];
+            webota_chip_mem_names(in->chip, s->load, types, sizeof(types));
+            printf("%s{\"load\": %u, \"length\": %u, \"offset\": %u, \"type\": ", i ? ", " : "",
+                   (unsigned)s->load, (unsigned)s->length, (unsigned)s->offset);
+            cli_json_string(stdout, types);
+            printf("}");
+        }
+        printf("]");
+        printf(", \"mmu_page\": %u", (unsigned)in->mmu_page);
+    }
+    printf(", \"checksum_valid\": %s", in->checksum_valid ? "true" : "false");
+    if (in->checksum_seen) {
+        printf(", \"checksum\": %u, \"checksum_calc\": %u", in->checksum_stored, in->checksum_calc);
+    }
+    printf(", \"hash_valid\": %s", in->hash_valid ? "true" : "false");
+    if (in->hash_seen) {
+        printf(", \"sha256\": \"");
+        hex(stdout, in->sha256_stored, 32);
+        printf("\"");
+    }
+    if (in->desc_seen) {
+        const webota_app_desc_t *a = &in->desc;
+        printf(", \"project\": ");
+        cli_json_string(stdout, a->project_name);
+        printf(", \"version\": ");
+        cli_json_string(stdout, a->version);
+        printf(", \"secure_version\": %u, \"idf_ver\": ", (unsigned)a->secure_version);
+        cli_json_string(stdout, a->idf_ver);
+        printf(", \"date\": ");
+        cli_json_string(stdout, a->date);
+        printf(", \"time\": ");
+        cli_json_string(stdout, a->time);
+        printf(", \"elf_sha256\": \"");
+        hex(stdout, a->app_elf_sha256, 32);
+        printf("\", \"min_efuse_blk_rev_full\": %u, \"max_efuse_blk_rev_full\": %u, \"mmu_page_size\": %u",
+               a->min_efuse_blk_rev_full, a->max_efuse_blk_rev_full, a->mmu_page_size);
+    }
+    printf(", \"length\": %u, \"trailing\": %u, \"marker\": %s, \"signature_blocks\": %s}\n",
+           (unsigned)in->length, (unsigned)in->trailing, in->marker ? "true" : "false",
+           in->sig_blocks ? "true" : "false");
+}
+
+static int run_check(const char *path, const webota_image_policy_t *pol, webota_image_checker_t *c, size_t *len)
+{
+    uint8_t *data = cli_read_file(path, len);
+    if (data == NULL) {
+        return CLI_USAGE;
+    }
+    if (webota_crypto_init() != WEBOTA_OK) {
+        free(data);
+        fprintf(stderr, "webota image: crypto library failed to start\n");
+        return CLI_USAGE;
+    }
+    webota_image_check_buffer(data, *len, pol, c);
+    free(data);
+    return CLI_OK;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    bool json = false;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            fputs(info_usage, stdout);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (argv[i][0] == '-' || path != NULL) {
+            fputs(info_usage, stderr);
+            return CLI_USAGE;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (path == NULL) {
+        fputs(info_usage, stderr);
+        return CLI_USAGE;
+    }
+    webota_image_checker_t c;
+    size_t len = 0;
+    int rc = run_check(path, NULL, &c, &len);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    const webota_image_info_t *in = webota_image_info(&c);
+    if (json) {
+        print_json(len, in);
+    } else {
+        print_text(path, len, in);
+    }
+    return in->err == WEBOTA_OK ? CLI_OK : CLI_INVALID;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    webota_image_policy_t pol = {.chip = -1, .chip_rev = -1, .efuse_blk_rev = -1};
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (is_help(a)) {
+            fputs(check_usage, stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--chip") == 0 && v) {
+            const webota_chip_info_t *chip = parse_chip(v);
+            if (chip == NULL) {
+                cli_error("image check", "unknown chip '%s'", v);
+                return CLI_USAGE;
+            }
+            pol.chip = (int)chip->chip;
+            i++;
+        } else if (strcmp(a, "--chip-rev") == 0 && v) {
+            unsigned major, minor;
+            char extra;
+            if (sscanf(v, "%u.%u%c", &major, &minor, &extra) != 2 || major > 655 || minor > 99) {
+                cli_error("image check", "bad --chip-rev '%s' (expected MAJOR.MINOR, e.g. 0.4)", v);
+                return CLI_USAGE;
+            }
+            pol.chip_rev = (int)(major * 100 + minor);
+            i++;
+        } else if (strcmp(a, "--max-size") == 0 && v) {
+            if (!parse_u32(v, &pol.max_size)) {
+                cli_error("image check", "bad --max-size '%s'", v);
+                return CLI_USAGE;
+            }
+            i++;
+        } else if (a[0] == '-' || path != NULL) {
+            fputs(check_usage, stderr);
+            return CLI_USAGE;
+        } else {
+            path = a;
+        }
+    }
+    if (path == NULL) {
+        fputs(check_usage, stderr);
+        return CLI_USAGE;
+    }
+    webota_image_checker_t c;
+    size_t len = 0;
+    int rc = run_check(path, &pol, &c, &len);
+    if (rc != CLI_OK) {
+        return rc;
+    }
+    const webota_image_info_t *in = webota_image_info(&c);
+    if (in->err != WEBOTA_OK) {
+        print_verdict_line(stderr, in);
+        return CLI_INVALID;
+    }
+    printf("%s: valid %s app image, %u bytes, project \"%s\" version \"%s\", secure_version %u, updater marker %s\n",
+           path, in->chip->display, (unsigned)in->length, in->desc.project_name, in->desc.version,
+           (unsigned)in->desc.secure_version, in->marker ? "present" : "absent");
+    return CLI_OK;
+}
+
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} membuf_t;
+
+static webota_err_t mem_sink(void *ctx, const void *data, size_t len)
+{
+    membuf_t *m = ctx;
+    if (m->len + len > m->cap) {
+        return WEBOTA_ERR_NO_SPACE;
+    }
+    memcpy(m->buf + m->len, data, len);
+    m->len += len;
+    return WEBOTA_OK;
+}
+
+static int cmd_make(int argc, char **argv)
+{
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+    o.project = NULL;
+    o.version = NULL;
+    const char *out = NULL;
+    bool have_chip = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (is_help(a)) {
+            fputs(make_usage, stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "--no-marker") == 0) {
+            o.marker = false;
+        } else if (strcmp(a, "--no-hash") == 0) {
+            o.hash = false;
+        } else if (v == NULL) {
+            fputs(make_usage, stderr);
+            return CLI_USAGE;
+        } else if (strcmp(a, "--chip") == 0) {
+            const webota_chip_info_t *chip = parse_chip(v);
+            if (chip == NULL) {
+                cli_error("image make", "unknown chip '%s'", v);
+                return CLI_USAGE;
+            }
+            o.chip = chip->chip;
+            have_chip = true;
+            i++;
+        } else if (strcmp(a, "--project") == 0) {
+            o.project = v, i++;
+        } else if (strcmp(a, "--version") == 0) {
+            o.version = v, i++;
+        } else if (strcmp(a, "--idf-ver") == 0) {
+            o.idf_ver = v, i++;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            out = v, i++;
+        } else if (strcmp(a, "--secure-version") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--seed") == 0) {
+            uint32_t n;
+            if (!parse_u32(v, &n)) {
+                cli_error("image make", "bad number for %s: '%s'", a, v);
+                return CLI_USAGE;
+            }
+            if (a[2] == 's' && a[3] == 'e' && a[4] == 'c') {
+                o.secure_version = n;
+            } else if (a[2] == 's' && a[3] == 'i') {
+                o.size = n;
+            } else {
+                o.seed = n;
+            }
+            i++;
+        } else {
+            fputs(make_usage, stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (!have_chip || o.project == NULL || o.version == NULL || out == NULL) {
+        fputs(make_usage, stderr);
+        return CLI_USAGE;
+    }
+    if (strlen(o.project) > 31 || strlen(o.version) > 31 || (o.idf_ver && strlen(o.idf_ver) > 31)) {
+        cli_error("image make", "project, version and idf-ver are at most 31 characters");
+        return CLI_USAGE;
+    }
+    uint32_t len = webota_image_make_length(&o);
+    if (len == 0) {
+        cli_error("image make", "size %u is too large for one image (at most 15 MiB)", (unsigned)o.size);
+        return CLI_USAGE;
+    }
+    if (webota_crypto_init() != WEBOTA_OK) {
+        fprintf(stderr, "webota image: crypto library failed to start\n");
+        return CLI_USAGE;
+    }
+    membuf_t m = {malloc(len), 0, len};
+    if (m.buf == NULL) {
+        cli_error("image make", "out of memory");
+        return CLI_USAGE;
+    }
+    webota_err_t err = webota_image_make(&o, mem_sink, &m);
+    if (err != WEBOTA_OK) {
+        cli_error("image make", "%s", webota_strerror(err));
+        free(m.buf);
+        return CLI_USAGE;
+    }
+    bool ok = cli_write_file(out, m.buf, m.len);
+    free(m.buf);
+    if (!ok) {
+        return CLI_USAGE;
+    }
+    printf("%s: %s app image, %u bytes, project \"%s\" version \"%s\"%s\n", out,
+           webota_chip_info(o.chip)->display, (unsigned)len, o.project, o.version,
+           o.marker ? "" : ", without the updater marker");
+    return CLI_OK;
+}
 
 int cmd_image(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "webota %s: not built yet\n", argv[0]);
+    static const char usage[] = "usage: webota image <info|check|make> [options] FILE\n"
+                                "  info   show an app image as esptool image_info does, plus webota's verdict\n"
+                                "  check  check an app image as the device does (exit 0 valid, 1 invalid)\n"
+                                "  make   make a deterministic test image for a chip\n";
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_USAGE;
+    }
+    if (is_help(argv[1])) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "info") == 0) {
+        return cmd_info(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "check") == 0) {
+        return cmd_check(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "make") == 0) {
+        return cmd_make(argc - 1, argv + 1);
+    }
+    cli_error("image", "unknown subcommand '%s'", argv[1]);
+    fputs(usage, stderr);
     return CLI_USAGE;
 }
