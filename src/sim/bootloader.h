@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "webota/app_desc.h"
+#include "webota/chip.h"
 #include "webota/err.h"
 #include "webota/flash.h"
 #include "webota/parttable.h"
