@@ -60,8 +60,8 @@ webota_err_t webota_pt_parse(webota_parttable_t *pt, const uint8_t *table, size_
                 return fail(bad_index, (int)i, WEBOTA_ERR_PT_OUT_OF_FLASH);
             }
             if (pt->count >= WEBOTA_PT_MAX_ENTRIES) {
-                /* Unreachable: 96 slots minus the end marker leave 95. */
-                return fail(bad_index, (int)i, WEBOTA_ERR_PT_NO_END);
+                /* A 96th entry: the last slot cannot hold the end marker. */
+                return fail(bad_index, -1, WEBOTA_ERR_PT_NO_END);
             }
             webota_partition_t *p = &pt->part[pt->count++];
             p->type = e[2];
