@@ -32,6 +32,8 @@ static void size_text(const cli_http_answer_t *a, const char *path, char *out, s
     unsigned long long v;
     if (!cli_json_uint(a->body, a->len, path, &v)) {
         snprintf(out, n, "?");
+    } else if (v != 0 && v % (1024 * 1024) == 0) {
+        snprintf(out, n, "%llu MiB", v / (1024 * 1024));
     } else if (v % 1024 == 0) {
         snprintf(out, n, "%llu KiB", v / 1024);
     } else {
@@ -48,7 +50,7 @@ static void summary(const cli_http_answer_t *a)
     field(a, "chip:", "chip");
     field(a, "project:", "project");
     field(a, "version:", "version");
-    field(a, "idf:", "idf_ver");
+    field(a, "ESP-IDF:", "idf_ver");
     field(a, "secure:", "secure_version");
 
     unsigned long long off = 0;
