@@ -1,11 +1,155 @@
-/* Placeholder until the sim subcommand lands (owned by its issue). */
+/* `webota sim`: the device simulator (src/sim/device.c) on a flash file. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "sim/device.h"
+#include "webota/chip.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: webota sim [--flash FILE] [--bind ADDR] [--port N] [--chip CHIP]\n"
+          "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
+          "                  [--confirm first-request|delay:SECONDS|manual]\n"
+          "                  [--watchdog SECONDS] [--password PW]\n\n"
+          "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
+          "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
+          "printed URL in a browser, upload a firmware, watch it boot.\n\n"
+          "  --flash FILE     flash file (default ./webota-flash.bin). A missing file is\n"
+          "                   created: 4 MiB, the layout, factory firmware webota-demo\n"
+          "                   1.0.0, and two demo images next to it to upload\n"
+          "  --bind ADDR      IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --port N         TCP port (default 8080; 0 = any free port, printed)\n"
+          "  --chip CHIP      the chip it simulates (default esp32)\n"
+          "  --layout L       partition table of a new flash: singleapp, two-ota\n"
+          "                   (default), two-ota-large or a CSV file\n"
+          "  --rollback on|off  bootloader app rollback (default on)\n"
+          "  --confirm MODE   when a new firmware becomes valid: first-request (default:\n"
+          "                   its first page or status request), delay:SECONDS, manual\n"
+          "                   (POST /api/confirm)\n"
+          "  --watchdog S     a firmware without the updater resets after S seconds\n"
+          "                   (default 30)\n"
+          "  --password PW    require HTTP Basic authentication (any user, this password)\n\n"
+          "It prints 'webota sim: listening on http://ADDR:PORT/' each time the web server\n"
+          "(re)starts. Ctrl-C stops it.\n",
+          f);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    if (s == NULL || *s == '\0' || *s == '-') {
+        return false;
+    }
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end != '\0' || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
 
 int cmd_sim(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "webota %s: not built yet\n", argv[0]);
-    return CLI_USAGE;
+    sim_device_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.flash_path = "webota-flash.bin";
+    cfg.chip = WEBOTA_CHIP_ESP32;
+    cfg.rollback = true;
+    cfg.confirm = SIM_CONFIRM_FIRST_REQUEST;
+    cfg.watchdog_s = 30;
+    cfg.port = 8080;
+    cfg.bind = "127.0.0.1";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n = 0;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return CLI_OK;
+        }
+        if (v == NULL) {
+            cli_error("sim", "%s: missing value (or unknown option)", a);
+            usage(stderr);
+            return CLI_USAGE;
+        }
+        i++;
+        if (strcmp(a, "--flash") == 0) {
+            cfg.flash_path = v;
+        } else if (strcmp(a, "--bind") == 0) {
+            cfg.bind = v;
+        } else if (strcmp(a, "--port") == 0) {
+            if (!parse_uint(v, 65535, &n)) {
+                cli_error("sim", "--port %s: want 0..65535", v);
+                return CLI_USAGE;
+            }
+            cfg.port = (uint16_t)n;
+        } else if (strcmp(a, "--chip") == 0) {
+            const webota_chip_info_t *ci = webota_chip_by_name(v);
+            if (ci == NULL || ci->load == NULL) {
+                cli_error("sim", "--chip %s: unknown or unsupported chip (e.g. esp32, esp32c3, esp32s3)", v);
+                return CLI_USAGE;
+            }
+            cfg.chip = (int)ci->chip;
+        } else if (strcmp(a, "--layout") == 0) {
+            cfg.layout = v;
+        } else if (strcmp(a, "--rollback") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                cli_error("sim", "--rollback %s: want on or off", v);
+                return CLI_USAGE;
+            }
+            cfg.rollback = strcmp(v, "on") == 0;
+        } else if (strcmp(a, "--confirm") == 0) {
+            if (strcmp(v, "first-request") == 0) {
+                cfg.confirm = SIM_CONFIRM_FIRST_REQUEST;
+            } else if (strcmp(v, "manual") == 0) {
+                cfg.confirm = SIM_CONFIRM_MANUAL;
+            } else if (strncmp(v, "delay:", 6) == 0 && parse_uint(v + 6, 86400, &n)) {
+                cfg.confirm = SIM_CONFIRM_DELAY;
+                cfg.confirm_delay_s = (unsigned)n;
+            } else {
+                cli_error("sim", "--confirm %s: want first-request, delay:SECONDS or manual", v);
+                return CLI_USAGE;
+            }
+        } else if (strcmp(a, "--watchdog") == 0) {
+            if (!parse_uint(v, 86400, &n) || n == 0) {
+                cli_error("sim", "--watchdog %s: want 1..86400 seconds", v);
+                return CLI_USAGE;
+            }
+            cfg.watchdog_s = (unsigned)n;
+        } else if (strcmp(a, "--password") == 0) {
+            cfg.password = v;
+        } else {
+            cli_error("sim", "unknown option %s", a);
+            usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    sim_device_t *d = sim_device_open(&cfg, err, sizeof(err));
+    if (d == NULL) {
+        cli_error("sim", "%s", err);
+        return CLI_INVALID;
+    }
+    int r = sim_device_run(d, &stop_requested);
+    sim_device_close(d);
+    return r == 0 ? CLI_OK : CLI_INVALID;
 }

@@ -1,0 +1,524 @@
+/* The simulated device's lifecycle (see device.h). The flash is one sim_nor
+ * file kept open across reboots (write-through per operation, so the file is
+ * never half-written by the simulator). One mutex guards the api, the slot
+ * writer and the flash: the HTTP thread and this thread both use them. */
+#include "sim/device.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sim/bootloader.h"
+#include "sim/flash_image.h"
+#include "sim/httpd.h"
+#include "sim/nor_flash.h"
+#include "webota/api.h"
+#include "webota/chip.h"
+#include "webota/image_make.h"
+#include "webota/page.h"
+#include "webota/parttable.h"
+#include "webota/slot_flash.h"
+
+#define DEMO_SIZE (192u * 1024u)
+
+struct sim_device {
+    sim_device_config_t cfg;
+    FILE *out;
+    sim_nor_t *nor;
+    webota_flash_t flash;
+    sim_boot_result_t boot;
+    webota_slot_flash_t slot;
+    webota_slot_ops_t ops;
+    webota_api_t api;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool reboot;          /* a delivered answer asked for a reboot */
+    bool confirmed_first; /* first-request confirmation done for this boot */
+    uint16_t port;        /* bound port, kept across reboots */
+};
+
+/* ---- demo firmware ---- */
+
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} membuf_t;
+
+static webota_err_t mem_sink(void *ctx, const void *data, size_t len)
+{
+    membuf_t *m = ctx;
+    if (m->len + len > m->cap) {
+        return WEBOTA_ERR_NO_SPACE;
+    }
+    memcpy(m->buf + m->len, data, len);
+    m->len += len;
+    return WEBOTA_OK;
+}
+
+/* malloc'd image, NULL on error. */
+static uint8_t *make_demo(int chip, const char *version, bool marker, uint32_t seed, size_t *len,
+                          char *err, size_t errcap)
+{
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, (webota_chip_t)chip);
+    o.project = SIM_DEMO_PROJECT;
+    o.version = version;
+    o.marker = marker;
+    o.seed = seed;
+    o.size = DEMO_SIZE;
+    uint32_t n = webota_image_make_length(&o);
+    membuf_t m = {malloc(n ? n : 1), 0, n};
+    if (m.buf == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    webota_err_t e = webota_image_make(&o, mem_sink, &m);
+    if (e != WEBOTA_OK || m.len != n) {
+        snprintf(err, errcap, "cannot make the demo firmware %s: %s", version,
+                 webota_strerror(e != WEBOTA_OK ? e : WEBOTA_ERR_STATE));
+        free(m.buf);
+        return NULL;
+    }
+    *len = m.len;
+    return m.buf;
+}
+
+static bool write_atomic(const char *path, const void *data, size_t len, char *err, size_t errcap)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 8);
+    if (tmp == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return false;
+    }
+    snprintf(tmp, plen + 8, "%s.part", path);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f != NULL && fwrite(data, 1, len, f) == len;
+    if (f != NULL) {
+        ok = (fflush(f) == 0) && ok;
+        ok = (fsync(fileno(f)) == 0) && ok;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+    }
+    if (!ok) {
+        snprintf(err, errcap, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok;
+}
+
+bool sim_device_write_demo(const char *path, int chip, const char *version, bool marker,
+                           uint32_t seed, char *err, size_t errcap)
+{
+    size_t len = 0;
+    uint8_t *img = make_demo(chip, version, marker, seed, &len, err, errcap);
+    if (img == NULL) {
+        return false;
+    }
+    bool ok = write_atomic(path, img, len, err, errcap);
+    free(img);
+    return ok;
+}
+
+static bool load_layout(const char *layout, webota_parttable_t *pt, char *err, size_t errcap)
+{
+    if (webota_pt_builtin(layout, pt) == WEBOTA_OK) {
+        return true;
+    }
+    FILE *f = fopen(layout, "rb");
+    if (f == NULL) {
+        snprintf(err, errcap,
+                 "--layout %s: neither a built-in layout (singleapp, two-ota, two-ota-large) "
+                 "nor a readable CSV file",
+                 layout);
+        return false;
+    }
+    static char csv[64 * 1024];
+    size_t n = fread(csv, 1, sizeof(csv) - 1, f);
+    fclose(f);
+    webota_pt_csv_opts_t opts;
+    webota_pt_csv_opts_init(&opts);
+    opts.flash_size = SIM_DEVICE_FLASH_SIZE;
+    webota_pt_csv_error_t e;
+    memset(&e, 0, sizeof(e));
+    if (webota_pt_from_csv(pt, csv, n, &opts, &e) != WEBOTA_OK) {
+        snprintf(err, errcap, "--layout %s: %s", layout,
+                 e.message[0] ? e.message : webota_strerror(e.err));
+        return false;
+    }
+    return true;
+}
+
+/* Creates the flash file (via a temporary name, so that an interrupted
+ * creation never leaves a half-made flash under the real name) and the demo
+ * images next to it. */
+static bool create_flash(const sim_device_config_t *cfg, FILE *out, char *err, size_t errcap)
+{
+    webota_parttable_t pt;
+    const char *layout = cfg->layout != NULL ? cfg->layout : "two-ota";
+    if (!load_layout(layout, &pt, err, errcap)) {
+        return false;
+    }
+    const webota_partition_t *app = webota_pt_factory(&pt);
+    if (app == NULL) {
+        app = webota_pt_ota_slot(&pt, 0);
+    }
+    if (app == NULL || webota_pt_otadata(&pt) == NULL || webota_pt_ota_slot(&pt, 0) == NULL) {
+        snprintf(err, errcap, "layout %s has no OTA slots and otadata: nothing to update", layout);
+        return false;
+    }
+    size_t len = 0;
+    uint8_t *factory = make_demo(cfg->chip, "1.0.0", true, 100, &len, err, errcap);
+    if (factory == NULL) {
+        return false;
+    }
+    size_t plen = strlen(cfg->flash_path);
+    char *tmp = malloc(plen + 8);
+    if (tmp == NULL) {
+        free(factory);
+        snprintf(err, errcap, "out of memory");
+        return false;
+    }
+    snprintf(tmp, plen + 8, "%s.part", cfg->flash_path);
+    unlink(tmp);
+    webota_err_t e = WEBOTA_OK;
+    sim_nor_t *n = sim_nor_open(tmp, SIM_DEVICE_FLASH_SIZE, &e);
+    bool ok = n != NULL;
+    if (!ok) {
+        snprintf(err, errcap, "cannot create %s: %s", tmp, webota_strerror(e));
+    } else {
+        sim_flash_app_t a = {app->label, factory, len};
+        char msg[200] = "";
+        e = sim_flash_make(n, &pt, WEBOTA_PT_OFFSET_DEFAULT, &a, 1, msg, sizeof(msg));
+        if (e != WEBOTA_OK) {
+            snprintf(err, errcap, "cannot make the flash: %s", msg[0] ? msg : webota_strerror(e));
+            ok = false;
+        }
+        sim_nor_close(n);
+    }
+    free(factory);
+    if (ok && rename(tmp, cfg->flash_path) != 0) {
+        snprintf(err, errcap, "cannot create %s: %s", cfg->flash_path, strerror(errno));
+        ok = false;
+    }
+    if (!ok) {
+        unlink(tmp);
+        free(tmp);
+        return false;
+    }
+    free(tmp);
+    const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)cfg->chip);
+    fprintf(out, "webota sim: created %s (4 MiB %s flash, layout %s, factory firmware %s 1.0.0)\n",
+            cfg->flash_path, ci ? ci->display : "?", layout, SIM_DEMO_PROJECT);
+
+    /* demo images for a first try, next to the flash file */
+    char *copy = strdup(cfg->flash_path);
+    if (copy == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return false;
+    }
+    const char *dir = dirname(copy);
+    static const struct {
+        const char *file, *version;
+        bool marker;
+        uint32_t seed;
+    } demos[] = {
+        {"webota-demo-1.1.0.bin", "1.1.0", true, 110},
+        {"webota-demo-1.2.0-no-updater.bin", "1.2.0", false, 120},
+    };
+    for (size_t i = 0; i < sizeof(demos) / sizeof(demos[0]); i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, demos[i].file);
+        if (!sim_device_write_demo(path, cfg->chip, demos[i].version, demos[i].marker,
+                                   demos[i].seed, err, errcap)) {
+            free(copy);
+            return false;
+        }
+        fprintf(out, "webota sim: wrote %s (%s)\n", path,
+                demos[i].marker ? "a good update to try"
+                                : "an image WITHOUT the updater: refused unless forced");
+    }
+    free(copy);
+    return true;
+}
+
+sim_device_t *sim_device_open(const sim_device_config_t *cfg, char *err, size_t errcap)
+{
+    FILE *out = cfg->out != NULL ? cfg->out : stdout;
+    if (webota_chip_info((webota_chip_t)cfg->chip) == NULL) {
+        snprintf(err, errcap, "unknown chip");
+        return NULL;
+    }
+    struct stat st;
+    if (stat(cfg->flash_path, &st) != 0) {
+        if (errno != ENOENT) {
+            snprintf(err, errcap, "%s: %s", cfg->flash_path, strerror(errno));
+            return NULL;
+        }
+        if (!create_flash(cfg, out, err, errcap)) {
+            return NULL;
+        }
+    } else if (cfg->layout != NULL) {
+        fprintf(out, "webota sim: %s exists: its own partition table is used (--layout ignored)\n",
+                cfg->flash_path);
+    }
+    sim_device_t *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    d->cfg = *cfg;
+    d->out = out;
+    webota_err_t e = WEBOTA_OK;
+    d->nor = sim_nor_open(cfg->flash_path, 0, &e);
+    if (d->nor == NULL) {
+        snprintf(err, errcap, "cannot open %s: %s (a flash file is 64 KiB..16 MiB, a power of two)",
+                 cfg->flash_path, webota_strerror(e));
+        free(d);
+        return NULL;
+    }
+    d->flash = sim_nor_flash(d->nor);
+    d->port = cfg->port;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->cond, NULL);
+    return d;
+}
+
+void sim_device_close(sim_device_t *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    sim_nor_close(d->nor);
+    pthread_mutex_destroy(&d->lock);
+    pthread_cond_destroy(&d->cond);
+    free(d);
+}
+
+/* ---- callbacks (called under d->lock from the api, except rebooting) ---- */
+
+static void api_request_reboot(void *ctx)
+{
+    (void)ctx; /* the reboot happens once the answer is delivered: see rebooting() */
+}
+
+static void confirm_locked(sim_device_t *d, const char *why)
+{
+    webota_slot_info_t run;
+    if (d->ops.running(d->ops.ctx, &run) == WEBOTA_OK &&
+        run.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
+        webota_err_t e = d->ops.confirm(d->ops.ctx);
+        fprintf(d->out, "webota sim: %s: firmware confirmed (%s)\n", why,
+                e == WEBOTA_OK ? "valid" : webota_strerror(e));
+        fflush(d->out);
+    }
+}
+
+static void api_on_request(void *ctx, webota_api_route_t route)
+{
+    sim_device_t *d = ctx;
+    if (d->cfg.confirm == SIM_CONFIRM_FIRST_REQUEST && !d->confirmed_first &&
+        (route == WEBOTA_API_ROUTE_PAGE || route == WEBOTA_API_ROUTE_STATUS)) {
+        d->confirmed_first = true;
+        confirm_locked(d, "first request reached the updater");
+    }
+}
+
+static void rebooting(void *ctx)
+{
+    sim_device_t *d = ctx;
+    pthread_mutex_lock(&d->lock);
+    d->reboot = true;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- the run loop ---- */
+
+static void print_log(FILE *out, const char *log)
+{
+    const char *p = log;
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        fprintf(out, "  boot: %.*s\n", (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+static struct timespec deadline_in(double seconds)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    long long ns = (long long)t.tv_nsec + (long long)(seconds * 1e9);
+    t.tv_sec += (time_t)(ns / 1000000000LL);
+    t.tv_nsec = (long)(ns % 1000000000LL);
+    return t;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Waits under d->lock until a reboot, a stop, or `until` (NULL = none).
+ * Returns 'r' (reboot), 's' (stop) or 't' (time). */
+static char wait_event(sim_device_t *d, volatile sig_atomic_t *stop, const struct timespec *until)
+{
+    for (;;) {
+        if (*stop) {
+            return 's';
+        }
+        if (d->reboot) {
+            return 'r';
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (until != NULL && !before(&now, until)) {
+            return 't';
+        }
+        /* short slices so that a signal is seen quickly */
+        struct timespec slice = deadline_in(0.1);
+        if (until != NULL && before(until, &slice)) {
+            slice = *until;
+        }
+        pthread_cond_timedwait(&d->cond, &d->lock, &slice);
+    }
+}
+
+static int boot_once(sim_device_t *d)
+{
+    sim_boot_config_t bc;
+    sim_boot_config_init(&bc);
+    bc.rollback = d->cfg.rollback;
+    bc.chip = d->cfg.chip;
+    memset(&d->boot, 0, sizeof(d->boot));
+    webota_err_t e = sim_boot(&d->flash, &bc, &d->boot);
+    print_log(d->out, d->boot.log);
+    if (e != WEBOTA_OK) {
+        fprintf(d->out, "webota sim: the bootloader found nothing to boot: %s (a real chip would "
+                        "reset forever)\n",
+                webota_strerror(e));
+        fflush(d->out);
+        return -1;
+    }
+    webota_slot_flash_config_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.flash = &d->flash;
+    sc.table_offset = WEBOTA_PT_OFFSET_DEFAULT;
+    sc.rollback = d->cfg.rollback;
+    sc.chip = d->cfg.chip;
+    sc.chip_rev = -1;
+    sc.running_offset = d->boot.part.offset;
+    e = webota_slot_flash_init(&d->slot, &sc);
+    if (e != WEBOTA_OK) {
+        fprintf(d->out, "webota sim: cannot open the OTA slots: %s\n", webota_strerror(e));
+        return -1;
+    }
+    webota_slot_flash_ops(&d->slot, &d->ops);
+    fprintf(d->out, "webota sim: running %s %s from %s (%s)%s\n", d->boot.desc.project_name,
+            d->boot.desc.version, d->boot.part.label, webota_ota_state_name(d->boot.state),
+            d->boot.marker ? "" : " WITHOUT the webota updater");
+    fflush(d->out);
+    return 0;
+}
+
+/* The booted firmware has the updater: serve until a reboot or a stop. */
+static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
+{
+    webota_api_config_t ac;
+    memset(&ac, 0, sizeof(ac));
+    ac.slot = &d->ops;
+    webota_update_policy_init(&ac.policy);
+    ac.policy.chip = d->cfg.chip;
+    ac.policy.chip_rev = -1;
+    ac.policy.require_marker = true;
+    const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);
+    ac.chip = ci ? ci->name : "";
+    ac.chip_rev = -1;
+    ac.password = d->cfg.password;
+    ac.page_gz = webota_page_gz;
+    ac.page_gz_len = (size_t)webota_page_gz_len;
+    ac.request_reboot = api_request_reboot;
+    ac.on_request = api_on_request;
+    ac.ctx = d;
+    if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {
+        fprintf(d->out, "webota sim: cannot start the API\n");
+        return -1;
+    }
+    d->reboot = false;
+    d->confirmed_first = false;
+    sim_httpd_config_t hc = {d->cfg.bind, d->port, &d->api, &d->lock, rebooting, d};
+    char err[200];
+    sim_httpd_t *h = sim_httpd_start(&hc, err, sizeof(err));
+    if (h == NULL) {
+        fprintf(d->out, "webota sim: %s\n", err);
+        fflush(d->out);
+        return -1;
+    }
+    d->port = sim_httpd_port(h);
+    fprintf(d->out, "webota sim: listening on http://%s:%u/\n",
+            d->cfg.bind ? d->cfg.bind : "127.0.0.1", (unsigned)d->port);
+    fflush(d->out);
+
+    pthread_mutex_lock(&d->lock);
+    struct timespec confirm_at = deadline_in((double)d->cfg.confirm_delay_s);
+    bool confirm_pending = d->cfg.confirm == SIM_CONFIRM_DELAY;
+    char ev;
+    for (;;) {
+        ev = wait_event(d, stop, confirm_pending ? &confirm_at : NULL);
+        if (ev != 't') {
+            break;
+        }
+        confirm_pending = false;
+        confirm_locked(d, "confirm delay elapsed");
+    }
+    pthread_mutex_unlock(&d->lock);
+    sim_httpd_stop(h); /* aborts an upload in progress */
+    return ev == 'r' ? 1 : 0;
+}
+
+int sim_device_run(sim_device_t *d, volatile sig_atomic_t *stop)
+{
+    while (!*stop) {
+        if (boot_once(d) != 0) {
+            return 1;
+        }
+        if (d->boot.marker) {
+            int r = serve(d, stop);
+            if (r < 0) {
+                return 1;
+            }
+            if (r == 1) {
+                fprintf(d->out, "webota sim: rebooting\n");
+                fflush(d->out);
+            }
+            continue;
+        }
+        fprintf(d->out,
+                "webota sim: this firmware has no web server; the watchdog resets the chip in %u s%s\n",
+                d->cfg.watchdog_s,
+                d->cfg.rollback ? " (the bootloader will then roll back)" : " (rollback is off)");
+        fflush(d->out);
+        pthread_mutex_lock(&d->lock);
+        d->reboot = false;
+        struct timespec until = deadline_in((double)d->cfg.watchdog_s);
+        char ev = wait_event(d, stop, &until);
+        pthread_mutex_unlock(&d->lock);
+        if (ev == 't') {
+            fprintf(d->out, "webota sim: watchdog reset\n");
+            fflush(d->out);
+        }
+    }
+    fprintf(d->out, "webota sim: stopped\n");
+    fflush(d->out);
+    return 0;
+}
