@@ -427,12 +427,16 @@ static void wr32(uint8_t *p, uint32_t v)
     p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
 }
 
-/* Recomputes checksum and SHA-256 of a well-formed image in place. */
-static void refresh(uint8_t *d)
+/* Recomputes checksum and SHA-256 of a well-formed image in place (left
+ * alone when the edited segment table no longer fits the buffer). */
+static void refresh(uint8_t *d, size_t n)
 {
     uint32_t off = 24;
     uint8_t x = 0xEF;
     for (unsigned i = 0; i < d[1]; i++) {
+        if ((uint64_t)off + 8 > n || (uint64_t)off + 8 + rd32(d + off + 4) + 33 > n) {
+            return;
+        }
         uint32_t len = rd32(d + off + 4);
         for (uint32_t k = 0; k < len; k++) {
             x ^= d[off + 8 + k];
@@ -452,7 +456,7 @@ static webota_err_t check_edited(const char *vec, void (*edit)(uint8_t *), const
     size_t n;
     uint8_t *d = tu_read_vector(vec, &n);
     edit(d);
-    refresh(d);
+    refresh(d, n);
     webota_image_checker_t c;
     webota_err_t e = check_all_chunkings(d, n, pol, &c);
     *err_offset = c.info.err_offset;
@@ -600,7 +604,7 @@ static void test_marker_across_boundaries(void **state)
     assert_true(c.info.marker);
     /* a damaged marker is not a marker */
     at[WEBOTA_MARKER_LEN - 1] ^= 1;
-    refresh(m.p);
+    refresh(m.p, m.n);
     assert_int_equal(check_chunked(m.p, m.n, NULL, 5, 0, &c), WEBOTA_OK);
     assert_false(c.info.marker);
     free(m.p);
