@@ -16,8 +16,13 @@
  *  - confirm / rollback / running / rollback_possible / running_desc as the
  *    esp_ota_* calls of the same names.
  *
- * No allocation: webota_slot_flash_t is caller-owned (about 5 KiB, most of it
- * the parsed partition table). */
+ * Each otadata entry is programmed in two steps, bytes 4..31 then the seq
+ * word, so that a torn write can never leave a CRC-valid entry with a partial
+ * state (the bytes on flash are the same as ESP-IDF's single write).
+ *
+ * No allocation: webota_slot_flash_t is caller-owned (about 7 KiB: the parsed
+ * partition table, and a work area for the table bytes or the image checker).
+ * It holds pointers into itself: do not move it after init. */
 #ifndef WEBOTA_SLOT_FLASH_H
 #define WEBOTA_SLOT_FLASH_H
 
@@ -26,6 +31,7 @@
 
 #include "webota/err.h"
 #include "webota/flash.h"
+#include "webota/image.h"
 #include "webota/parttable.h"
 #include "webota/slot.h"
 
@@ -44,8 +50,7 @@ typedef struct webota_slot_flash_config {
     uint32_t running_offset;       /* flash address of the booted partition */
 } webota_slot_flash_config_t;
 
-#define WEBOTA_SLOT_FLASH_CHECKER_SIZE 1536u /* image checker storage (asserted in slot_flash.c) */
-#define WEBOTA_SLOT_FLASH_BUF_SIZE 256u      /* read-back / verify buffer */
+#define WEBOTA_SLOT_FLASH_BUF_SIZE 256u /* read-back / verify buffer */
 
 /* Fields are private to slot_flash.c. */
 typedef struct webota_slot_flash {
@@ -59,15 +64,13 @@ typedef struct webota_slot_flash {
     uint32_t image_len; /* verified length after finish */
     uint8_t buf[WEBOTA_SLOT_FLASH_BUF_SIZE];
     union {
-        unsigned char bytes[WEBOTA_SLOT_FLASH_CHECKER_SIZE];
-        long long align_ll;
-        void *align_p;
-        double align_d;
-    } checker;
+        uint8_t table[WEBOTA_PT_MAX_LEN];  /* during init */
+        webota_image_checker_t checker;   /* while verifying an image from flash */
+    } work;
 } webota_slot_flash_t;
 
-/* Reads and verifies the partition table (MD5 required, as the bootloader
- * does) and finds the running partition. Errors: ARG, FLASH_*, the PT_*
+/* Reads and verifies the partition table as the bootloader does (its MD5 is
+ * checked when present) and finds the running partition. Errors: ARG, FLASH_*, the PT_*
  * errors of webota_pt_parse. */
 webota_err_t webota_slot_flash_init(webota_slot_flash_t *s, const webota_slot_flash_config_t *cfg);
 /* Fills ops with this writer's functions; ops->ctx = s. */

@@ -75,7 +75,8 @@ typedef struct webota_update {
  * bytes (0 = unknown). force = accept an image without the webota marker.
  * The policy is copied (its strings are not). Errors (the session is then
  * FAILED): ARG, UPD_NO_SLOT (ops->next failed), IMG_TOO_BIG (total larger than
- * the slot). Calling begin again on a used session starts a new one. */
+ * the slot). begin overwrites the whole session: abort one that is still
+ * receiving first. Before begin (e.g. a zeroed struct) the state is IDLE. */
 webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *ops,
                                  const webota_update_policy_t *policy, uint32_t total,
                                  bool force);

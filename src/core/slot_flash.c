@@ -1,0 +1,387 @@
+/* The slot writer over a raw NOR flash: esp_ota_ops' rules (spec §2.7, §2.8,
+ * §5) applied through webota_flash_t, otadata.c and the image checker. */
+#include <string.h>
+
+#include "webota/otadata.h"
+#include "webota/slot_flash.h"
+
+#define APP_DESC_END (WEBOTA_APP_DESC_OFFSET + WEBOTA_APP_DESC_SIZE)
+
+static const webota_partition_t *otadata_part(const webota_slot_flash_t *s)
+{
+    return webota_pt_otadata(&s->pt);
+}
+
+static webota_err_t read_entries(webota_slot_flash_t *s, webota_ota_entry_t e[2])
+{
+    const webota_partition_t *od = otadata_part(s);
+    if (od == NULL)
+        return WEBOTA_ERR_OTA_NO_OTADATA;
+    uint8_t raw[WEBOTA_OTADATA_ENTRY_SIZE];
+    for (unsigned i = 0; i < 2; i++) {
+        webota_err_t err =
+            webota_flash_read(s->cfg.flash, od->offset + i * WEBOTA_OTADATA_SECTOR, raw, sizeof raw);
+        if (err != WEBOTA_OK)
+            return err;
+        webota_ota_entry_decode(raw, &e[i]);
+    }
+    return WEBOTA_OK;
+}
+
+/* Erase the sector, then program the entry: bytes 4..31 first, the seq word
+ * last, so the entry is CRC-valid only once every byte has been programmed
+ * (CRC-32 over 4 bytes is a bijection: a partial seq never matches the CRC). */
+static webota_err_t write_entry(webota_slot_flash_t *s, unsigned sector, const webota_ota_entry_t *e)
+{
+    const webota_partition_t *od = otadata_part(s);
+    uint32_t addr = od->offset + sector * WEBOTA_OTADATA_SECTOR;
+    uint8_t raw[WEBOTA_OTADATA_ENTRY_SIZE], back[WEBOTA_OTADATA_ENTRY_SIZE];
+    webota_ota_entry_encode(e, raw);
+    webota_err_t err = webota_flash_erase(s->cfg.flash, addr, WEBOTA_OTADATA_SECTOR);
+    if (err == WEBOTA_OK)
+        err = webota_flash_program(s->cfg.flash, addr + 4, raw + 4, sizeof raw - 4);
+    if (err == WEBOTA_OK)
+        err = webota_flash_program(s->cfg.flash, addr, raw, 4);
+    if (err == WEBOTA_OK)
+        err = webota_flash_read(s->cfg.flash, addr, back, sizeof back);
+    if (err == WEBOTA_OK && memcmp(raw, back, sizeof raw) != 0)
+        err = WEBOTA_ERR_FLASH_VERIFY;
+    return err;
+}
+
+static unsigned n_app(const webota_slot_flash_t *s)
+{
+    return webota_pt_app_count_app(&s->pt);
+}
+
+static uint32_t state_of(webota_slot_flash_t *s, const webota_partition_t *p)
+{
+    int slot = webota_pt_slot_index(p);
+    webota_ota_entry_t e[2];
+    uint32_t state = WEBOTA_OTA_STATE_UNDEFINED;
+    if (slot < 0 || read_entries(s, e) != WEBOTA_OK ||
+        webota_ota_slot_state(e, (unsigned)slot, n_app(s), &state) != WEBOTA_OK)
+        return WEBOTA_OTA_STATE_UNDEFINED;
+    return state;
+}
+
+uint32_t webota_slot_flash_state_of(webota_slot_flash_t *s, const webota_partition_t *p)
+{
+    return p == NULL ? WEBOTA_OTA_STATE_UNDEFINED : state_of(s, p);
+}
+
+uint32_t webota_slot_flash_image_length(const webota_slot_flash_t *s)
+{
+    return s->image_len;
+}
+
+static void fill_info(webota_slot_flash_t *s, const webota_partition_t *p, webota_slot_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->label, p->label, sizeof out->label);
+    out->offset = p->offset;
+    out->size = p->size;
+    out->index = webota_pt_slot_index(p);
+    out->state = state_of(s, p);
+}
+
+/* esp_image_verify from flash: feeds `len` bytes of p (0 = until the image
+ * end, at most the partition) to the checker. *desc and *length may be NULL. */
+static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t *p, uint32_t len,
+                                webota_app_desc_t *desc, uint32_t *length)
+{
+    webota_image_policy_t pol;
+    memset(&pol, 0, sizeof pol);
+    pol.chip = s->cfg.chip < 0 ? (int)WEBOTA_CHIP_ESP32 : s->cfg.chip;
+    pol.chip_rev = s->cfg.chip_rev < 0 ? 0 : s->cfg.chip_rev;
+    pol.efuse_blk_rev = -1;
+    pol.max_size = p->size;
+    webota_image_checker_t *c = &s->work.checker;
+    webota_image_init(c, &pol);
+    uint32_t limit = len != 0 ? len : p->size;
+    webota_err_t err = WEBOTA_OK;
+    for (uint32_t pos = 0; pos < limit && err == WEBOTA_OK;) {
+        if (len == 0 && webota_image_info(c)->complete)
+            break;
+        uint32_t n = limit - pos < sizeof s->buf ? limit - pos : (uint32_t)sizeof s->buf;
+        err = webota_flash_read(s->cfg.flash, p->offset + pos, s->buf, n);
+        if (err == WEBOTA_OK)
+            err = webota_image_feed(c, s->buf, n);
+        pos += n;
+    }
+    if (err != WEBOTA_OK) {
+        webota_image_abort(c);
+        return err;
+    }
+    err = webota_image_finish(c);
+    if (err == WEBOTA_OK) {
+        if (desc != NULL)
+            *desc = webota_image_info(c)->desc;
+        if (length != NULL)
+            *length = webota_image_info(c)->length;
+    }
+    return err;
+}
+
+webota_err_t webota_slot_flash_init(webota_slot_flash_t *s, const webota_slot_flash_config_t *cfg)
+{
+    if (s == NULL || cfg == NULL || cfg->flash == NULL)
+        return WEBOTA_ERR_ARG;
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    if (s->cfg.table_offset == 0)
+        s->cfg.table_offset = WEBOTA_PT_OFFSET_DEFAULT;
+    webota_err_t err =
+        webota_flash_read(s->cfg.flash, s->cfg.table_offset, s->work.table, sizeof s->work.table);
+    if (err != WEBOTA_OK)
+        return err;
+    err = webota_pt_parse(&s->pt, s->work.table, sizeof s->work.table, s->cfg.flash->size, false, NULL);
+    if (err != WEBOTA_OK)
+        return err;
+    s->running = webota_pt_find_addr(&s->pt, s->cfg.running_offset);
+    return WEBOTA_OK;
+}
+
+static webota_err_t op_running(void *ctx, webota_slot_info_t *out)
+{
+    webota_slot_flash_t *s = ctx;
+    if (s->running == NULL)
+        return WEBOTA_ERR_NOT_FOUND;
+    fill_info(s, s->running, out);
+    return WEBOTA_OK;
+}
+
+static webota_err_t op_next(void *ctx, webota_slot_info_t *out)
+{
+    webota_slot_flash_t *s = ctx;
+    const webota_partition_t *p = webota_pt_next_update(&s->pt, s->running);
+    if (p == NULL)
+        return WEBOTA_ERR_UPD_NO_SLOT;
+    fill_info(s, p, out);
+    return WEBOTA_OK;
+}
+
+static webota_err_t op_begin(void *ctx, uint32_t image_size)
+{
+    webota_slot_flash_t *s = ctx;
+    if (s->open)
+        return WEBOTA_ERR_UPD_BUSY;
+    const webota_partition_t *p = webota_pt_next_update(&s->pt, s->running);
+    if (p == NULL)
+        return WEBOTA_ERR_UPD_NO_SLOT;
+    if (p == s->running)
+        return WEBOTA_ERR_UPD_RUNNING_SLOT;
+    if (image_size > p->size)
+        return WEBOTA_ERR_IMG_TOO_BIG;
+    int running_slot = s->running != NULL ? webota_pt_slot_index(s->running) : -1;
+    if (running_slot < 0)
+        running_slot = -1;
+    if (s->cfg.rollback) {
+        webota_ota_entry_t e[2];
+        webota_err_t err = read_entries(s, e);
+        if (err == WEBOTA_OK && running_slot >= 0) {
+            uint32_t st;
+            if (webota_ota_slot_state(e, (unsigned)running_slot, n_app(s), &st) == WEBOTA_OK &&
+                st == WEBOTA_OTA_STATE_PENDING_VERIFY)
+                return WEBOTA_ERR_UPD_PENDING_VERIFY;
+        }
+        /* §2.8: the bootloader must not fall back into the slot being
+         * overwritten. Errors are ignored, as esp_ota_begin does. */
+        if (err == WEBOTA_OK) {
+            int sector = webota_ota_inactive_sector_to_erase(e, n_app(s), running_slot);
+            if (sector >= 0)
+                (void)webota_flash_erase(s->cfg.flash,
+                                         otadata_part(s)->offset + (uint32_t)sector * WEBOTA_OTADATA_SECTOR,
+                                         WEBOTA_OTADATA_SECTOR);
+        }
+    }
+    s->target = p;
+    s->open = true;
+    s->finished = false;
+    s->written = 0;
+    s->erased_to = 0;
+    s->image_len = 0;
+    return WEBOTA_OK;
+}
+
+/* Sequential: each sector is erased when the write pointer enters it, then
+ * the part of the chunk inside it is programmed and read back. */
+static webota_err_t op_write(void *ctx, const void *data, size_t len)
+{
+    webota_slot_flash_t *s = ctx;
+    const uint8_t *d = data;
+    if (!s->open)
+        return WEBOTA_ERR_STATE;
+    if (len == 0)
+        return WEBOTA_OK;
+    if (data == NULL)
+        return WEBOTA_ERR_ARG;
+    if (len > s->target->size - s->written)
+        return WEBOTA_ERR_IMG_TOO_BIG;
+    if (s->written == 0 && d[0] != WEBOTA_IMAGE_MAGIC)
+        return WEBOTA_ERR_IMG_MAGIC;
+    while (len > 0) {
+        if (s->written == s->erased_to) {
+            webota_err_t err = webota_flash_erase(s->cfg.flash, s->target->offset + s->erased_to,
+                                                  WEBOTA_SECTOR_SIZE);
+            if (err != WEBOTA_OK)
+                return err;
+            s->erased_to += WEBOTA_SECTOR_SIZE;
+        }
+        uint32_t n = s->erased_to - s->written;
+        if (n > len)
+            n = (uint32_t)len;
+        uint32_t addr = s->target->offset + s->written;
+        webota_err_t err = webota_flash_program(s->cfg.flash, addr, d, n);
+        for (uint32_t done = 0; err == WEBOTA_OK && done < n;) {
+            uint32_t m = n - done < sizeof s->buf ? n - done : (uint32_t)sizeof s->buf;
+            err = webota_flash_read(s->cfg.flash, addr + done, s->buf, m);
+            if (err == WEBOTA_OK && memcmp(s->buf, d + done, m) != 0)
+                err = WEBOTA_ERR_FLASH_VERIFY;
+            done += m;
+        }
+        if (err != WEBOTA_OK)
+            return err;
+        s->written += n;
+        d += n;
+        len -= n;
+    }
+    return WEBOTA_OK;
+}
+
+static webota_err_t op_finish(void *ctx)
+{
+    webota_slot_flash_t *s = ctx;
+    if (!s->open)
+        return WEBOTA_ERR_STATE;
+    s->open = false; /* closed whatever the verdict, like esp_ota_end */
+    if (s->written == 0)
+        return WEBOTA_ERR_UPD_EMPTY;
+    webota_err_t err = verify_part(s, s->target, s->written, NULL, &s->image_len);
+    s->finished = err == WEBOTA_OK;
+    return err;
+}
+
+static void op_abort(void *ctx)
+{
+    webota_slot_flash_t *s = ctx;
+    s->open = false;
+    s->finished = false;
+}
+
+static webota_err_t op_activate(void *ctx)
+{
+    webota_slot_flash_t *s = ctx;
+    if (!s->finished || s->target == NULL)
+        return WEBOTA_ERR_STATE;
+    webota_app_desc_t desc;
+    webota_err_t err = verify_part(s, s->target, 0, &desc, NULL);
+    if (err != WEBOTA_OK)
+        return err;
+    if (s->cfg.anti_rollback && desc.secure_version < s->cfg.efuse_secure_version) {
+        /* §2.7 step 3: ESP-IDF erases the refused partition. */
+        s->finished = false;
+        (void)webota_flash_erase(s->cfg.flash, s->target->offset, s->target->size);
+        return WEBOTA_ERR_UPD_SECURE_VERSION;
+    }
+    webota_ota_entry_t e[2], out;
+    unsigned sector;
+    err = read_entries(s, e);
+    if (err == WEBOTA_OK)
+        err = webota_ota_set_boot(e, (unsigned)webota_pt_slot_index(s->target), n_app(s), s->cfg.rollback,
+                                  WEBOTA_OTA_RULE_V6_0, &sector, &out);
+    if (err == WEBOTA_OK)
+        err = write_entry(s, sector, &out);
+    return err;
+}
+
+static webota_err_t mark(webota_slot_flash_t *s, uint32_t state)
+{
+    webota_ota_entry_t e[2], out;
+    int sector;
+    webota_err_t err = read_entries(s, e);
+    if (err != WEBOTA_OK)
+        return err;
+    err = webota_ota_mark(e, n_app(s), state, &sector, &out);
+    if (err == WEBOTA_ERR_STATE)
+        return WEBOTA_ERR_UPD_NOT_PENDING;
+    if (err != WEBOTA_OK || sector < 0)
+        return err;
+    return write_entry(s, (unsigned)sector, &out);
+}
+
+static webota_err_t op_confirm(void *ctx)
+{
+    webota_slot_flash_t *s = ctx;
+    webota_err_t err = mark(s, WEBOTA_OTA_STATE_VALID);
+    if (err == WEBOTA_OK && s->cfg.anti_rollback && s->running != NULL) {
+        /* esp_ota_mark_app_valid_cancel_rollback raises the eFuse; here the
+         * emulated value in the config (the caller persists it). */
+        webota_app_desc_t desc;
+        if (verify_part(s, s->running, 0, &desc, NULL) == WEBOTA_OK &&
+            desc.secure_version > s->cfg.efuse_secure_version)
+            s->cfg.efuse_secure_version = desc.secure_version;
+    }
+    return err;
+}
+
+static bool slot_verifies(void *ctx, unsigned slot)
+{
+    webota_slot_flash_t *s = ctx;
+    const webota_partition_t *p = webota_pt_ota_slot(&s->pt, slot);
+    webota_app_desc_t desc;
+    if (p == NULL || verify_part(s, p, 0, &desc, NULL) != WEBOTA_OK)
+        return false;
+    return !s->cfg.anti_rollback || desc.secure_version >= s->cfg.efuse_secure_version;
+}
+
+static bool op_rollback_possible(void *ctx)
+{
+    webota_slot_flash_t *s = ctx;
+    webota_ota_entry_t e[2];
+    if (read_entries(s, e) != WEBOTA_OK)
+        return false;
+    const webota_partition_t *f = webota_pt_factory(&s->pt);
+    bool factory_ok = !s->cfg.anti_rollback && f != NULL && verify_part(s, f, 0, NULL, NULL) == WEBOTA_OK;
+    return webota_ota_rollback_possible(e, n_app(s), factory_ok, slot_verifies, s);
+}
+
+static webota_err_t op_rollback(void *ctx)
+{
+    webota_slot_flash_t *s = ctx;
+    if (!op_rollback_possible(s))
+        return WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE;
+    return mark(s, WEBOTA_OTA_STATE_INVALID);
+}
+
+static webota_err_t op_running_desc(void *ctx, webota_app_desc_t *out)
+{
+    webota_slot_flash_t *s = ctx;
+    if (s->running == NULL)
+        return WEBOTA_ERR_NOT_FOUND;
+    if (s->running->size < APP_DESC_END)
+        return WEBOTA_ERR_IMG_TRUNCATED;
+    uint8_t *raw = s->work.table; /* the table bytes are only needed during init */
+    webota_err_t err = webota_flash_read(s->cfg.flash, s->running->offset + WEBOTA_APP_DESC_OFFSET, raw,
+                                         WEBOTA_APP_DESC_SIZE);
+    if (err != WEBOTA_OK)
+        return err;
+    return webota_app_desc_decode(raw, out);
+}
+
+void webota_slot_flash_ops(webota_slot_flash_t *s, webota_slot_ops_t *ops)
+{
+    memset(ops, 0, sizeof *ops);
+    ops->ctx = s;
+    ops->running = op_running;
+    ops->next = op_next;
+    ops->begin = op_begin;
+    ops->write = op_write;
+    ops->finish = op_finish;
+    ops->abort = op_abort;
+    ops->activate = op_activate;
+    ops->confirm = op_confirm;
+    ops->rollback = op_rollback;
+    ops->rollback_possible = op_rollback_possible;
+    ops->running_desc = op_running_desc;
+}

@@ -1,0 +1,440 @@
+/* The update session: judges the stream with the image checker and the
+ * policy, and opens the slot only once the first 0x120 bytes (header and app
+ * descriptor) have passed, so that a wrong file never erases anything. */
+#include <stdalign.h>
+#include <string.h>
+
+#include "webota/image.h"
+#include "webota/update.h"
+
+#define HEAD_LEN (WEBOTA_APP_DESC_OFFSET + WEBOTA_APP_DESC_SIZE) /* 0x120 */
+#define DETAIL_MAX 128
+
+typedef struct session {
+    const webota_slot_ops_t *ops;
+    webota_update_policy_t policy;
+    webota_image_policy_t ipol;
+    webota_image_checker_t checker;
+    webota_slot_info_t slot;
+    webota_app_desc_t desc;
+    webota_update_state_t state;
+    webota_err_t err;
+    uint32_t err_offset;
+    uint32_t total, received;
+    bool force, slot_valid, slot_open, head_done, desc_seen;
+    uint16_t head_len;
+    uint8_t head[HEAD_LEN];
+    char detail[DETAIL_MAX]; /* set by the policy callback for its refusal */
+    char msg[WEBOTA_UPDATE_MESSAGE_MAX];
+} session_t;
+
+_Static_assert(sizeof(session_t) <= WEBOTA_UPDATE_STORAGE_SIZE, "WEBOTA_UPDATE_STORAGE_SIZE too small");
+_Static_assert(alignof(session_t) <= alignof(webota_update_t), "webota_update_t under-aligned");
+
+static session_t *S(webota_update_t *u)
+{
+    return (session_t *)(void *)u->opaque.bytes;
+}
+
+static const session_t *CS(const webota_update_t *u)
+{
+    return (const session_t *)(const void *)u->opaque.bytes;
+}
+
+/* ---- bounded string building (no stdio in the core) ---- */
+typedef struct {
+    char *p;
+    size_t cap, len;
+} sbuf_t;
+
+static void sb_init(sbuf_t *b, char *p, size_t cap)
+{
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    p[0] = '\0';
+}
+
+static void sb_str(sbuf_t *b, const char *s)
+{
+    while (s != NULL && *s != '\0' && b->len + 1 < b->cap)
+        b->p[b->len++] = *s++;
+    b->p[b->len] = '\0';
+}
+
+static void sb_uint(sbuf_t *b, uint32_t v)
+{
+    char tmp[11];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    char out[12];
+    for (int i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    sb_str(b, out);
+}
+
+/* "v1.3" from major*100+minor */
+static void sb_rev(sbuf_t *b, uint32_t rev)
+{
+    sb_str(b, "v");
+    sb_uint(b, rev / 100);
+    sb_str(b, ".");
+    sb_uint(b, rev % 100);
+}
+
+static void sb_quoted(sbuf_t *b, const char *s)
+{
+    sb_str(b, "\"");
+    sb_str(b, s);
+    sb_str(b, "\"");
+}
+
+static const char *chip_display(int chip)
+{
+    const webota_chip_info_t *ci = chip < 0 ? NULL : webota_chip_info((webota_chip_t)chip);
+    return ci != NULL ? ci->display : "unknown chip";
+}
+
+/* Details for the checker's own errors, from what it has seen. */
+static void checker_detail(session_t *s, webota_err_t err, sbuf_t *b)
+{
+    const webota_image_info_t *in = webota_image_info(&s->checker);
+    switch (err) {
+    case WEBOTA_ERR_IMG_CHIP:
+        sb_str(b, in->chip != NULL ? in->chip->display : "unknown chip id");
+        sb_str(b, ", this device is ");
+        sb_str(b, chip_display(s->policy.chip));
+        break;
+    case WEBOTA_ERR_IMG_CHIP_REV_MIN:
+        sb_str(b, "image needs at least ");
+        sb_rev(b, in->min_rev_full);
+        sb_str(b, ", this chip is ");
+        sb_rev(b, (uint32_t)s->policy.chip_rev);
+        break;
+    case WEBOTA_ERR_IMG_CHIP_REV_MAX:
+        sb_str(b, "image supports up to ");
+        sb_rev(b, in->max_rev_full);
+        sb_str(b, ", this chip is ");
+        sb_rev(b, (uint32_t)s->policy.chip_rev);
+        break;
+    case WEBOTA_ERR_IMG_TOO_BIG:
+        sb_str(b, "slot ");
+        sb_str(b, s->slot.label);
+        sb_str(b, " holds ");
+        sb_uint(b, s->slot.size);
+        sb_str(b, " bytes");
+        break;
+    default:
+        break;
+    }
+}
+
+/* Records the first error, closes the slot, and builds the message. */
+static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset, const char *detail)
+{
+    if (s->state == WEBOTA_UPDATE_FAILED)
+        return s->err;
+    if (s->slot_open && s->ops != NULL)
+        s->ops->abort(s->ops->ctx);
+    s->slot_open = false;
+    webota_image_abort(&s->checker);
+    s->state = WEBOTA_UPDATE_FAILED;
+    s->err = err;
+    s->err_offset = offset;
+    sbuf_t b;
+    sb_init(&b, s->msg, sizeof s->msg);
+    sb_str(&b, webota_strerror(err));
+    if (detail != NULL && detail[0] != '\0') {
+        sb_str(&b, " (");
+        sb_str(&b, detail);
+        sb_str(&b, ")");
+    }
+    sb_str(&b, " at offset ");
+    sb_uint(&b, offset);
+    return err;
+}
+
+/* The checker's callback: the policy decisions that need the descriptor. */
+static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
+{
+    session_t *s = ctx;
+    sbuf_t b;
+    s->desc = *d;
+    s->desc_seen = true;
+    sb_init(&b, s->detail, sizeof s->detail);
+    const webota_update_policy_t *p = &s->policy;
+    if (!p->allow_secure_downgrade && d->secure_version < p->running_secure_version) {
+        sb_str(&b, "image ");
+        sb_uint(&b, d->secure_version);
+        sb_str(&b, ", running firmware ");
+        sb_uint(&b, p->running_secure_version);
+        return WEBOTA_ERR_UPD_SECURE_VERSION;
+    }
+    if (p->project != NULL && strcmp(p->project, d->project_name) != 0) {
+        sb_str(&b, "image is ");
+        sb_quoted(&b, d->project_name);
+        sb_str(&b, ", this device runs ");
+        sb_quoted(&b, p->project);
+        return WEBOTA_ERR_UPD_PROJECT;
+    }
+    if (p->refuse_same_version && p->running_version != NULL &&
+        strcmp(p->running_version, d->version) == 0) {
+        sb_quoted(&b, d->version);
+        return WEBOTA_ERR_UPD_SAME_VERSION;
+    }
+    return WEBOTA_OK;
+}
+
+void webota_update_policy_init(webota_update_policy_t *policy)
+{
+    memset(policy, 0, sizeof *policy);
+    policy->chip = -1;
+    policy->chip_rev = -1;
+    policy->require_marker = true;
+}
+
+webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *ops,
+                                 const webota_update_policy_t *policy, uint32_t total, bool force)
+{
+    if (u == NULL)
+        return WEBOTA_ERR_ARG;
+    session_t *s = S(u);
+    memset(s, 0, sizeof *s);
+    s->state = WEBOTA_UPDATE_RECEIVING;
+    webota_image_init(&s->checker, NULL); /* re-initialised with the policy below */
+    if (ops == NULL || ops->next == NULL)
+        return fail(s, WEBOTA_ERR_ARG, 0, "no slot writer");
+    s->ops = ops;
+    if (policy != NULL)
+        s->policy = *policy;
+    else
+        webota_update_policy_init(&s->policy);
+    s->total = total;
+    s->force = force;
+    webota_err_t err = ops->next(ops->ctx, &s->slot);
+    if (err != WEBOTA_OK)
+        return fail(s, WEBOTA_ERR_UPD_NO_SLOT, 0, webota_strerror(err));
+    s->slot_valid = true;
+    s->ipol.chip = s->policy.chip;
+    s->ipol.chip_rev = s->policy.chip_rev;
+    s->ipol.efuse_blk_rev = -1;
+    s->ipol.max_size = s->slot.size;
+    s->ipol.on_desc = on_desc;
+    s->ipol.ctx = s;
+    webota_image_abort(&s->checker);
+    webota_image_init(&s->checker, &s->ipol);
+    if (total > s->slot.size) {
+        char d[DETAIL_MAX];
+        sbuf_t b;
+        sb_init(&b, d, sizeof d);
+        sb_str(&b, "announced ");
+        sb_uint(&b, total);
+        sb_str(&b, " bytes, slot ");
+        sb_str(&b, s->slot.label);
+        sb_str(&b, " holds ");
+        sb_uint(&b, s->slot.size);
+        return fail(s, WEBOTA_ERR_IMG_TOO_BIG, 0, d);
+    }
+    return WEBOTA_OK;
+}
+
+/* A slot error, named with the slot and where the stream was. */
+static webota_err_t slot_fail(session_t *s, webota_err_t err, const char *what)
+{
+    char d[DETAIL_MAX];
+    sbuf_t b;
+    sb_init(&b, d, sizeof d);
+    sb_str(&b, what);
+    sb_str(&b, " ");
+    sb_str(&b, s->slot.label);
+    return fail(s, err, s->received, d);
+}
+
+static webota_err_t slot_write(session_t *s, const uint8_t *data, size_t len)
+{
+    webota_err_t err = s->ops->write(s->ops->ctx, data, len);
+    return err == WEBOTA_OK ? WEBOTA_OK : slot_fail(s, err, "writing slot");
+}
+
+webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t len)
+{
+    if (u == NULL)
+        return WEBOTA_ERR_ARG;
+    session_t *s = S(u);
+    if (s->state == WEBOTA_UPDATE_FAILED)
+        return s->err;
+    if (s->state != WEBOTA_UPDATE_RECEIVING)
+        return WEBOTA_ERR_STATE;
+    if (len == 0)
+        return WEBOTA_OK;
+    if (data == NULL)
+        return fail(s, WEBOTA_ERR_ARG, s->received, "no data");
+    const uint8_t *d = data;
+    if (s->total != 0 && len > s->total - s->received) {
+        char det[DETAIL_MAX];
+        sbuf_t b;
+        sb_init(&b, det, sizeof det);
+        sb_str(&b, "more than the announced ");
+        sb_uint(&b, s->total);
+        sb_str(&b, " bytes");
+        return fail(s, WEBOTA_ERR_UPD_LENGTH, s->total, det);
+    }
+    webota_err_t err = webota_image_feed(&s->checker, d, len);
+    if (err != WEBOTA_OK) {
+        char det[DETAIL_MAX];
+        sbuf_t b;
+        sb_init(&b, det, sizeof det);
+        if (s->detail[0] != '\0')
+            sb_str(&b, s->detail);
+        else
+            checker_detail(s, err, &b);
+        return fail(s, err, webota_image_info(&s->checker)->err_offset, det);
+    }
+    /* The first HEAD_LEN bytes wait in the session until the descriptor has
+     * passed the policy; then the slot is opened and they go first. */
+    size_t used = 0;
+    if (!s->head_done) {
+        used = HEAD_LEN - s->head_len;
+        if (used > len)
+            used = len;
+        memcpy(s->head + s->head_len, d, used);
+        s->head_len = (uint16_t)(s->head_len + used);
+        if (s->head_len == HEAD_LEN) {
+            if (!s->desc_seen)
+                return fail(s, WEBOTA_ERR_IMG_APPDESC, WEBOTA_APP_DESC_OFFSET, NULL);
+            err = s->ops->begin(s->ops->ctx, s->total);
+            if (err != WEBOTA_OK)
+                return slot_fail(s, err, "opening slot");
+            s->slot_open = true;
+            s->head_done = true;
+            err = slot_write(s, s->head, HEAD_LEN);
+            if (err != WEBOTA_OK)
+                return err;
+        }
+    }
+    if (used < len) {
+        err = slot_write(s, d + used, len - used);
+        if (err != WEBOTA_OK)
+            return err;
+    }
+    s->received += (uint32_t)len;
+    return WEBOTA_OK;
+}
+
+webota_err_t webota_update_finish(webota_update_t *u)
+{
+    if (u == NULL)
+        return WEBOTA_ERR_ARG;
+    session_t *s = S(u);
+    if (s->state == WEBOTA_UPDATE_FAILED)
+        return s->err;
+    if (s->state != WEBOTA_UPDATE_RECEIVING)
+        return WEBOTA_ERR_STATE;
+    s->state = WEBOTA_UPDATE_VERIFYING;
+    if (s->received == 0)
+        return fail(s, WEBOTA_ERR_UPD_EMPTY, 0, NULL);
+    webota_err_t err = webota_image_finish(&s->checker);
+    if (err != WEBOTA_OK) {
+        char det[DETAIL_MAX];
+        sbuf_t b;
+        sb_init(&b, det, sizeof det);
+        if (err == WEBOTA_ERR_IMG_TRUNCATED) {
+            sb_str(&b, "received ");
+            sb_uint(&b, s->received);
+            sb_str(&b, " bytes");
+        }
+        return fail(s, err, webota_image_info(&s->checker)->err_offset, det);
+    }
+    if (s->total != 0 && s->received != s->total) {
+        char det[DETAIL_MAX];
+        sbuf_t b;
+        sb_init(&b, det, sizeof det);
+        sb_str(&b, "received ");
+        sb_uint(&b, s->received);
+        sb_str(&b, " of ");
+        sb_uint(&b, s->total);
+        sb_str(&b, " bytes");
+        return fail(s, WEBOTA_ERR_UPD_LENGTH, s->received, det);
+    }
+    if (s->policy.require_marker && !s->force && !webota_image_info(&s->checker)->marker)
+        return fail(s, WEBOTA_ERR_UPD_NO_MARKER, 0, "force the update to install it anyway");
+    err = s->ops->finish(s->ops->ctx);
+    if (err != WEBOTA_OK)
+        return slot_fail(s, err, "verifying slot");
+    err = s->ops->activate(s->ops->ctx);
+    if (err != WEBOTA_OK)
+        return slot_fail(s, err, "activating slot");
+    s->slot_open = false;
+    s->state = WEBOTA_UPDATE_DONE;
+    return WEBOTA_OK;
+}
+
+void webota_update_abort(webota_update_t *u)
+{
+    if (u == NULL)
+        return;
+    session_t *s = S(u);
+    if (s->state == WEBOTA_UPDATE_RECEIVING || s->state == WEBOTA_UPDATE_VERIFYING)
+        (void)fail(s, WEBOTA_ERR_UPD_ABORTED, s->received, "the upload stopped");
+}
+
+webota_update_state_t webota_update_state(const webota_update_t *u)
+{
+    return CS(u)->state;
+}
+
+uint32_t webota_update_received(const webota_update_t *u)
+{
+    return CS(u)->received;
+}
+
+uint32_t webota_update_total(const webota_update_t *u)
+{
+    return CS(u)->total;
+}
+
+webota_err_t webota_update_error(const webota_update_t *u)
+{
+    return CS(u)->state == WEBOTA_UPDATE_FAILED ? CS(u)->err : WEBOTA_OK;
+}
+
+uint32_t webota_update_error_offset(const webota_update_t *u)
+{
+    return CS(u)->state == WEBOTA_UPDATE_FAILED ? CS(u)->err_offset : 0;
+}
+
+const char *webota_update_message(const webota_update_t *u)
+{
+    return CS(u)->state == WEBOTA_UPDATE_FAILED ? CS(u)->msg : "";
+}
+
+const webota_app_desc_t *webota_update_desc(const webota_update_t *u)
+{
+    return CS(u)->desc_seen ? &CS(u)->desc : NULL;
+}
+
+const webota_slot_info_t *webota_update_slot(const webota_update_t *u)
+{
+    return CS(u)->slot_valid ? &CS(u)->slot : NULL;
+}
+
+const char *webota_update_state_name(webota_update_state_t st)
+{
+    switch (st) {
+    case WEBOTA_UPDATE_IDLE:
+        return "idle";
+    case WEBOTA_UPDATE_RECEIVING:
+        return "receiving";
+    case WEBOTA_UPDATE_VERIFYING:
+        return "verifying";
+    case WEBOTA_UPDATE_DONE:
+        return "done";
+    case WEBOTA_UPDATE_FAILED:
+        return "failed";
+    }
+    return "unknown";
+}
