@@ -1,0 +1,693 @@
+/* The transport-free HTTP API over a real slot writer (slot_flash) on a RAM
+ * NOR flash holding the two-ota layout and a factory firmware: every route and
+ * every status code path, and the flash left untouched by every failure. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/bootloader.h"
+#include "sim/flash_image.h"
+#include "sim/nor_flash.h"
+#include "webota/api.h"
+#include "webota/image_make.h"
+#include "webota/slot_flash.h"
+
+#define FLASH_SIZE 0x400000u
+
+typedef struct {
+    sim_nor_t *nor;
+    webota_flash_t flash;
+    webota_slot_flash_t slot;
+    webota_slot_ops_t ops;
+    webota_api_t api;
+    int reboots;
+    int requests[8];
+    char *pw;
+} dev_t_;
+
+static const unsigned char page[] = {0x1f, 0x8b, 8, 0, 'p', 'a', 'g', 'e'};
+
+static webota_err_t sink(void *ctx, const void *d, size_t n)
+{
+    uint8_t **p = ctx;
+    memcpy(*p, d, n);
+    *p += n;
+    return WEBOTA_OK;
+}
+
+static uint8_t *make_image(const char *version, bool marker, uint32_t seed, size_t *len)
+{
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+    o.project = "webota-demo";
+    o.version = version;
+    o.marker = marker;
+    o.seed = seed;
+    o.size = 40000;
+    *len = webota_image_make_length(&o);
+    uint8_t *buf = malloc(*len);
+    uint8_t *p = buf;
+    assert_int_equal(webota_image_make(&o, sink, &p), WEBOTA_OK);
+    assert_int_equal((size_t)(p - buf), *len);
+    return buf;
+}
+
+static void on_reboot(void *ctx)
+{
+    ((dev_t_ *)ctx)->reboots++;
+}
+
+static void on_request(void *ctx, webota_api_route_t route)
+{
+    ((dev_t_ *)ctx)->requests[route]++;
+}
+
+/* Boots the flash as the bootloader would and (re)opens slot writer and api. */
+static void boot(dev_t_ *d)
+{
+    sim_boot_config_t bc;
+    sim_boot_config_init(&bc);
+    bc.rollback = true;
+    static sim_boot_result_t r;
+    assert_int_equal(sim_boot(&d->flash, &bc, &r), WEBOTA_OK);
+    webota_slot_flash_config_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.flash = &d->flash;
+    sc.rollback = true;
+    sc.chip = WEBOTA_CHIP_ESP32;
+    sc.chip_rev = -1;
+    sc.running_offset = r.part.offset;
+    assert_int_equal(webota_slot_flash_init(&d->slot, &sc), WEBOTA_OK);
+    webota_slot_flash_ops(&d->slot, &d->ops);
+    webota_api_config_t ac;
+    memset(&ac, 0, sizeof(ac));
+    ac.slot = &d->ops;
+    webota_update_policy_init(&ac.policy);
+    ac.policy.chip = WEBOTA_CHIP_ESP32;
+    ac.chip = "esp32";
+    ac.chip_rev = 300;
+    ac.password = d->pw;
+    ac.page_gz = page;
+    ac.page_gz_len = sizeof(page);
+    ac.request_reboot = on_reboot;
+    ac.on_request = on_request;
+    ac.ctx = d;
+    assert_int_equal(webota_api_init(&d->api, &ac), WEBOTA_OK);
+}
+
+static int setup(void **state)
+{
+    dev_t_ *d = calloc(1, sizeof(*d));
+    d->nor = sim_nor_new_ram(FLASH_SIZE);
+    d->flash = sim_nor_flash(d->nor);
+    webota_parttable_t pt;
+    assert_int_equal(webota_pt_builtin("two-ota", &pt), WEBOTA_OK);
+    size_t len;
+    uint8_t *fw = make_image("1.0.0", true, 1, &len);
+    sim_flash_app_t app = {"factory", fw, len};
+    assert_int_equal(sim_flash_make(d->nor, &pt, 0x8000, &app, 1, NULL, 0), WEBOTA_OK);
+    free(fw);
+    boot(d);
+    *state = d;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    dev_t_ *d = *state;
+    sim_nor_close(d->nor);
+    free(d);
+    return 0;
+}
+
+/* ---- request helpers ---- */
+
+typedef struct {
+    int status;
+    char body[WEBOTA_API_BODY_MAX + 1];
+    webota_api_response_t resp;
+} answer_t;
+
+static webota_api_request_t req_of(const char *method, const char *path)
+{
+    webota_api_request_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = method;
+    r.path = path;
+    r.content_length = -1;
+    r.host = "192.168.4.1";
+    return r;
+}
+
+static void keep(answer_t *a, const webota_api_response_t *resp)
+{
+    a->resp = *resp;
+    a->status = resp->status;
+    size_t n = resp->body_len < WEBOTA_API_BODY_MAX ? resp->body_len : WEBOTA_API_BODY_MAX;
+    memcpy(a->body, resp->body, n);
+    a->body[n] = '\0';
+}
+
+/* A whole request; the body is fed in `step`-byte chunks. */
+static void call(dev_t_ *d, const webota_api_request_t *req, const void *body, size_t len,
+                 size_t step, answer_t *a)
+{
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    memset(a, 0, sizeof(*a));
+    if (webota_api_begin(&d->api, &conn, req, &resp) == WEBOTA_API_RESPOND) {
+        keep(a, &resp);
+        return;
+    }
+    const uint8_t *p = body;
+    if (step == 0) {
+        step = len ? len : 1;
+    }
+    for (size_t off = 0; off < len; off += step) {
+        size_t n = len - off < step ? len - off : step;
+        if (!webota_api_body(&d->api, &conn, p + off, n)) {
+            break;
+        }
+    }
+    webota_api_end(&d->api, &conn, &resp);
+    keep(a, &resp);
+}
+
+static void post_raw(dev_t_ *d, const char *query, const void *img, size_t len, answer_t *a)
+{
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    r.query = query;
+    call(d, &r, img, len, 1000, a);
+}
+
+static void expect_error(const answer_t *a, int status, const char *code)
+{
+    char want[120];
+    snprintf(want, sizeof(want), "{\"error\":\"%s\",\"message\":\"", code);
+    if (a->status != status || strncmp(a->body, want, strlen(want)) != 0) {
+        fail_msg("want %d %s, got %d %s", status, code, a->status, a->body);
+    }
+    assert_string_equal(a->resp.content_type, "application/json");
+    assert_string_equal(a->resp.cache_control, "no-store");
+}
+
+/* The otadata sectors and the factory app: what no failure may change. */
+static uint8_t *snapshot(dev_t_ *d)
+{
+    uint8_t *s = malloc(0x2000 + 0x100000);
+    memcpy(s, sim_nor_data(d->nor) + 0xd000, 0x2000);
+    memcpy(s + 0x2000, sim_nor_data(d->nor) + 0x10000, 0x100000);
+    return s;
+}
+
+static void assert_unchanged(dev_t_ *d, uint8_t *before)
+{
+    uint8_t *now = snapshot(d);
+    assert_memory_equal(before, now, 0x2000 + 0x100000);
+    free(now);
+    free(before);
+}
+
+static void status_has(dev_t_ *d, const char *needle)
+{
+    answer_t a;
+    webota_api_request_t r = req_of("GET", "/api/status");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    if (strstr(a.body, needle) == NULL) {
+        fail_msg("status lacks %s: %s", needle, a.body);
+    }
+}
+
+/* ---- tests ---- */
+
+static void test_page_status_routes(void **state)
+{
+    dev_t_ *d = *state;
+    answer_t a;
+    webota_api_request_t r = req_of("GET", "/");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.resp.content_encoding, "gzip");
+    assert_int_equal(a.resp.body_len, sizeof(page));
+    assert_ptr_equal(a.resp.body, page);
+    assert_int_equal(d->requests[WEBOTA_API_ROUTE_PAGE], 1);
+
+    r = req_of("GET", "/api/status");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.resp.content_type, "application/json");
+    assert_string_equal(
+        a.body,
+        "{\"chip\":\"esp32\",\"chip_rev\":300,\"project\":\"webota-demo\",\"version\":\"1.0.0\","
+        "\"idf_ver\":\"v5.5\",\"secure_version\":0,\"running\":{\"label\":\"factory\",\"offset\":65536,"
+        "\"size\":1048576,\"index\":-1,\"state\":\"undefined\"},\"next\":{\"label\":\"ota_0\","
+        "\"offset\":1114112,\"size\":1048576,\"index\":0},\"rollback_possible\":false,"
+        "\"require_marker\":true,\"update\":{\"state\":\"idle\",\"received\":0,\"total\":0},"
+        "\"rebooting\":false}");
+    assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 1);
+
+    r = req_of("GET", "/nope");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 404, "not_found_route");
+    r = req_of("POST", "/api/status");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 405, "method_not_allowed");
+    assert_string_equal(a.resp.allow, "GET");
+    r = req_of("GET", "/api/update");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 405, "method_not_allowed");
+    assert_string_equal(a.resp.allow, "POST");
+    r = req_of(NULL, "/");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 400, "bad_request");
+
+    /* no page configured */
+    d->api.cfg.page_gz = NULL;
+    r = req_of("GET", "/index.html");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 404, "not_found_route");
+}
+
+static void test_password(void **state)
+{
+    dev_t_ *d = *state;
+    d->pw = "s3cret";
+    boot(d);
+    answer_t a;
+    webota_api_request_t r = req_of("GET", "/api/status");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 401, "unauthorized");
+    assert_non_null(a.resp.www_authenticate);
+    static const char *bad[] = {"Basic dXNlcjp3cm9uZw==" /* user:wrong */, "Bearer s3cret",
+                                "Basic ####", "Basic dXNlcnMzY3JldA==" /* users3cret */,
+                                "Basic dXNlcjpzM2NyZXQx" /* user:s3cret1 */,
+                                "Basic dXNlcjpzM2NyZQ==" /* user:s3cre */};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r.authorization = bad[i];
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 401, "unauthorized");
+    }
+    assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 0); /* refused before the hook */
+    r.authorization = "Basic dXNlcjpzM2NyZXQ="; /* user:s3cret */
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    r.authorization = "basic OnMzY3JldA=="; /* :s3cret */
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+}
+
+static void test_cross_origin(void **state)
+{
+    dev_t_ *d = *state;
+    answer_t a;
+    uint8_t *before = snapshot(d);
+    static const char *bad[] = {"http://evil.example", "null", "http://192.168.4.1.evil",
+                                "ftp://192.168.4.1", "http://192.168.4.1:81"};
+    static const char *paths[] = {"/api/update", "/update", "/api/confirm", "/api/rollback",
+                                  "/api/reboot"};
+    for (size_t p = 0; p < 5; p++) {
+        for (size_t i = 0; i < 5; i++) {
+            webota_api_request_t r = req_of("POST", paths[p]);
+            r.origin = bad[i];
+            r.content_length = 0;
+            call(d, &r, NULL, 0, 0, &a);
+            expect_error(&a, 403, "forbidden");
+        }
+    }
+    webota_api_request_t r = req_of("POST", "/api/reboot");
+    r.origin = "http://192.168.4.1";
+    r.host = NULL;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 403, "forbidden");
+    assert_int_equal(d->reboots, 0);
+    /* a GET from anywhere is fine (it changes nothing) */
+    r = req_of("GET", "/api/status");
+    r.origin = "http://evil.example";
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    /* same origin passes */
+    r = req_of("POST", "/api/reboot");
+    r.origin = "HTTP://192.168.4.1/";
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, "{\"ok\":true,\"rebooting\":true}");
+    assert_true(a.resp.reboot);
+    assert_int_equal(d->reboots, 1);
+    assert_unchanged(d, before);
+}
+
+static void test_update_ok_then_busy_then_boot(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    answer_t a;
+    post_raw(d, NULL, img, len, &a);
+    assert_int_equal(a.status, 200);
+    char want[200];
+    snprintf(want, sizeof(want),
+             "{\"ok\":true,\"project\":\"webota-demo\",\"version\":\"1.1.0\",\"slot\":\"ota_0\","
+             "\"size\":%zu,\"rebooting\":true}",
+             len);
+    assert_string_equal(a.body, want);
+    assert_int_equal(d->reboots, 1);
+    assert_true(a.resp.reboot);
+    status_has(d, "\"update\":{\"state\":\"done\"");
+    status_has(d, "\"rebooting\":true");
+    /* nothing more until the reboot */
+    post_raw(d, NULL, img, len, &a);
+    expect_error(&a, 409, "busy");
+    webota_api_request_t r = req_of("POST", "/api/rollback");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 409, "busy");
+
+    boot(d);
+    status_has(d, "\"version\":\"1.1.0\",");
+    status_has(d, "\"running\":{\"label\":\"ota_0\",\"offset\":1114112,\"size\":1048576,\"index\":0,"
+                  "\"state\":\"pending_verify\"}");
+    status_has(d, "\"rollback_possible\":true");
+    /* pending: a new update is refused until confirmed */
+    uint8_t *img2 = make_image("1.2.0", true, 3, &len);
+    post_raw(d, NULL, img2, len, &a);
+    expect_error(&a, 409, "pending_verify");
+    r = req_of("POST", "/api/confirm");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, "{\"ok\":true,\"state\":\"valid\",\"rebooting\":false}");
+    call(d, &r, NULL, 0, 0, &a); /* already valid: fine, as esp_ota_mark_app_valid_cancel_rollback */
+    assert_int_equal(a.status, 200);
+    post_raw(d, NULL, img2, len, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.body, "\"slot\":\"ota_1\""));
+    boot(d);
+    status_has(d, "\"version\":\"1.2.0\",");
+    /* roll back to 1.1.0 */
+    r = req_of("POST", "/api/rollback");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, "{\"ok\":true,\"state\":\"invalid\",\"rebooting\":true}");
+    boot(d);
+    status_has(d, "\"version\":\"1.1.0\",");
+    free(img);
+    free(img2);
+}
+
+static void test_rollback_impossible(void **state)
+{
+    dev_t_ *d = *state;
+    answer_t a;
+    uint8_t *before = snapshot(d);
+    webota_api_request_t r = req_of("POST", "/api/rollback");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 409, "rollback_impossible");
+    r = req_of("POST", "/api/confirm");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 409, "not_pending");
+    assert_int_equal(d->reboots, 0);
+    assert_unchanged(d, before);
+}
+
+static void test_update_refusals(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *good = make_image("1.1.0", true, 2, &len);
+    uint8_t *bad = malloc(len);
+    answer_t a;
+    uint8_t *before = snapshot(d);
+
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "text/plain";
+    r.content_length = (int64_t)len;
+    call(d, &r, good, len, 0, &a);
+    expect_error(&a, 415, "unsupported_media_type");
+    r.content_type = "application/octet-stream";
+    r.content_length = -1;
+    call(d, &r, good, len, 0, &a);
+    expect_error(&a, 411, "length_required");
+    r.content_length = 0x100001;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 413, "too_large");
+
+    /* a body in pieces that ends early: the announced length is not reached */
+    r.content_length = (int64_t)len;
+    call(d, &r, good, len - 1000, 0, &a);
+    assert_true(a.status == 400 || a.status == 422);
+
+    struct {
+        size_t off;
+        uint8_t val;
+        const char *code;
+    } cases[] = {
+        {0, 0xE8, "bad_magic"},
+        {12, 5, "wrong_chip"},
+        {len / 2, 0, "bad_checksum"}, /* patched below: flip */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(bad, good, len);
+        if (i == 2) {
+            bad[cases[i].off] ^= 0x55;
+        } else {
+            bad[cases[i].off] = cases[i].val;
+        }
+        post_raw(d, NULL, bad, len, &a);
+        if (i == 2) {
+            assert_int_equal(a.status, 422);
+            assert_true(strstr(a.body, "bad_checksum") || strstr(a.body, "bad_sha256"));
+        } else {
+            expect_error(&a, 422, cases[i].code);
+        }
+        status_has(d, "\"update\":{\"state\":\"failed\"");
+    }
+    /* truncated: the whole (short) body arrives, the image is incomplete */
+    post_raw(d, NULL, good, len / 2, &a);
+    expect_error(&a, 422, "truncated");
+    /* no marker, unless forced */
+    uint8_t *nomark = make_image("1.2.0", false, 4, &len);
+    post_raw(d, NULL, nomark, len, &a);
+    expect_error(&a, 422, "no_updater");
+    post_raw(d, "force=0", nomark, len, &a);
+    expect_error(&a, 422, "no_updater");
+    /* an empty body */
+    post_raw(d, NULL, good, 0, &a);
+    expect_error(&a, 400, "empty");
+    /* chunked with no length: too big is caught while it streams */
+    r = req_of("POST", "/api/update");
+    r.chunked = true;
+    size_t biglen = 0x100000 + 4096;
+    uint8_t *big = calloc(1, biglen);
+    memcpy(big, good, 4096 < len ? 4096 : len);
+    call(d, &r, big, biglen, 4096, &a);
+    assert_int_equal(a.status, 422); /* its checksum/layout fails before the slot overflows */
+    assert_int_equal(d->reboots, 0);
+    assert_unchanged(d, before);
+
+    post_raw(d, "x=1&force=1", nomark, len, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.body, "\"version\":\"1.2.0\""));
+    free(big);
+    free(good);
+    free(bad);
+    free(nomark);
+}
+
+static void test_concurrent_and_abort(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    uint8_t *before = snapshot(d);
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    webota_api_conn_t c1, c2;
+    webota_api_response_t resp;
+    assert_int_equal(webota_api_begin(&d->api, &c1, &r, &resp), WEBOTA_API_READ_BODY);
+    assert_true(webota_api_busy(&d->api));
+    assert_true(webota_api_body(&d->api, &c1, img, len / 2));
+    status_has(d, "\"update\":{\"state\":\"receiving\"");
+    /* a second upload, a form upload, confirm and reboot: 409 */
+    assert_int_equal(webota_api_begin(&d->api, &c2, &r, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409);
+    webota_api_request_t f = req_of("POST", "/update");
+    f.content_type = "multipart/form-data; boundary=x";
+    f.content_length = 100;
+    assert_int_equal(webota_api_begin(&d->api, &c2, &f, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409);
+    webota_api_request_t rb = req_of("POST", "/api/reboot");
+    assert_int_equal(webota_api_begin(&d->api, &c2, &rb, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409);
+    rb = req_of("POST", "/api/confirm");
+    assert_int_equal(webota_api_begin(&d->api, &c2, &rb, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409);
+    /* a stranger's body or end does nothing to c1's session */
+    assert_false(webota_api_body(&d->api, &c2, img, 10));
+    webota_api_end(&d->api, &c2, &resp);
+    assert_int_equal(resp.status, 409);
+    webota_api_abort(&d->api, &c2);
+    assert_true(webota_api_busy(&d->api));
+    /* the client leaves */
+    webota_api_abort(&d->api, &c1);
+    webota_api_abort(&d->api, &c1);
+    assert_false(webota_api_busy(&d->api));
+    status_has(d, "\"update\":{\"state\":\"failed\"");
+    status_has(d, "\"error\":\"aborted\"");
+    assert_unchanged(d, before);
+    /* the next upload works */
+    answer_t a;
+    post_raw(d, NULL, img, len, &a);
+    assert_int_equal(a.status, 200);
+    free(img);
+}
+
+/* multipart body: optional force field, file part, closing */
+static size_t form_body(char *out, const uint8_t *img, size_t len, const char *force)
+{
+    size_t n = 0;
+    n += (size_t)sprintf(out + n, "preamble\r\n");
+    if (force != NULL) {
+        n += (size_t)sprintf(out + n,
+                             "--BoUnD\r\nContent-Disposition: form-data; name=\"force\"\r\n\r\n%s\r\n",
+                             force);
+    }
+    n += (size_t)sprintf(out + n, "--BoUnD\r\nContent-Disposition: form-data; name=\"firmware\"; "
+                                  "filename=\"fw.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+    memcpy(out + n, img, len);
+    n += len;
+    n += (size_t)sprintf(out + n, "\r\n--BoUnD\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi"
+                                  "\r\n--BoUnD--\r\n");
+    return n;
+}
+
+static void post_form(dev_t_ *d, const char *accept, const char *body, size_t n, size_t step,
+                      answer_t *a)
+{
+    webota_api_request_t r = req_of("POST", "/update");
+    r.content_type = "multipart/form-data; boundary=BoUnD";
+    r.content_length = (int64_t)n;
+    r.accept = accept;
+    call(d, &r, body, n, step, a);
+}
+
+static void test_form(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    uint8_t *nomark = make_image("1.2.0", false, 4, &len);
+    char *body = malloc(len + 1024);
+    answer_t a;
+    uint8_t *before = snapshot(d);
+
+    webota_api_request_t r = req_of("POST", "/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = 10;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 415, "unsupported_media_type");
+    r.content_type = "multipart/form-data";
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 400, "bad_multipart");
+    r.content_type = "multipart/form-data; boundary=BoUnD";
+    r.content_length = -1;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 411, "length_required");
+    r.content_length = 0x100000 + WEBOTA_API_FORM_OVERHEAD + 1;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 413, "too_large");
+
+    const char *nofile = "--BoUnD\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--BoUnD--";
+    post_form(d, NULL, nofile, strlen(nofile), 0, &a);
+    expect_error(&a, 400, "no_file");
+    size_t n = form_body(body, nomark, len, NULL);
+    post_form(d, NULL, body, n, 777, &a);
+    expect_error(&a, 422, "no_updater");
+    n = form_body(body, nomark, len, "0");
+    post_form(d, NULL, body, n, 777, &a);
+    expect_error(&a, 422, "no_updater");
+    /* malformed: the closing boundary never comes */
+    n = form_body(body, img, len, NULL);
+    post_form(d, NULL, body, n - 12, 1000, &a);
+    expect_error(&a, 400, "bad_multipart");
+    /* malformed in the middle of the file */
+    n = form_body(body, img, len, NULL);
+    memcpy(body + 3000, "\r\n--BoUnDx", 10);
+    post_form(d, NULL, body, n, 1000, &a);
+    expect_error(&a, 400, "bad_multipart");
+    assert_unchanged(d, before);
+
+    /* HTML answer for a browser form */
+    n = form_body(body, img, len, NULL);
+    post_form(d, "text/html,*/*", body, n, 1, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.resp.content_type, "text/html; charset=utf-8");
+    assert_non_null(strstr(a.body, "webota-demo 1.1.0 was written to ota_0"));
+    assert_int_equal(d->reboots, 1);
+    boot(d);
+    status_has(d, "\"version\":\"1.1.0\"");
+    webota_api_request_t c = req_of("POST", "/api/confirm");
+    call(d, &c, NULL, 0, 0, &a);
+    /* JSON when asked, and the force checkbox */
+    n = form_body(body, nomark, len, "on");
+    post_form(d, "application/json", body, n, 4096, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.body, "\"version\":\"1.2.0\",\"slot\":\"ota_1\""));
+    free(body);
+    free(img);
+    free(nomark);
+}
+
+static void test_http_status_map(void **state)
+{
+    (void)state;
+    assert_int_equal(webota_api_http_status(WEBOTA_OK), 200);
+    assert_int_equal(webota_api_http_status(WEBOTA_ERR_IMG_HASH), 422);
+    assert_int_equal(webota_api_http_status(WEBOTA_ERR_IMG_TOO_BIG), 413);
+    assert_int_equal(webota_api_http_status(WEBOTA_ERR_UPD_NO_MARKER), 422);
+    assert_int_equal(webota_api_http_status(WEBOTA_ERR_UPD_BUSY), 409);
+    assert_int_equal(webota_api_http_status(WEBOTA_ERR_FLASH_POWER), 500);
+    assert_int_equal(webota_api_http_status(WEBOTA_ERR_HTTP_LENGTH_REQUIRED), 411);
+    webota_api_t api;
+    webota_api_config_t cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    assert_int_equal(webota_api_init(&api, &cfg), WEBOTA_ERR_ARG);
+    webota_slot_ops_t ops;
+    memset(&ops, 0, sizeof(ops));
+    cfg.slot = &ops;
+    assert_int_equal(webota_api_init(&api, &cfg), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_api_init(NULL, &cfg), WEBOTA_ERR_ARG);
+}
+
+static void test_flash_failure_is_500(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    answer_t a;
+    sim_nor_cut_power_at(d->nor, 3, SIM_CUT_CLEAN, 1);
+    post_raw(d, NULL, img, len, &a);
+    assert_int_equal(a.status, 500);
+    assert_non_null(strstr(a.body, "\"error\":\"flash_power_lost\""));
+    sim_nor_power_on(d->nor);
+    free(img);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
+        T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),
+        T(test_concurrent_and_abort), T(test_form),            T(test_http_status_map),
+        T(test_flash_failure_is_500),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
