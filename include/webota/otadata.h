@@ -143,13 +143,14 @@ webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot,
 /* §2.6 mark running firmware VALID (confirm) or INVALID (roll back), as
  * esp_ota_mark_app_valid_cancel_rollback / _invalid_rollback do to the active
  * entry. STATE ("running firmware is factory") when there is no active entry
- * or n_app == 0; ARG for other states. On OK, *sector is the entry to rewrite
+ * or n_app == 0; ARG for other states or n_app > 16. On OK, *sector is the entry to rewrite
  * in place (erase, write *out), or -1 when nothing changes (already VALID).
  * For INVALID the caller must first check webota_ota_rollback_possible(). */
 webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state, int *sector,
                              webota_ota_entry_t *out);
 
-/* ---- Queries (§2.8), n_app = the app's count ---- */
+/* ---- Queries (§2.8), n_app = the app's count (1..16; 0 or more than 16:
+ * NOT_FOUND / -1 / false) ---- */
 /* esp_ota_get_state_partition: first entry (0 then 1) whose CRC is good and
  * (seq-1)%n == slot. NOT_FOUND when none or n_app == 0. */
 webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app, uint32_t *state);

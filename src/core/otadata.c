@@ -285,7 +285,8 @@ webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot,
 webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state, int *sector,
                              webota_ota_entry_t *out)
 {
-    if (new_state != WEBOTA_OTA_STATE_VALID && new_state != WEBOTA_OTA_STATE_INVALID)
+    if ((new_state != WEBOTA_OTA_STATE_VALID && new_state != WEBOTA_OTA_STATE_INVALID) ||
+        n_app > WEBOTA_OTA_MAX_SLOTS)
         return WEBOTA_ERR_ARG;
     int active = webota_ota_active(cur);
     if (active == -1 || n_app == 0)
@@ -306,7 +307,7 @@ webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, ui
 /* esp_ota_get_state_partition */
 webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app, uint32_t *state)
 {
-    if (n_app == 0)
+    if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
         return WEBOTA_ERR_NOT_FOUND;
     for (int i = 0; i < 2; i++) {
         if (webota_ota_seq_slot(e[i].seq, n_app) == slot && webota_ota_crc_ok(&e[i])) {
@@ -320,7 +321,7 @@ webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot,
 /* esp_ota_get_last_invalid_partition */
 int webota_ota_last_invalid(const webota_ota_entry_t e[2], unsigned n_app)
 {
-    if (n_app == 0)
+    if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
         return -1;
     bool ok[2];
     for (int i = 0; i < 2; i++)
@@ -334,7 +335,7 @@ int webota_ota_last_invalid(const webota_ota_entry_t e[2], unsigned n_app)
 bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app, bool factory_verifies,
                                   bool (*slot_verifies)(void *ctx, unsigned slot), void *ctx)
 {
-    if (n_app == 0)
+    if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
         return false;
     int active = webota_ota_active(e);
     if (active == -1)
@@ -348,7 +349,7 @@ bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app,
 /* esp_ota_invalidate_inactive_ota_data_slot */
 int webota_ota_inactive_sector_to_erase(const webota_ota_entry_t e[2], unsigned n_app, int running_slot)
 {
-    if (n_app == 0)
+    if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
         return -1;
     int active = webota_ota_active(e);
     if (active == -1)
@@ -364,7 +365,8 @@ int webota_ota_inactive_sector_to_erase(const webota_ota_entry_t e[2], unsigned 
 /* esp_ota_get_boot_partition */
 int webota_ota_boot_slot(const webota_ota_entry_t e[2], unsigned n_app)
 {
-    if (n_app == 0 || (webota_ota_entry_invalid(&e[0]) && webota_ota_entry_invalid(&e[1])))
+    if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS ||
+        (webota_ota_entry_invalid(&e[0]) && webota_ota_entry_invalid(&e[1])))
         return -1;
     int active = webota_ota_active(e);
     return active == -1 ? -1 : (int)webota_ota_seq_slot(e[active].seq, n_app);

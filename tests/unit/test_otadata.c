@@ -830,6 +830,27 @@ static void inactive_sector_query(void **state)
     assert_int_equal(webota_ota_inactive_sector_to_erase(z, 3, -1), -1);
 }
 
+static void queries_reject_too_many_slots(void **state)
+{
+    (void)state;
+    /* more than ota_0..ota_15 cannot exist: every query says "nothing" */
+    webota_ota_entry_t e[2] = {E(17, INV), E(16, V)}, out;
+    uint32_t st;
+    int sec;
+    struct verify_ctx v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(webota_ota_slot_state(e, 15, 17, &st), WEBOTA_ERR_NOT_FOUND);
+    assert_int_equal(webota_ota_last_invalid(e, 17), -1);
+    assert_false(webota_ota_rollback_possible(e, 17, true, verify_cb, &v));
+    assert_int_equal(webota_ota_inactive_sector_to_erase(e, 17, -1), -1);
+    assert_int_equal(webota_ota_boot_slot(e, 17), -1);
+    assert_int_equal(webota_ota_mark(e, 17, V, &sec, &out), WEBOTA_ERR_ARG);
+    /* the same with 16 works */
+    assert_int_equal(webota_ota_slot_state(e, 15, 16, &st), WEBOTA_OK);
+    assert_int_equal(webota_ota_last_invalid(e, 16), 0);
+    assert_int_equal(webota_ota_boot_slot(e, 16), 15);
+}
+
 static void boot_slot_query(void **state)
 {
     (void)state;
@@ -874,6 +895,7 @@ int main(void)
         cmocka_unit_test(last_invalid_query),
         cmocka_unit_test(rollback_possible_query),
         cmocka_unit_test(inactive_sector_query),
+        cmocka_unit_test(queries_reject_too_many_slots),
         cmocka_unit_test(boot_slot_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
