@@ -41,6 +41,8 @@ void sim_boot_config_init(sim_boot_config_t *cfg)
 }
 
 static void vlog_line(sim_boot_result_t *out, size_t limit, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static void vlog_line(sim_boot_result_t *out, size_t limit, const char *fmt, va_list ap)
 {
     size_t len = strlen(out->log);
     if (len + 1 >= limit)
