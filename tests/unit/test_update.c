@@ -1,0 +1,398 @@
+/* The update session over the flash slot writer: any chunking gives the same
+ * result, nothing is erased before the header and app descriptor passed the
+ * policy, and every error path (with its message and offset) leaves otadata
+ * and the running firmware byte for byte as they were. */
+#include <stdio.h>
+
+#include "engine_fixture.h"
+#include "testutil.h"
+
+static webota_update_policy_t esp32_policy(void)
+{
+    webota_update_policy_t p;
+    webota_update_policy_init(&p);
+    p.chip = WEBOTA_CHIP_ESP32;
+    p.chip_rev = 0;
+    return p;
+}
+
+static void device(fx_t *f, bool rollback)
+{
+    size_t flen;
+    uint8_t *fimg = fx_image("1.0", 20000, &flen);
+    fx_new(f, "two-ota", fimg, flen, rollback);
+    free(fimg);
+    assert_int_equal(fx_power_on(f), WEBOTA_OK);
+}
+
+static void test_happy_any_chunking(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *img = fx_image("2.0", 70000, &len);
+    static const size_t chunks[] = {1, 7, 255, 4096, 65536, 1 << 20};
+    for (unsigned i = 0; i < sizeof chunks / sizeof *chunks; i++) {
+        fx_t f;
+        device(&f, true);
+        webota_update_t u;
+        memset(&u, 0, sizeof u);
+        assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_IDLE);
+        assert_null(webota_update_desc(&u));
+        assert_null(webota_update_slot(&u));
+        webota_update_policy_t pol = esp32_policy();
+        pol.project = "demo";
+        pol.refuse_same_version = true;
+        pol.running_version = "1.0";
+        assert_int_equal(webota_update_begin(&u, &f.ops, &pol, (uint32_t)len, false), WEBOTA_OK);
+        assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_RECEIVING);
+        assert_string_equal(webota_update_slot(&u)->label, "ota_0");
+        assert_int_equal(webota_update_total(&u), len);
+        for (size_t off = 0; off < len; off += chunks[i]) {
+            size_t n = len - off < chunks[i] ? len - off : chunks[i];
+            assert_int_equal(webota_update_write(&u, img + off, n), WEBOTA_OK);
+            assert_int_equal(webota_update_received(&u), off + n);
+        }
+        assert_non_null(webota_update_desc(&u));
+        assert_string_equal(webota_update_desc(&u)->version, "2.0");
+        assert_int_equal(webota_update_finish(&u), WEBOTA_OK);
+        assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_DONE);
+        assert_int_equal(webota_update_error(&u), WEBOTA_OK);
+        assert_string_equal(webota_update_message(&u), "");
+        assert_memory_equal(sim_nor_data(f.nor) + 0x110000, img, len);
+        assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+        assert_int_equal(f.boot.index, 0);
+        assert_string_equal(f.boot.desc.version, "2.0");
+        assert_int_equal(f.boot.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
+        /* after DONE, more data or a second finish is a state error */
+        assert_int_equal(webota_update_write(&u, img, 1), WEBOTA_ERR_STATE);
+        assert_int_equal(webota_update_finish(&u), WEBOTA_ERR_STATE);
+        webota_update_abort(&u); /* no-op */
+        assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_DONE);
+        fx_free(&f);
+    }
+    free(img);
+}
+
+/* Unknown total (chunked upload), and the esptool-made vectors without marker
+ * installed with force. */
+static void test_unknown_total_and_vectors(void **state)
+{
+    (void)state;
+    static const char *const vec[] = {"image/esp32_app.bin", "image/esp32_small.bin"};
+    for (unsigned i = 0; i < 2; i++) {
+        size_t len;
+        uint8_t *img = tu_read_vector(vec[i], &len);
+        fx_t f;
+        device(&f, false);
+        webota_update_t u;
+        webota_update_policy_t pol = esp32_policy();
+        assert_int_equal(fx_update_with(&f, &u, &pol, img, len, 4096, false), WEBOTA_ERR_UPD_NO_MARKER);
+        assert_int_equal(webota_update_begin(&u, &f.ops, &pol, 0, true), WEBOTA_OK);
+        assert_int_equal(webota_update_write(&u, img, len), WEBOTA_OK);
+        assert_int_equal(webota_update_finish(&u), WEBOTA_OK);
+        assert_memory_equal(sim_nor_data(f.nor) + 0x110000, img, len);
+        assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+        assert_int_equal(f.boot.index, 0);
+        fx_free(&f);
+        free(img);
+    }
+}
+
+/* Nothing touches the flash until 0x120 bytes have passed the policy. */
+static void test_nothing_erased_before_descriptor(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *img = fx_image("2.0", 30000, &len);
+    fx_t f;
+    device(&f, true);
+    uint64_t ops = sim_nor_op_count(f.nor);
+    webota_update_t u;
+    webota_update_policy_t pol = esp32_policy();
+    assert_int_equal(webota_update_begin(&u, &f.ops, &pol, (uint32_t)len, false), WEBOTA_OK);
+    assert_int_equal(webota_update_write(&u, img, 0x11F), WEBOTA_OK);
+    assert_int_equal(sim_nor_op_count(f.nor), ops);
+    assert_int_equal(webota_update_write(&u, img + 0x11F, 1), WEBOTA_OK);
+    assert_int_equal(sim_nor_op_count(f.nor), ops + 2); /* the first sector: erase + program */
+    webota_update_abort(&u);
+    assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_FAILED);
+    assert_int_equal(webota_update_error(&u), WEBOTA_ERR_UPD_ABORTED);
+    assert_string_equal(webota_update_message(&u), "update aborted (the upload stopped) at offset 288");
+    assert_int_equal(webota_update_write(&u, img, 1), WEBOTA_ERR_UPD_ABORTED);
+    assert_int_equal(webota_update_finish(&u), WEBOTA_ERR_UPD_ABORTED);
+    /* the slot writer was closed: a new session can open it */
+    assert_int_equal(fx_update(&f, img, len, 5000), WEBOTA_OK);
+    fx_free(&f);
+    free(img);
+}
+
+/* ---- error paths ---- */
+
+typedef enum { BEFORE_ERASE, AFTER_ERASE } when_t;
+
+typedef struct err_case {
+    const char *name;
+    webota_err_t want;
+    uint32_t offset;
+    const char *message; /* NULL = not checked */
+    when_t when;         /* BEFORE_ERASE: no flash operation at all */
+} err_case_t;
+
+/* Runs one failing session and checks the verdict and that everything but
+ * the target slot (ota_0) is unchanged, and the error is sticky. */
+static void check_failure(fx_t *f, webota_update_t *u, webota_err_t got, const err_case_t *c, const uint8_t *before,
+                          uint64_t ops_before)
+{
+    if (got != c->want || (c->message != NULL && strcmp(webota_update_message(u), c->message) != 0)) {
+        print_error("%s: got %s \"%s\"\n", c->name, webota_err_name(got), webota_update_message(u));
+        fail();
+    }
+    assert_int_equal(webota_update_state(u), WEBOTA_UPDATE_FAILED);
+    assert_int_equal(webota_update_error(u), c->want);
+    if (c->offset != UINT32_MAX)
+        assert_int_equal(webota_update_error_offset(u), c->offset);
+    assert_int_not_equal(webota_update_message(u)[0], 0);
+    if (c->when == BEFORE_ERASE && sim_nor_op_count(f->nor) != ops_before) {
+        print_error("%s: the flash was written before the refusal\n", c->name);
+        fail();
+    }
+    sim_nor_power_on(f->nor);
+    const webota_partition_t *ota0 = webota_pt_find_label(&f->pt, "ota_0");
+    assert_true(fx_same_outside(before, sim_nor_data(f->nor), ota0->offset, ota0->size));
+    assert_int_equal(webota_update_write(u, before, 1), c->want);
+    assert_int_equal(webota_update_finish(u), c->want);
+    /* the device still boots the factory firmware */
+    assert_int_equal(fx_power_on(f), WEBOTA_OK);
+    assert_int_equal(f->boot.index, -1);
+    assert_string_equal(f->boot.desc.version, "1.0");
+}
+
+static void test_error_paths(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *good = fx_image("2.0", 30000, &len);
+    unsigned cases = 0;
+
+    /* each case: an image variant, a policy, how it is sent */
+    for (int k = 0;; k++) {
+        fx_t f;
+        device(&f, false);
+        webota_update_policy_t pol = esp32_policy();
+        uint8_t *img = malloc(len + 0x100000);
+        memcpy(img, good, len);
+        size_t ilen = len;
+        uint32_t total = (uint32_t)len;
+        size_t send = len;
+        bool force = false, do_abort = false;
+        int cut = -1;
+        err_case_t c = {NULL, WEBOTA_OK, UINT32_MAX, NULL, AFTER_ERASE};
+        fx_img_opts_t o;
+        uint8_t *tmp;
+        switch (k) {
+        case 0:
+            c = (err_case_t){"wrong chip", WEBOTA_ERR_IMG_CHIP, 12,
+                             "image is built for another chip (ESP32-C3, this device is ESP32) at offset 12",
+                             BEFORE_ERASE};
+            o = fx_img_defaults("2.0");
+            o.chip = WEBOTA_CHIP_ESP32C3;
+            tmp = fx_image_opts(&o, &ilen);
+            memcpy(img, tmp, ilen);
+            free(tmp);
+            total = (uint32_t)ilen;
+            send = ilen;
+            break;
+        case 1:
+            c = (err_case_t){"bad magic", WEBOTA_ERR_IMG_MAGIC, 0, NULL, BEFORE_ERASE};
+            img[0] = 0xE8;
+            break;
+        case 2:
+            c = (err_case_t){"announced size too big", WEBOTA_ERR_IMG_TOO_BIG, 0,
+                             "image is larger than the slot (announced 1048577 bytes, slot ota_0 holds "
+                             "1048576) at offset 0",
+                             BEFORE_ERASE};
+            total = 0x100001;
+            break;
+        case 3:
+            /* unknown total: judged at the segment header that ends past the slot */
+            c = (err_case_t){"image too big for the slot", WEBOTA_ERR_IMG_TOO_BIG, UINT32_MAX, NULL, AFTER_ERASE};
+            o = fx_img_defaults("2.0");
+            o.size = 0x100000 + 50000;
+            free(img);
+            img = fx_image_opts(&o, &ilen);
+            total = 0;
+            send = ilen;
+            break;
+        case 4:
+            c = (err_case_t){"no marker", WEBOTA_ERR_UPD_NO_MARKER, 0, NULL, AFTER_ERASE};
+            o = fx_img_defaults("2.0");
+            o.marker = false;
+            free(img);
+            img = fx_image_opts(&o, &ilen);
+            total = (uint32_t)ilen;
+            send = ilen;
+            break;
+        case 5:
+            c = (err_case_t){"secure_version too low", WEBOTA_ERR_UPD_SECURE_VERSION, 0x20,
+                             "image secure_version is below the running firmware's (anti-rollback) (image 0, "
+                             "running firmware 3) at offset 32",
+                             BEFORE_ERASE};
+            pol.running_secure_version = 3;
+            break;
+        case 6:
+            c = (err_case_t){"wrong project", WEBOTA_ERR_UPD_PROJECT, 0x20,
+                             "image is for another project (image is \"demo\", this device runs \"other\") at "
+                             "offset 32",
+                             BEFORE_ERASE};
+            pol.project = "other";
+            break;
+        case 7:
+            c = (err_case_t){"same version", WEBOTA_ERR_UPD_SAME_VERSION, 0x20, NULL, BEFORE_ERASE};
+            pol.refuse_same_version = true;
+            pol.running_version = "2.0";
+            break;
+        case 8:
+            c = (err_case_t){"truncated", WEBOTA_ERR_IMG_TRUNCATED, (uint32_t)len - 100, NULL, AFTER_ERASE};
+            total = 0;
+            send = len - 100;
+            break;
+        case 9:
+            c = (err_case_t){"shorter than announced", WEBOTA_ERR_UPD_LENGTH, UINT32_MAX, NULL, AFTER_ERASE};
+            total = (uint32_t)len + 10;
+            break;
+        case 10:
+            c = (err_case_t){"longer than announced", WEBOTA_ERR_UPD_LENGTH, (uint32_t)len - 10, NULL, AFTER_ERASE};
+            total = (uint32_t)len - 10;
+            break;
+        case 11:
+            c = (err_case_t){"bad checksum", WEBOTA_ERR_IMG_CHECKSUM, UINT32_MAX, NULL, AFTER_ERASE};
+            img[len - 33 - 1 - 40] ^= 0x01; /* segment data before the checksum */
+            break;
+        case 12:
+            c = (err_case_t){"bad SHA-256", WEBOTA_ERR_IMG_HASH, (uint32_t)len - 32, NULL, AFTER_ERASE};
+            img[len - 1] ^= 0x80;
+            break;
+        case 13:
+            c = (err_case_t){"flash failure", WEBOTA_ERR_FLASH_POWER, UINT32_MAX, NULL, AFTER_ERASE};
+            cut = 3;
+            break;
+        case 14:
+            c = (err_case_t){"client abort", WEBOTA_ERR_UPD_ABORTED, 8192, NULL, AFTER_ERASE};
+            send = 8192;
+            do_abort = true;
+            break;
+        case 15:
+            c = (err_case_t){"empty", WEBOTA_ERR_UPD_EMPTY, 0, NULL, BEFORE_ERASE};
+            total = 0;
+            send = 0;
+            break;
+        case 16:
+            c = (err_case_t){"garbage shorter than a descriptor", WEBOTA_ERR_IMG_TRUNCATED, 100, NULL, BEFORE_ERASE};
+            total = 0;
+            send = 100;
+            break;
+        default:
+            break;
+        }
+        if (c.name == NULL) {
+            free(img);
+            fx_free(&f);
+            break;
+        }
+        uint8_t *before = fx_snapshot(&f);
+        uint64_t ops_before = sim_nor_op_count(f.nor);
+        webota_update_t u;
+        webota_err_t err = webota_update_begin(&u, &f.ops, &pol, total, force);
+        if (cut >= 0)
+            sim_nor_cut_power_at(f.nor, (uint64_t)cut, SIM_CUT_CLEAN, 7);
+        for (size_t off = 0; err == WEBOTA_OK && off < send; off += 1000)
+            err = webota_update_write(&u, img + off, send - off < 1000 ? send - off : 1000);
+        if (err == WEBOTA_OK) {
+            if (do_abort) {
+                webota_update_abort(&u);
+                err = webota_update_error(&u);
+            } else {
+                err = webota_update_finish(&u);
+            }
+        }
+        check_failure(&f, &u, err, &c, before, ops_before);
+        cases++;
+        free(before);
+        free(img);
+        fx_free(&f);
+    }
+    printf("update error paths: %u cases, otadata and running firmware unchanged in each\n", cases);
+    assert_int_equal(cases, 17);
+    free(good);
+}
+
+/* Errors of the slot writer reach the session with the slot's name. */
+static void test_slot_errors(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *img = fx_image("2.0", 30000, &len);
+    uint8_t *img3 = fx_image("3.0", 30000, &len);
+    fx_t f;
+    device(&f, true);
+    assert_int_equal(fx_update(&f, img, len, 4096), WEBOTA_OK);
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK); /* ota_0 PENDING_VERIFY */
+    uint8_t *before = fx_snapshot(&f);
+    webota_update_t u;
+    webota_update_policy_t pol = esp32_policy();
+    webota_err_t err = fx_update_with(&f, &u, &pol, img3, len, 4096, false);
+    assert_int_equal(err, WEBOTA_ERR_UPD_PENDING_VERIFY);
+    assert_string_equal(webota_update_message(&u), "running firmware is not confirmed yet: confirm or roll back "
+                                                   "first (opening slot ota_1) at offset 0");
+    assert_memory_equal(before, sim_nor_data(f.nor), FX_FLASH_SIZE);
+    free(before);
+
+    /* bad arguments and no slot */
+    assert_int_equal(webota_update_begin(NULL, &f.ops, &pol, 0, false), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_update_begin(&u, NULL, &pol, 0, false), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_update_write(NULL, img, 1), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_update_finish(NULL), WEBOTA_ERR_ARG);
+    webota_update_abort(NULL);
+    assert_int_equal(webota_update_begin(&u, &f.ops, NULL, 0, false), WEBOTA_OK); /* default policy */
+    assert_int_equal(webota_update_write(&u, NULL, 5), WEBOTA_ERR_ARG);
+    fx_free(&f);
+
+    size_t flen;
+    uint8_t *fimg = fx_image("1.0", 20000, &flen);
+    fx_new(&f, "singleapp", fimg, flen, false);
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    assert_int_equal(webota_update_begin(&u, &f.ops, &pol, 0, false), WEBOTA_ERR_UPD_NO_SLOT);
+    assert_string_equal(webota_update_message(&u), "no OTA slot to update (no OTA slot to update) at offset 0");
+    assert_null(webota_update_slot(&u));
+    fx_free(&f);
+    free(fimg);
+    free(img);
+    free(img3);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(webota_update_state_name(WEBOTA_UPDATE_IDLE), "idle");
+    assert_string_equal(webota_update_state_name(WEBOTA_UPDATE_RECEIVING), "receiving");
+    assert_string_equal(webota_update_state_name(WEBOTA_UPDATE_VERIFYING), "verifying");
+    assert_string_equal(webota_update_state_name(WEBOTA_UPDATE_DONE), "done");
+    assert_string_equal(webota_update_state_name(WEBOTA_UPDATE_FAILED), "failed");
+    assert_string_equal(webota_update_state_name((webota_update_state_t)99), "unknown");
+    webota_update_policy_t p;
+    webota_update_policy_init(&p);
+    assert_int_equal(p.chip, -1);
+    assert_int_equal(p.chip_rev, -1);
+    assert_true(p.require_marker);
+    assert_false(p.allow_secure_downgrade);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_happy_any_chunking), cmocka_unit_test(test_unknown_total_and_vectors),
+        cmocka_unit_test(test_nothing_erased_before_descriptor), cmocka_unit_test(test_error_paths),
+        cmocka_unit_test(test_slot_errors), cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
