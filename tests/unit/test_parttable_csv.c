@@ -604,7 +604,14 @@ static void csv_roundtrip(void **state)
     assert_int_equal(webota_pt_to_csv(&copy, text, sizeof(text), &n), WEBOTA_OK);
     assert_int_equal(webota_pt_from_csv(&pt, text, n, NULL, &cerr), WEBOTA_OK);
     assert_int_equal(pt.count, copy.count);
-    assert_memory_equal(pt.part, copy.part, sizeof(pt.part[0]) * pt.count);
+    for (unsigned i = 0; i < pt.count; i++) {
+        assert_int_equal(pt.part[i].type, copy.part[i].type);
+        assert_int_equal(pt.part[i].subtype, copy.part[i].subtype);
+        assert_int_equal(pt.part[i].offset, copy.part[i].offset);
+        assert_int_equal(pt.part[i].size, copy.part[i].size);
+        assert_int_equal(pt.part[i].flags, copy.part[i].flags);
+        assert_string_equal(pt.part[i].label, copy.part[i].label);
+    }
 }
 
 int main(void)
