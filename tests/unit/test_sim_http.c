@@ -1,0 +1,448 @@
+/* Integration: the real `webota sim` on 127.0.0.1 (a free port, a private
+ * directory), driven over HTTP by a small socket client (and curl for the
+ * multipart and chunked paths): updates into ota_0 then ota_1, refusals of
+ * every bad image kind with the flash's otadata unchanged, client abort,
+ * concurrent upload, cross-origin, 411/413/415/400, the no-updater image
+ * refused then forced and rolled back by the watchdog, confirm/rollback/reboot.
+ * Every wait is bounded. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sim/device.h"
+#include "testutil.h"
+#include "webota/chip.h"
+
+static pid_t sim_pid = -1;
+static int sim_out = -1; /* the sim's stdout */
+static unsigned port;
+static char dir[512];
+static char simlog[1 << 16];
+static size_t simlog_len;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Reads the sim's output until `needle` appears after position *from (which
+ * then moves past it); fails after `timeout` seconds. */
+static void wait_log(const char *needle, size_t *from, double timeout)
+{
+    double end = now_s() + timeout;
+    for (;;) {
+        simlog[simlog_len] = '\0';
+        char *hit = strstr(simlog + *from, needle);
+        if (hit != NULL) {
+            *from = (size_t)(hit - simlog) + strlen(needle);
+            return;
+        }
+        double left = end - now_s();
+        if (left <= 0) {
+            fail_msg("the simulator did not print \"%s\" within %.0f s; its output:\n%s", needle,
+                     timeout, simlog);
+        }
+        struct pollfd p = {sim_out, POLLIN, 0};
+        if (poll(&p, 1, (int)(left * 1000) + 1) > 0) {
+            ssize_t n = read(sim_out, simlog + simlog_len, sizeof(simlog) - 1 - simlog_len);
+            if (n <= 0) {
+                simlog[simlog_len] = '\0';
+                fail_msg("the simulator exited while waiting for \"%s\":\n%s", needle, simlog);
+            }
+            simlog_len += (size_t)n;
+        }
+    }
+}
+
+static size_t log_pos;
+
+static void start_sim(void)
+{
+    snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    sim_pid = fork();
+    assert_true(sim_pid >= 0);
+    if (sim_pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        if (chdir(dir) != 0) {
+            _exit(127);
+        }
+        execl(WEBOTA_BIN, WEBOTA_BIN, "sim", "--port", "0", "--watchdog", "1", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    sim_out = fds[0];
+    wait_log("listening on http://127.0.0.1:", &log_pos, 30);
+    port = (unsigned)strtoul(simlog + log_pos, NULL, 10);
+    assert_true(port > 0 && port < 65536);
+}
+
+/* ---- a small HTTP/1.1 client ---- */
+
+typedef struct {
+    int status;
+    char head[4096];
+    char body[8192];
+} resp_t;
+
+static int connect_sim(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        fail_msg("connect to 127.0.0.1:%u: %s", port, strerror(errno));
+    }
+    return s;
+}
+
+static void send_all(int s, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = send(s, p, len, MSG_NOSIGNAL);
+        if (n <= 0) {
+            return; /* the server may answer early and close: the answer is read next */
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void send_head(int s, const char *method, const char *path, const char *extra)
+{
+    char h[2048];
+    snprintf(h, sizeof(h), "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s\r\n",
+             method, path, port, extra ? extra : "");
+    send_all(s, h, strlen(h));
+}
+
+static void read_resp(int s, resp_t *r)
+{
+    static char buf[1 << 16];
+    size_t len = 0;
+    double end = now_s() + 30;
+    for (;;) {
+        struct pollfd p = {s, POLLIN, 0};
+        int left = (int)((end - now_s()) * 1000);
+        if (left <= 0 || poll(&p, 1, left) <= 0) {
+            fail_msg("no complete answer within 30 s");
+        }
+        ssize_t n = recv(s, buf + len, sizeof(buf) - 1 - len, 0);
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    close(s);
+    buf[len] = '\0';
+    memset(r, 0, sizeof(*r));
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (sep == NULL || sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1) {
+        fail_msg("malformed answer: %s", buf);
+    }
+    size_t hl = (size_t)(sep - buf);
+    memcpy(r->head, buf, hl < sizeof(r->head) - 1 ? hl : sizeof(r->head) - 1);
+    snprintf(r->body, sizeof(r->body), "%s", sep + 4);
+}
+
+static void request(const char *method, const char *path, const char *extra, const void *body,
+                    size_t len, resp_t *r)
+{
+    int s = connect_sim();
+    send_head(s, method, path, extra);
+    if (len > 0) {
+        send_all(s, body, len);
+    }
+    read_resp(s, r);
+}
+
+static void upload(const char *path, const void *img, size_t len, resp_t *r)
+{
+    char extra[200];
+    snprintf(extra, sizeof(extra), "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n",
+             len);
+    request("POST", path, extra, img, len, r);
+}
+
+static void expect(const resp_t *r, int status, const char *needle)
+{
+    if (r->status != status || (needle != NULL && strstr(r->body, needle) == NULL)) {
+        fail_msg("want %d with %s, got %d: %s", status, needle ? needle : "-", r->status, r->body);
+    }
+}
+
+static void status_expect(const char *needle)
+{
+    resp_t r;
+    request("GET", "/api/status", NULL, NULL, 0, &r);
+    expect(&r, 200, needle);
+}
+
+static uint8_t *read_in_dir(const char *name, size_t *len)
+{
+    char p[1024];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    uint8_t *d = tu_read_file(p, len);
+    assert_non_null(d);
+    return d;
+}
+
+/* The two otadata sectors of the two-ota layout, as in the flash file. */
+static uint8_t *otadata_now(void)
+{
+    size_t len;
+    uint8_t *f = read_in_dir("webota-flash.bin", &len);
+    assert_int_equal(len, 0x400000);
+    uint8_t *o = malloc(0x2000);
+    memcpy(o, f + 0xd000, 0x2000);
+    free(f);
+    return o;
+}
+
+static void test_sim_over_http(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    start_sim();
+    resp_t r;
+    size_t glen, nlen;
+    uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
+    uint8_t *nomark = read_in_dir("webota-demo-1.2.0-no-updater.bin", &nlen);
+
+    /* the page, the status of the factory firmware (confirmed on first request: nothing to do) */
+    request("GET", "/", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.head, "Content-Encoding: gzip"));
+    assert_null(strstr(r.head, "Access-Control-Allow"));
+    status_expect("\"project\":\"webota-demo\",\"version\":\"1.0.0\"");
+    status_expect("\"running\":{\"label\":\"factory\"");
+    uint8_t *ota0 = otadata_now();
+
+    /* request-level refusals */
+    request("POST", "/api/update", "Content-Type: application/octet-stream\r\n", NULL, 0, &r);
+    expect(&r, 411, "\"error\":\"length_required\"");
+    request("POST", "/api/update", "Content-Type: text/plain\r\nContent-Length: 5\r\n", "hello", 5, &r);
+    expect(&r, 415, "\"error\":\"unsupported_media_type\"");
+    request("POST", "/update", "Content-Type: multipart/form-data\r\nContent-Length: 5\r\n", "hello", 5,
+            &r);
+    expect(&r, 400, "\"error\":\"bad_multipart\"");
+    request("POST", "/api/update",
+            "Content-Type: application/octet-stream\r\nContent-Length: 5000000\r\n", NULL, 0, &r);
+    expect(&r, 413, "\"error\":\"too_large\"");
+    request("POST", "/api/reboot", "Origin: http://evil.example\r\nContent-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 403, "\"error\":\"forbidden\"");
+    char extra[256];
+    snprintf(extra, sizeof(extra), "Origin: http://attacker.test\r\nContent-Type: application/octet-stream\r\nContent-Length: %zu\r\n", glen);
+    request("POST", "/api/update", extra, good, glen, &r);
+    expect(&r, 403, "\"error\":\"forbidden\"");
+    request("POST", "/api/confirm", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 409, "\"error\":\"not_pending\"");
+    request("POST", "/api/rollback", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 409, "\"error\":\"rollback_impossible\"");
+    request("GET", "/nothing", NULL, NULL, 0, &r);
+    expect(&r, 404, "\"error\":\"not_found_route\"");
+
+    /* every bad image kind */
+    uint8_t *bad = malloc(glen + 0x100000);
+    struct {
+        const char *what;
+        size_t off;
+        uint8_t x;
+        size_t len;
+        int status;
+        const char *code;
+    } kinds[] = {
+        {"bad magic", 0, 0x01, glen, 422, "bad_magic"},
+        {"wrong chip", 12, 0x05, glen, 422, "wrong_chip"},
+        {"truncated", 0, 0, glen - 1000, 422, "truncated"},
+        {"bad checksum", glen - 33, 0x5a, glen, 422, "bad_checksum"},
+        {"too big", 0, 0, glen + 0x100000, 413, "too_large"},
+    };
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        memset(bad, 0, glen + 0x100000);
+        memcpy(bad, good, glen);
+        bad[kinds[i].off] ^= kinds[i].x;
+        upload("/api/update", bad, kinds[i].len, &r);
+        if (r.status != kinds[i].status || strstr(r.body, kinds[i].code) == NULL) {
+            fail_msg("%s: want %d %s, got %d %s", kinds[i].what, kinds[i].status, kinds[i].code,
+                     r.status, r.body);
+        }
+    }
+    /* no updater: refused */
+    upload("/api/update", nomark, nlen, &r);
+    expect(&r, 422, "\"error\":\"no_updater\"");
+    status_expect("\"version\":\"1.0.0\"");
+
+    /* client abort mid-upload, then a concurrent pair */
+    int s = connect_sim();
+    snprintf(extra, sizeof(extra), "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n", glen);
+    send_head(s, "POST", "/api/update", extra);
+    send_all(s, good, glen / 2);
+    double end = now_s() + 20;
+    for (;;) { /* bounded: until the server has taken some of it */
+        resp_t st;
+        request("GET", "/api/status", NULL, NULL, 0, &st);
+        if (strstr(st.body, "\"state\":\"receiving\"") != NULL) {
+            break;
+        }
+        assert_true(now_s() < end);
+        usleep(20000);
+    }
+    upload("/api/update", good, glen, &r);
+    expect(&r, 409, "\"error\":\"busy\"");
+    close(s); /* the client goes away */
+    end = now_s() + 20;
+    for (;;) {
+        resp_t st;
+        request("GET", "/api/status", NULL, NULL, 0, &st);
+        if (strstr(st.body, "\"error\":\"aborted\"") != NULL) {
+            break;
+        }
+        assert_true(now_s() < end);
+        usleep(20000);
+    }
+    uint8_t *o = otadata_now();
+    assert_memory_equal(o, ota0, 0x2000); /* nothing switched by any failure */
+    free(o);
+
+    /* a good image (with Expect: 100-continue) -> ota_0 */
+    snprintf(extra, sizeof(extra),
+             "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\nExpect: 100-continue\r\n", glen);
+    s = connect_sim();
+    send_head(s, "POST", "/api/update", extra);
+    {
+        char cont[64] = "";
+        struct pollfd p = {s, POLLIN, 0};
+        assert_true(poll(&p, 1, 10000) == 1);
+        ssize_t n = recv(s, cont, sizeof(cont) - 1, 0);
+        assert_true(n > 0);
+        assert_non_null(strstr(cont, "100 Continue"));
+    }
+    send_all(s, good, glen);
+    read_resp(s, &r);
+    expect(&r, 200, "\"version\":\"1.1.0\",\"slot\":\"ota_0\"");
+    assert_non_null(strstr(r.body, "\"rebooting\":true"));
+    wait_log("webota sim: rebooting", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.1.0\"");
+    status_expect("\"running\":{\"label\":\"ota_0\",\"offset\":1114112,\"size\":1048576,\"index\":0,\"state\":\"valid\"}");
+
+    /* the multipart path with curl -F -> ota_1 */
+    char path[1024], cmd[2048];
+    snprintf(path, sizeof(path), "%s/next-1.3.0.bin", dir);
+    char err[200];
+    assert_true(sim_device_write_demo(path, WEBOTA_CHIP_ESP32, "1.3.0", true, 130, err, sizeof(err)));
+    snprintf(cmd, sizeof(cmd),
+             "curl -sS --max-time 30 -H 'Accept: application/json' -F 'firmware=@%s' "
+             "http://127.0.0.1:%u/update",
+             path, port);
+    char *out = NULL;
+    assert_int_equal(tu_run(cmd, &out), 0);
+    if (strstr(out, "\"version\":\"1.3.0\",\"slot\":\"ota_1\"") == NULL) {
+        fail_msg("curl -F: %s", out);
+    }
+    free(out);
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.3.0\"");
+    status_expect("\"running\":{\"label\":\"ota_1\"");
+
+    /* the no-updater image, forced (chunked by curl): the watchdog resets, the bootloader rolls back */
+    snprintf(path, sizeof(path), "%s/webota-demo-1.2.0-no-updater.bin", dir);
+    snprintf(cmd, sizeof(cmd),
+             "curl -sS --max-time 30 -H 'Transfer-Encoding: chunked' -H 'Content-Type: "
+             "application/octet-stream' --data-binary '@%s' 'http://127.0.0.1:%u/api/update?force=1'",
+             path, port);
+    assert_int_equal(tu_run(cmd, &out), 0);
+    if (strstr(out, "\"version\":\"1.2.0\",\"slot\":\"ota_0\"") == NULL) {
+        fail_msg("forced upload: %s", out);
+    }
+    free(out);
+    wait_log("running webota-demo 1.2.0 from ota_0 (pending_verify) WITHOUT the webota updater",
+             &log_pos, 20);
+    wait_log("watchdog reset", &log_pos, 20);
+    wait_log("running webota-demo 1.3.0 from ota_1 (valid)", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.3.0\"");
+
+    /* reboot: the same firmware comes back */
+    request("POST", "/api/reboot", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 200, "\"rebooting\":true");
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.3.0\"");
+
+    /* roll back by hand: 1.1.0 in ota_0 is gone (overwritten by 1.2.0), so
+     * whether it is possible is what the status says */
+    resp_t st;
+    request("GET", "/api/status", NULL, NULL, 0, &st);
+    request("POST", "/api/rollback", "Content-Length: 0\r\n", NULL, 0, &r);
+    if (strstr(st.body, "\"rollback_possible\":true") != NULL) {
+        print_message("rollback possible: back to the factory firmware\n");
+        expect(&r, 200, "\"rebooting\":true");
+        wait_log("listening on", &log_pos, 20);
+        status_expect("\"version\":\"1.0.0\"");
+    } else {
+        print_message("rollback impossible (as the status says)\n");
+        expect(&r, 409, "\"error\":\"rollback_impossible\"");
+    }
+
+    /* Ctrl-C stops it cleanly */
+    kill(sim_pid, SIGINT);
+    int wst = 0;
+    end = now_s() + 20;
+    while (waitpid(sim_pid, &wst, WNOHANG) == 0) {
+        assert_true(now_s() < end);
+        usleep(20000);
+    }
+    sim_pid = -1;
+    assert_true(WIFEXITED(wst));
+    assert_int_equal(WEXITSTATUS(wst), 0);
+    wait_log("webota sim: stopped", &log_pos, 5);
+    free(bad);
+    free(good);
+    free(nomark);
+    free(ota0);
+}
+
+static int cleanup(void **state)
+{
+    (void)state;
+    if (sim_pid > 0) {
+        kill(sim_pid, SIGKILL);
+        waitpid(sim_pid, NULL, 0);
+    }
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_sim_over_http, cleanup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
