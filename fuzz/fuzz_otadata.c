@@ -70,7 +70,8 @@ static void check_boot(const webota_ota_entry_t e[2], const webota_boot_config_t
     }
     if (ch.active >= 0) {
         assert(n > 0);
-        assert(webota_ota_entry_valid(&ch.entry[ch.active]) || ch.entry[ch.active].state == WEBOTA_OTA_STATE_PENDING_VERIFY);
+        assert(webota_ota_entry_valid(&ch.entry[ch.active]) ||
+               ch.entry[ch.active].state == WEBOTA_OTA_STATE_PENDING_VERIFY);
         assert(ch.start == (int)webota_ota_seq_slot(ch.entry[ch.active].seq, n));
         assert(!ch.initial);
     }

@@ -22,12 +22,12 @@
 extern "C" {
 #endif
 
-#define WEBOTA_OTADATA_SIZE 0x2000u      /* whole partition: two sectors */
-#define WEBOTA_OTADATA_SECTOR 0x1000u    /* entry i is at region offset i * 0x1000 */
+#define WEBOTA_OTADATA_SIZE 0x2000u   /* whole partition: two sectors */
+#define WEBOTA_OTADATA_SECTOR 0x1000u /* entry i is at region offset i * 0x1000 */
 #define WEBOTA_OTADATA_ENTRY_SIZE 32u
 #define WEBOTA_OTA_SEQ_ERASED 0xFFFFFFFFu
-#define WEBOTA_OTA_MAX_SLOTS 16u         /* ota_0 .. ota_15 */
-#define WEBOTA_OTA_LOAD_ORDER_MAX 18u    /* app_count + factory + test */
+#define WEBOTA_OTA_MAX_SLOTS 16u      /* ota_0 .. ota_15 */
+#define WEBOTA_OTA_LOAD_ORDER_MAX 18u /* app_count + factory + test */
 
 /* Load-loop indices besides OTA slots >= 0 (bootloader_utility.c). */
 #define WEBOTA_OTA_INDEX_FACTORY (-1)
@@ -69,10 +69,10 @@ unsigned webota_ota_seq_slot(uint32_t seq, unsigned n);
 
 /* ---- Bootloader choice (§2.5) ---- */
 typedef struct webota_boot_config {
-    unsigned app_count;  /* bootloader N (all app subtypes 0x10..0x1F), <= 16 */
+    unsigned app_count; /* bootloader N (all app subtypes 0x10..0x1F), <= 16 */
     bool has_factory;
-    bool rollback;       /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
-    bool anti_rollback;  /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
+    bool rollback;      /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
+    bool anti_rollback; /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t efuse_secure_version;
     /* anti-rollback only: secure_version of the app in OTA slot i; return false
      * if it cannot be read (the entry then does not count). May be NULL when
@@ -97,7 +97,7 @@ typedef struct webota_boot_choice {
      * first, then NEW -> PENDING_VERIFY): entry indices write_order[0..n_writes). */
     unsigned n_writes;
     int write_order[2];
-    int active;                  /* entry index the choice came from, or -1 */
+    int active; /* entry index the choice came from, or -1 */
     /* Anti-rollback: the active entry is VALID and its app's secure_version
      * (read through slot_secure_version) exceeds the eFuse: burn up to it.
      * Done before loading, like update_anti_rollback(). */
@@ -128,7 +128,11 @@ void webota_ota_initial_entry(unsigned slot, webota_ota_entry_t *out);
  *  V5_5    ESP-IDF <= v5.5: always the inactive sector (equal seq possible);
  *  OTATOOL otatool.py switch_ota_partition: like V5_5, but validity ignores
  *          the state and only seq and crc are patched (state/label kept). */
-typedef enum { WEBOTA_OTA_RULE_V6_0, WEBOTA_OTA_RULE_V5_5, WEBOTA_OTA_RULE_OTATOOL } webota_ota_rule_t;
+typedef enum {
+    WEBOTA_OTA_RULE_V6_0,
+    WEBOTA_OTA_RULE_V5_5,
+    WEBOTA_OTA_RULE_OTATOOL
+} webota_ota_rule_t;
 
 /* Entry to write for "boot OTA slot `slot` next". n_app = the app's count of
  * consecutive ota_N (ARG if 0 or > 16; OTA_BAD_SLOT if slot >= n_app). On OK:
@@ -137,8 +141,9 @@ typedef enum { WEBOTA_OTA_RULE_V6_0, WEBOTA_OTA_RULE_V5_5, WEBOTA_OTA_RULE_OTATO
  * verified by the caller first (§2.7 step 1). Factory is not a slot: to boot
  * factory, erase both sectors. OTA_SEQ_OVERFLOW when no seq can be found
  * without wrapping past 0xFFFFFFFF (ESP-IDF would loop; see docs/otadata.md). */
-webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot, unsigned n_app, bool rollback,
-                                 webota_ota_rule_t rule, unsigned *sector, webota_ota_entry_t *out);
+webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot, unsigned n_app,
+                                 bool rollback, webota_ota_rule_t rule, unsigned *sector,
+                                 webota_ota_entry_t *out);
 
 /* §2.6 mark running firmware VALID (confirm) or INVALID (roll back), as
  * esp_ota_mark_app_valid_cancel_rollback / _invalid_rollback do to the active
@@ -146,14 +151,15 @@ webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot,
  * or n_app == 0; ARG for other states or n_app > 16. On OK, *sector is the entry to rewrite
  * in place (erase, write *out), or -1 when nothing changes (already VALID).
  * For INVALID the caller must first check webota_ota_rollback_possible(). */
-webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state, int *sector,
-                             webota_ota_entry_t *out);
+webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state,
+                             int *sector, webota_ota_entry_t *out);
 
 /* ---- Queries (§2.8), n_app = the app's count (1..16; 0 or more than 16:
  * NOT_FOUND / -1 / false) ---- */
 /* esp_ota_get_state_partition: first entry (0 then 1) whose CRC is good and
  * (seq-1)%n == slot. NOT_FOUND when none or n_app == 0. */
-webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app, uint32_t *state);
+webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app,
+                                   uint32_t *state);
 /* esp_ota_get_last_invalid_partition: slot of the lower-seq entry among those
  * with seq != erased, good CRC and state INVALID/ABORTED; -1 if none. The
  * caller returns it only if its image verifies. */
@@ -162,11 +168,13 @@ int webota_ota_last_invalid(const webota_ota_entry_t e[2], unsigned n_app);
  * exists and its image verifies (pass false with anti-rollback). slot_verifies:
  * the image in OTA slot s verifies (and, with anti-rollback, its
  * secure_version >= eFuse); may be NULL (= never). */
-bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app, bool factory_verifies,
+bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app,
+                                  bool factory_verifies,
                                   bool (*slot_verifies)(void *ctx, unsigned slot), void *ctx);
 /* esp_ota_invalidate_inactive_ota_data_slot (esp_ota_begin with rollback):
  * the otadata sector to erase, or -1. running_slot: OTA slot running, or -1. */
-int webota_ota_inactive_sector_to_erase(const webota_ota_entry_t e[2], unsigned n_app, int running_slot);
+int webota_ota_inactive_sector_to_erase(const webota_ota_entry_t e[2], unsigned n_app,
+                                        int running_slot);
 /* esp_ota_get_boot_partition's view: OTA slot of the active entry, or -1
  * (factory / first OTA / test: the caller's default) when both are invalid,
  * n_app == 0 or no entry is active. */

@@ -12,13 +12,12 @@
 
 #define CMD "otadata"
 
-#define USAGE_LINES                                                                                     \
-    "usage: webota otadata dump [--json] [--rollback] [--parttable PT.bin] FILE\n"                        \
-    "       webota otadata set-boot [--rollback] [--rule v6.0|v5.5|otatool] [--skip-validate]\n"         \
+#define USAGE_LINES                                                                                \
+    "usage: webota otadata dump [--json] [--rollback] [--parttable PT.bin] FILE\n"                 \
+    "       webota otadata set-boot [--rollback] [--rule v6.0|v5.5|otatool] [--skip-validate]\n"   \
     "                               FLASH.bin SLOT\n"
 
-static const char usage_text[] =
-    USAGE_LINES
+static const char usage_text[] = USAGE_LINES
     "\n"
     "dump      print both otadata entries (seq, state, CRC) and the app partition\n"
     "          ESP-IDF's bootloader selects. FILE is a whole flash image (partition\n"
@@ -33,7 +32,8 @@ static const char usage_text[] =
     "          --rollback       write state NEW (app built with rollback) instead of UNDEFINED\n"
     "          --rule R         v6.0 (default), v5.5 (always the other sector) or\n"
     "                           otatool (switch_ota_partition: seq and CRC only)\n"
-    "          --skip-validate  do not verify the image (esp_ota_set_boot_partition_skip_validate)\n"
+    "          --skip-validate  do not verify the image "
+    "(esp_ota_set_boot_partition_skip_validate)\n"
     "\n"
     "exit status: 0 ok, 1 invalid input, 2 usage error\n";
 
@@ -50,7 +50,8 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Table binary at `off` of buf (0x8000 in a flash image). */
-static bool load_table(const char *what, const uint8_t *buf, size_t len, size_t off, webota_parttable_t *pt)
+static bool load_table(const char *what, const uint8_t *buf, size_t len, size_t off,
+                       webota_parttable_t *pt)
 {
     if (len < off + WEBOTA_PT_ENTRY_LEN) {
         cli_error(CMD, "%s: no partition table at 0x%zx (file is %zu bytes)", what, off, len);
@@ -60,7 +61,8 @@ static bool load_table(const char *what, const uint8_t *buf, size_t len, size_t 
     webota_err_t err = webota_pt_parse(pt, buf + off, len - off, 0, false, &bad);
     if (err != WEBOTA_OK) {
         if (bad >= 0)
-            cli_error(CMD, "%s: partition table at 0x%zx, entry %d: %s", what, off, bad, webota_strerror(err));
+            cli_error(CMD, "%s: partition table at 0x%zx, entry %d: %s", what, off, bad,
+                      webota_strerror(err));
         else
             cli_error(CMD, "%s: partition table at 0x%zx: %s", what, off, webota_strerror(err));
         return false;
@@ -72,12 +74,13 @@ static const webota_partition_t *otadata_of(const char *what, const webota_partt
 {
     const webota_partition_t *p = webota_pt_otadata(pt);
     if (!p) {
-        cli_error(CMD, "%s: %s (the bootloader boots factory)", what, webota_strerror(WEBOTA_ERR_OTA_NO_OTADATA));
+        cli_error(CMD, "%s: %s (the bootloader boots factory)", what,
+                  webota_strerror(WEBOTA_ERR_OTA_NO_OTADATA));
         return NULL;
     }
     if (p->size < WEBOTA_OTADATA_SIZE) {
-        cli_error(CMD, "%s: otadata partition is 0x%x bytes, below 0x2000 (the bootloader resets)", what,
-                  (unsigned)p->size);
+        cli_error(CMD, "%s: otadata partition is 0x%x bytes, below 0x2000 (the bootloader resets)",
+                  what, (unsigned)p->size);
         return NULL;
     }
     return p;
@@ -96,8 +99,9 @@ static void index_label(int idx, char *out, size_t n)
 static bool entry_erased(const webota_ota_entry_t *e)
 {
     static const uint8_t ff[WEBOTA_OTADATA_ENTRY_SIZE] = {
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     uint8_t raw[WEBOTA_OTADATA_ENTRY_SIZE];
     webota_ota_entry_encode(e, raw);
     return memcmp(raw, ff, sizeof raw) == 0;
@@ -122,7 +126,8 @@ struct dump_view {
     uint32_t region_offset; /* 0 when only the region was given */
 };
 
-static void print_json(const struct dump_view *v, const webota_parttable_t *pt, const webota_boot_config_t *cfg)
+static void print_json(const struct dump_view *v, const webota_parttable_t *pt,
+                       const webota_boot_config_t *cfg)
 {
     char lbl[16];
     printf("{\"entries\":[");
@@ -130,8 +135,9 @@ static void print_json(const struct dump_view *v, const webota_parttable_t *pt, 
         const webota_ota_entry_t *e = &v->e[i];
         printf("%s{\"seq\":%lu,\"state\":", i ? "," : "", (unsigned long)e->seq);
         cli_json_string(stdout, webota_ota_state_name(e->state));
-        printf(",\"state_raw\":%lu,\"crc\":%lu,\"crc_ok\":%s,\"erased\":%s,\"valid\":%s}", (unsigned long)e->state,
-               (unsigned long)e->crc, webota_ota_crc_ok(e) ? "true" : "false", entry_erased(e) ? "true" : "false",
+        printf(",\"state_raw\":%lu,\"crc\":%lu,\"crc_ok\":%s,\"erased\":%s,\"valid\":%s}",
+               (unsigned long)e->state, (unsigned long)e->crc,
+               webota_ota_crc_ok(e) ? "true" : "false", entry_erased(e) ? "true" : "false",
                webota_ota_entry_valid(e) ? "true" : "false");
     }
     printf("],\"otadata_offset\":");
@@ -139,8 +145,8 @@ static void print_json(const struct dump_view *v, const webota_parttable_t *pt, 
         printf("%lu", (unsigned long)v->region_offset);
     else
         printf("null");
-    printf(",\"app_count\":%u,\"factory\":%s,\"rollback\":%s,", cfg->app_count, cfg->has_factory ? "true" : "false",
-           cfg->rollback ? "true" : "false");
+    printf(",\"app_count\":%u,\"factory\":%s,\"rollback\":%s,", cfg->app_count,
+           cfg->has_factory ? "true" : "false", cfg->rollback ? "true" : "false");
     if (v->ch.active >= 0)
         printf("\"active\":%d,", v->ch.active);
     else
@@ -151,7 +157,8 @@ static void print_json(const struct dump_view *v, const webota_parttable_t *pt, 
     } else {
         printf("\"selected\":null,");
     }
-    printf("\"scan\":%s,\"init\":%s,\"rewrites\":[", v->scan ? "true" : "false", v->ch.initial ? "true" : "false");
+    printf("\"scan\":%s,\"init\":%s,\"rewrites\":[", v->scan ? "true" : "false",
+           v->ch.initial ? "true" : "false");
     for (unsigned i = 0; i < v->ch.n_writes; i++) {
         int idx = v->ch.write_order[i];
         printf("%s{\"entry\":%d,\"state\":", i ? "," : "", idx);
@@ -167,13 +174,14 @@ static void print_json(const struct dump_view *v, const webota_parttable_t *pt, 
     (void)pt;
 }
 
-static void print_text(const struct dump_view *v, const webota_parttable_t *pt, const webota_boot_config_t *cfg)
+static void print_text(const struct dump_view *v, const webota_parttable_t *pt,
+                       const webota_boot_config_t *cfg)
 {
     char lbl[16];
     if (v->region_offset)
         printf("otadata at 0x%lx; ", (unsigned long)v->region_offset);
-    printf("bootloader view: %u OTA app slot%s, %s factory app\n", cfg->app_count, cfg->app_count == 1 ? "" : "s",
-           cfg->has_factory ? "a" : "no");
+    printf("bootloader view: %u OTA app slot%s, %s factory app\n", cfg->app_count,
+           cfg->app_count == 1 ? "" : "s", cfg->has_factory ? "a" : "no");
     for (int i = 0; i < 2; i++) {
         const webota_ota_entry_t *e = &v->e[i];
         printf("entry %d: ", i);
@@ -220,13 +228,13 @@ static void print_text(const struct dump_view *v, const webota_parttable_t *pt, 
     }
     index_label(v->ch.start, lbl, sizeof lbl);
     printf("selected: %s", lbl);
-    const webota_partition_t *p = v->ch.start >= 0 ? webota_pt_ota_slot(pt, (unsigned)v->ch.start)
-                                                   : webota_pt_factory(pt);
+    const webota_partition_t *p =
+        v->ch.start >= 0 ? webota_pt_ota_slot(pt, (unsigned)v->ch.start) : webota_pt_factory(pt);
     if (p)
         printf(" (partition \"%s\" at 0x%lx)", p->label, (unsigned long)p->offset);
     if (v->ch.initial)
-        printf("; otadata is blank: once %s loads, the bootloader writes entry 0 = seq %d, valid", lbl,
-               v->ch.start + 1);
+        printf("; otadata is blank: once %s loads, the bootloader writes entry 0 = seq %d, valid",
+               lbl, v->ch.start + 1);
     printf(" [%s]\n", how);
 }
 
@@ -289,7 +297,8 @@ static int dump(int argc, char **argv)
         if (!od)
             goto out;
         if ((uint64_t)od->offset + WEBOTA_OTADATA_SIZE > len) {
-            cli_error(CMD, "%s: file ends before the otadata partition at 0x%lx", file, (unsigned long)od->offset);
+            cli_error(CMD, "%s: file ends before the otadata partition at 0x%lx", file,
+                      (unsigned long)od->offset);
             goto out;
         }
         region = buf + od->offset;
@@ -307,8 +316,8 @@ static int dump(int argc, char **argv)
         cli_error(CMD, "%s: %s", file, webota_strerror(err));
         goto out;
     }
-    unsigned n = webota_ota_load_order(v.ch.start, cfg.app_count, cfg.has_factory, webota_pt_test(&pt) != NULL,
-                                       v.order);
+    unsigned n = webota_ota_load_order(v.ch.start, cfg.app_count, cfg.has_factory,
+                                       webota_pt_test(&pt) != NULL, v.order);
     for (unsigned i = 0; i < n; i++) /* slots missing from the table (gaps) are skipped */
         if (v.order[i] < 0 || webota_pt_ota_slot(&pt, (unsigned)v.order[i]))
             v.order[v.n_order++] = v.order[i];
@@ -325,7 +334,8 @@ out:
 
 /* ---- set-boot ---- */
 
-static bool verify_app(const char *file, const uint8_t *flash, size_t len, const webota_partition_t *p)
+static bool verify_app(const char *file, const uint8_t *flash, size_t len,
+                       const webota_partition_t *p)
 {
     if ((uint64_t)p->offset + p->size > len) {
         cli_error(CMD, "%s: file ends inside partition \"%s\" (0x%lx + 0x%lx)", file, p->label,
@@ -347,8 +357,10 @@ static bool verify_app(const char *file, const uint8_t *flash, size_t len, const
     uint32_t at = webota_image_info(c)->err_offset;
     free(c);
     if (err != WEBOTA_OK) {
-        cli_error(CMD, "%s: the image in \"%s\" does not verify: %s (at image offset 0x%lx); not switching", file,
-                  p->label, webota_strerror(err), (unsigned long)at);
+        cli_error(
+            CMD,
+            "%s: the image in \"%s\" does not verify: %s (at image offset 0x%lx); not switching",
+            file, p->label, webota_strerror(err), (unsigned long)at);
         return false;
     }
     return true;
@@ -428,13 +440,15 @@ static int set_boot(int argc, char **argv)
     if (!od)
         goto out;
     if ((uint64_t)od->offset + WEBOTA_OTADATA_SIZE > len) {
-        cli_error(CMD, "%s: file ends before the otadata partition at 0x%lx", file, (unsigned long)od->offset);
+        cli_error(CMD, "%s: file ends before the otadata partition at 0x%lx", file,
+                  (unsigned long)od->offset);
         goto out;
     }
     uint8_t *region = buf + od->offset;
 
-    const webota_partition_t *target = slot == WEBOTA_OTA_INDEX_FACTORY ? webota_pt_factory(&pt)
-                                                                        : webota_pt_ota_slot(&pt, (unsigned)slot);
+    const webota_partition_t *target = slot == WEBOTA_OTA_INDEX_FACTORY
+                                           ? webota_pt_factory(&pt)
+                                           : webota_pt_ota_slot(&pt, (unsigned)slot);
     if (!target) {
         cli_error(CMD, "%s: the partition table has no %s partition", file, pos[1]);
         goto out;
@@ -458,8 +472,9 @@ static int set_boot(int argc, char **argv)
     unsigned n_app = webota_pt_app_count_app(&pt);
     webota_err_t err = webota_ota_set_boot(e, (unsigned)slot, n_app, rollback, rule, &sector, &ent);
     if (err == WEBOTA_ERR_OTA_BAD_SLOT) {
-        cli_error(CMD, "%s: ota_%d is not reachable: the app counts %u consecutive OTA slot%s from ota_0", file, slot,
-                  n_app, n_app == 1 ? "" : "s");
+        cli_error(
+            CMD, "%s: ota_%d is not reachable: the app counts %u consecutive OTA slot%s from ota_0",
+            file, slot, n_app, n_app == 1 ? "" : "s");
         goto out;
     }
     if (err != WEBOTA_OK) {

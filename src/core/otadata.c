@@ -145,7 +145,8 @@ webota_err_t webota_ota_boot_select(const webota_ota_entry_t e[2], const webota_
     bool both_blank = webota_ota_entry_blank(&ent[0]) && webota_ota_entry_blank(&ent[1]);
     int active;
     if (!cfg->anti_rollback) {
-        if ((webota_ota_entry_invalid(&ent[0]) && webota_ota_entry_invalid(&ent[1])) || cfg->app_count == 0) {
+        if ((webota_ota_entry_invalid(&ent[0]) && webota_ota_entry_invalid(&ent[1])) ||
+            cfg->app_count == 0) {
             if (!cfg->has_factory) {
                 out->start = 0;
                 out->initial = both_blank;
@@ -165,7 +166,8 @@ webota_err_t webota_ota_boot_select(const webota_ota_entry_t e[2], const webota_
             if (!webota_ota_entry_valid(&ent[i]) || cfg->app_count == 0)
                 continue;
             unsigned slot = webota_ota_seq_slot(ent[i].seq, cfg->app_count);
-            ok[i] = cfg->slot_secure_version(cfg->ctx, slot, &sv) && sv >= cfg->efuse_secure_version;
+            ok[i] =
+                cfg->slot_secure_version(cfg->ctx, slot, &sv) && sv >= cfg->efuse_secure_version;
         }
         active = webota_ota_select(ent, ok, true);
     }
@@ -181,7 +183,8 @@ webota_err_t webota_ota_boot_select(const webota_ota_entry_t e[2], const webota_
     }
     if (cfg->anti_rollback && ent[active].state == WEBOTA_OTA_STATE_VALID) {
         uint32_t sv;
-        if (cfg->slot_secure_version(cfg->ctx, (unsigned)out->start, &sv) && sv > cfg->efuse_secure_version) {
+        if (cfg->slot_secure_version(cfg->ctx, (unsigned)out->start, &sv) &&
+            sv > cfg->efuse_secure_version) {
             out->efuse_raise = true;
             out->efuse_new_version = sv;
         }
@@ -240,8 +243,9 @@ static webota_err_t next_seq(uint32_t seq, unsigned slot, unsigned n, uint32_t *
 }
 
 /* esp_rewrite_ota_data (v6.0 / v5.5) and otatool.py switch_ota_partition */
-webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot, unsigned n_app, bool rollback,
-                                 webota_ota_rule_t rule, unsigned *sector, webota_ota_entry_t *out)
+webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot, unsigned n_app,
+                                 bool rollback, webota_ota_rule_t rule, unsigned *sector,
+                                 webota_ota_entry_t *out)
 {
     if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS || rule > WEBOTA_OTA_RULE_OTATOOL)
         return WEBOTA_ERR_ARG;
@@ -262,7 +266,8 @@ webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot,
     if (active == -1) {
         target = 0;
         seq = (uint32_t)slot + 1u;
-    } else if (rule == WEBOTA_OTA_RULE_V6_0 && webota_ota_seq_slot(cur[active].seq, n_app) == slot) {
+    } else if (rule == WEBOTA_OTA_RULE_V6_0 &&
+               webota_ota_seq_slot(cur[active].seq, n_app) == slot) {
         target = (unsigned)active; /* already selected: refresh the state in place */
         seq = cur[active].seq;
     } else {
@@ -282,8 +287,8 @@ webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot,
 }
 
 /* esp_ota_current_ota_is_workable */
-webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state, int *sector,
-                             webota_ota_entry_t *out)
+webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state,
+                             int *sector, webota_ota_entry_t *out)
 {
     if ((new_state != WEBOTA_OTA_STATE_VALID && new_state != WEBOTA_OTA_STATE_INVALID) ||
         n_app > WEBOTA_OTA_MAX_SLOTS)
@@ -305,7 +310,8 @@ webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, ui
 /* ---- queries ---- */
 
 /* esp_ota_get_state_partition */
-webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app, uint32_t *state)
+webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app,
+                                   uint32_t *state)
 {
     if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
         return WEBOTA_ERR_NOT_FOUND;
@@ -332,7 +338,8 @@ int webota_ota_last_invalid(const webota_ota_entry_t e[2], unsigned n_app)
 }
 
 /* esp_ota_check_rollback_is_possible */
-bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app, bool factory_verifies,
+bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app,
+                                  bool factory_verifies,
                                   bool (*slot_verifies)(void *ctx, unsigned slot), void *ctx)
 {
     if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
@@ -347,7 +354,8 @@ bool webota_ota_rollback_possible(const webota_ota_entry_t e[2], unsigned n_app,
 }
 
 /* esp_ota_invalidate_inactive_ota_data_slot */
-int webota_ota_inactive_sector_to_erase(const webota_ota_entry_t e[2], unsigned n_app, int running_slot)
+int webota_ota_inactive_sector_to_erase(const webota_ota_entry_t e[2], unsigned n_app,
+                                        int running_slot)
 {
     if (n_app == 0 || n_app > WEBOTA_OTA_MAX_SLOTS)
         return -1;

@@ -36,11 +36,19 @@ static void seq_table(void **state)
     static const struct {
         uint32_t seq, crc;
     } t[] = {
-        {1, 0x4743989Au}, {2, 0x55F63774u}, {3, 0xED4A5011u}, {4, 0x709D68A8u},
-        {5, 0xC8210FCDu}, {6, 0xDA94A023u}, {7, 0x6228C746u}, {8, 0x3A4BD710u},
-        {0, 0xFFFFFFFFu}, {0xFFFFFFFFu, 0x2144DF1Cu},
+        {1, 0x4743989Au},
+        {2, 0x55F63774u},
+        {3, 0xED4A5011u},
+        {4, 0x709D68A8u},
+        {5, 0xC8210FCDu},
+        {6, 0xDA94A023u},
+        {7, 0x6228C746u},
+        {8, 0x3A4BD710u},
+        {0, 0xFFFFFFFFu},
+        {0xFFFFFFFFu, 0x2144DF1Cu},
         /* from the label_and_large_seq vector's read_otadata log */
-        {0x10, 0xAFE6A860u}, {0x0F, 0xA79CEFA9u},
+        {0x10, 0xAFE6A860u},
+        {0x0F, 0xA79CEFA9u},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         assert_int_equal(webota_ota_seq_crc(t[i].seq), t[i].crc);

@@ -42,12 +42,14 @@ static webota_ota_entry_t BADCRC(uint32_t seq, uint32_t state)
 static void codec_spec_bytes(void **state)
 {
     (void)state;
-    static const uint8_t seq1[32] = {1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                     0x9a, 0x98, 0x43, 0x47};
-    static const uint8_t seq2new[32] = {2, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
-                                        0x74, 0x37, 0xf6, 0x55};
+    static const uint8_t seq1[32] = {1,    0,    0,    0,    0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff, 0x9a, 0x98, 0x43, 0x47};
+    static const uint8_t seq2new[32] = {2,    0,    0,    0,    0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0,    0,    0,    0,    0x74, 0x37, 0xf6, 0x55};
     uint8_t raw[32];
     webota_ota_entry_t e = E(1, U);
     webota_ota_entry_encode(&e, raw);
@@ -143,7 +145,8 @@ static void select_rule(void **state)
 {
     (void)state;
     webota_ota_entry_t e[2] = {E(4, V), E(5, V)};
-    bool both[2] = {true, true}, first[2] = {true, false}, second[2] = {false, true}, none[2] = {false, false};
+    bool both[2] = {true, true}, first[2] = {true, false}, second[2] = {false, true},
+         none[2] = {false, false};
     assert_int_equal(webota_ota_select(e, both, true), 1);
     assert_int_equal(webota_ota_select(e, both, false), 0);
     assert_int_equal(webota_ota_select(e, first, true), 0);
@@ -202,7 +205,8 @@ static webota_boot_config_t cfg_of(unsigned n, bool factory, bool rollback)
     return c;
 }
 
-static webota_boot_choice_t boot(webota_ota_entry_t e0, webota_ota_entry_t e1, const webota_boot_config_t *c)
+static webota_boot_choice_t boot(webota_ota_entry_t e0, webota_ota_entry_t e1,
+                                 const webota_boot_config_t *c)
 {
     webota_ota_entry_t e[2] = {e0, e1};
     webota_boot_choice_t ch;
@@ -371,7 +375,8 @@ static void boot_rollback_rewrites(void **state)
     ch = boot(BADCRC(3, PEND), E(2, V), &c);
     assert_true(ch.rewrite[0]);
     assert_int_equal(ch.entry[0].state, ABO);
-    assert_int_equal(ch.entry[0].crc, webota_ota_seq_crc(3) ^ 0x100u); /* the bootloader keeps the CRC word */
+    assert_int_equal(ch.entry[0].crc,
+                     webota_ota_seq_crc(3) ^ 0x100u); /* the bootloader keeps the CRC word */
     assert_int_equal(ch.active, 1);
 }
 
@@ -547,7 +552,8 @@ static void set_boot_examples(void **state)
 {
     (void)state;
     unsigned sec;
-    webota_ota_rule_t rules[] = {WEBOTA_OTA_RULE_V6_0, WEBOTA_OTA_RULE_V5_5, WEBOTA_OTA_RULE_OTATOOL};
+    webota_ota_rule_t rules[] = {WEBOTA_OTA_RULE_V6_0, WEBOTA_OTA_RULE_V5_5,
+                                 WEBOTA_OTA_RULE_OTATOOL};
     for (size_t r = 0; r < 3; r++) {
         /* the spec's table, active entry in sector 0 -> write sector 1 */
         assert_int_equal(set_seq(E(5, V), ERASED(), 0, 3, rules[r], &sec), 7);
@@ -577,7 +583,9 @@ static void set_boot_trace(void **state)
     webota_ota_entry_t e[2] = {ERASED(), ERASED()}, out;
     unsigned sec, slots[] = {0, 1, 0, 1};
     for (unsigned i = 0; i < 4; i++) {
-        assert_int_equal(webota_ota_set_boot(e, slots[i], 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+        assert_int_equal(
+            webota_ota_set_boot(e, slots[i], 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+            WEBOTA_OK);
         assert_int_equal(sec, i % 2);
         assert_int_equal(out.seq, i + 1);
         assert_int_equal(out.state, U);
@@ -592,18 +600,21 @@ static void set_boot_same_slot(void **state)
     webota_ota_entry_t e[2] = {E(3, V), E(2, V)}, out;
     unsigned sec;
     /* v6.0: slot 0 is already selected (seq 3): in place, same seq, state refreshed */
-    assert_int_equal(webota_ota_set_boot(e, 0, 2, true, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 0, 2, true, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(sec, 0);
     assert_int_equal(out.seq, 3);
     assert_int_equal(out.state, NEW);
     /* v5.5: the inactive sector gets an equal seq; ties -> entry 0 still wins */
-    assert_int_equal(webota_ota_set_boot(e, 0, 2, true, WEBOTA_OTA_RULE_V5_5, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 0, 2, true, WEBOTA_OTA_RULE_V5_5, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(sec, 1);
     assert_int_equal(out.seq, 3);
     assert_int_equal(out.state, NEW);
     /* v5.5 with the active one in sector 1: the equal seq in sector 0 wins the tie */
     webota_ota_entry_t f[2] = {E(2, V), E(3, V)};
-    assert_int_equal(webota_ota_set_boot(f, 0, 2, false, WEBOTA_OTA_RULE_V5_5, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(f, 0, 2, false, WEBOTA_OTA_RULE_V5_5, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(sec, 0);
     assert_int_equal(out.seq, 3);
     f[0] = out;
@@ -617,24 +628,28 @@ static void set_boot_fields(void **state)
     memset(e[1].seq_label, 0x11, 20);
     unsigned sec;
     /* v6.0: entry 1 is INVALID, so entry 0 is active; target = sector 1, label kept */
-    assert_int_equal(webota_ota_set_boot(e, 1, 2, true, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 1, 2, true, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(sec, 1);
     assert_int_equal(out.seq, 2);
     assert_int_equal(out.state, NEW);
     assert_memory_equal(out.seq_label, e[1].seq_label, 20);
-    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(out.state, U);
     /* otatool ignores the state: entry 1 (seq 7) is active, target = sector 0, and
      * entry 0's state VALID and label are kept */
     memset(e[0].seq_label, 0x22, 20);
-    assert_int_equal(webota_ota_set_boot(e, 1, 2, true, WEBOTA_OTA_RULE_OTATOOL, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 1, 2, true, WEBOTA_OTA_RULE_OTATOOL, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(sec, 0);
     assert_int_equal(out.seq, 8);
     assert_int_equal(out.state, V);
     assert_memory_equal(out.seq_label, e[0].seq_label, 20);
     /* otatool and a bad CRC: not counted */
     e[1] = BADCRC(7, V);
-    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_OTATOOL, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_OTATOOL, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(sec, 1);
     assert_int_equal(out.seq, 2);
     assert_int_equal(out.crc, webota_ota_seq_crc(2));
@@ -653,15 +668,18 @@ static void set_boot_seq_edges(void **state)
     assert_int_equal(set_seq(E(0, V), ERASED(), 1, 2, WEBOTA_OTA_RULE_V6_0, &sec), 0);
     assert_int_equal(sec, 0);
     /* near the top */
-    assert_int_equal(set_seq(E(0xFFFFFFFCu, V), ERASED(), 0, 2, WEBOTA_OTA_RULE_V6_0, &sec), 0xFFFFFFFDu);
-    assert_int_equal(set_seq(E(0xFFFFFFFCu, V), ERASED(), 1, 2, WEBOTA_OTA_RULE_V5_5, &sec), 0xFFFFFFFCu);
+    assert_int_equal(set_seq(E(0xFFFFFFFCu, V), ERASED(), 0, 2, WEBOTA_OTA_RULE_V6_0, &sec),
+                     0xFFFFFFFDu);
+    assert_int_equal(set_seq(E(0xFFFFFFFCu, V), ERASED(), 1, 2, WEBOTA_OTA_RULE_V5_5, &sec),
+                     0xFFFFFFFCu);
     webota_ota_entry_t e[2] = {E(0xFFFFFFFEu, V), ERASED()};
     assert_int_equal(webota_ota_set_boot(e, 0, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
                      WEBOTA_ERR_OTA_SEQ_OVERFLOW);
     assert_int_equal(webota_ota_set_boot(e, 0, 4, false, WEBOTA_OTA_RULE_V5_5, &sec, &out),
                      WEBOTA_ERR_OTA_SEQ_OVERFLOW);
     /* 0xFFFFFFFE -> slot (0xFFFFFFFD % 2) = 1: in place under v6.0, fine */
-    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(out.seq, 0xFFFFFFFEu);
 }
 
@@ -670,13 +688,17 @@ static void set_boot_errors(void **state)
     (void)state;
     webota_ota_entry_t e[2] = {ERASED(), ERASED()}, out;
     unsigned sec = 77;
-    assert_int_equal(webota_ota_set_boot(e, 0, 0, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_ERR_ARG);
-    assert_int_equal(webota_ota_set_boot(e, 0, 17, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_ota_set_boot(e, 0, 0, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_ERR_ARG);
+    assert_int_equal(webota_ota_set_boot(e, 0, 17, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_ERR_ARG);
     assert_int_equal(webota_ota_set_boot(e, 2, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
                      WEBOTA_ERR_OTA_BAD_SLOT);
-    assert_int_equal(webota_ota_set_boot(e, 0, 2, false, (webota_ota_rule_t)3, &sec, &out), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_ota_set_boot(e, 0, 2, false, (webota_ota_rule_t)3, &sec, &out),
+                     WEBOTA_ERR_ARG);
     assert_int_equal(sec, 77); /* untouched on error */
-    assert_int_equal(webota_ota_set_boot(e, 15, 16, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(webota_ota_set_boot(e, 15, 16, false, WEBOTA_OTA_RULE_V6_0, &sec, &out),
+                     WEBOTA_OK);
     assert_int_equal(out.seq, 16);
 }
 
@@ -823,7 +845,8 @@ static void inactive_sector_query(void **state)
     e[0] = ERASED();
     assert_int_equal(webota_ota_inactive_sector_to_erase(e, 2, 1), -1);
     webota_ota_entry_t f[2] = {E(5, V), E(4, V)};
-    assert_int_equal(webota_ota_inactive_sector_to_erase(f, 3, 1), 1); /* (4-1)%3 = 0 is not running */
+    assert_int_equal(webota_ota_inactive_sector_to_erase(f, 3, 1),
+                     1); /* (4-1)%3 = 0 is not running */
     assert_int_equal(webota_ota_inactive_sector_to_erase(f, 3, 0), -1);
     assert_int_equal(webota_ota_inactive_sector_to_erase(f, 0, 1), -1);
     webota_ota_entry_t z[2] = {E(5, INV), E(4, ABO)};

@@ -98,7 +98,8 @@ static void dump_all_vectors(void **state)
     unsigned count = 0;
     for (char *line = strtok(m, "\n"); line; line = strtok(NULL, "\n")) {
         char rel[300], kind[64], boot[64], rb[64];
-        if (sscanf(line, "%299[^\t]\t%63[^\t]\tboot=%63s rollback_boot=%63[^\t]", rel, kind, boot, rb) != 4 ||
+        if (sscanf(line, "%299[^\t]\t%63[^\t]\tboot=%63s rollback_boot=%63[^\t]", rel, kind, boot,
+                   rb) != 4 ||
             strcmp(kind, "otadata.region") != 0)
             continue;
         const char *file = strrchr(rel, '/') + 1;
@@ -131,7 +132,8 @@ static void dump_all_vectors(void **state)
         /* text output names the selection too */
         assert_int_equal(run(&out, "dump %s", fp), 0);
         char sel[80];
-        snprintf(sel, sizeof sel, "selected: %.*s", (int)strcspn(boot, ","), strcmp(boot, "scan") ? boot : "ota_0");
+        snprintf(sel, sizeof sel, "selected: %.*s", (int)strcspn(boot, ","),
+                 strcmp(boot, "scan") ? boot : "ota_0");
         if (!strstr(out, sel))
             fail_msg("%s: text output lacks '%s':\n%s", rel, sel, out);
         if (!strcmp(boot, "scan"))
@@ -151,15 +153,18 @@ static void dump_text_details(void **state)
 {
     (void)state;
     size_t n;
-    uint8_t *region = tu_read_vector("otadata/two_ota_factory.state_pending_verify.otadata.bin", &n);
+    uint8_t *region =
+        tu_read_vector("otadata/two_ota_factory.state_pending_verify.otadata.bin", &n);
     uint8_t *f = make_flash("two_ota_factory", region, SMALL, false);
     const char *fp = tmp(0, "pv.bin");
     tu_write_file(fp, f, SMALL);
     char *out;
     assert_int_equal(run(&out, "dump --rollback %s", fp), 0);
-    assert_non_null(strstr(out, "entry 1: seq 0x00000002  state pending_verify (0x1)  crc 0x55f63774 ok"));
+    assert_non_null(
+        strstr(out, "entry 1: seq 0x00000002  state pending_verify (0x1)  crc 0x55f63774 ok"));
     assert_non_null(strstr(out, "rewrite: entry 1 pending_verify -> aborted"));
-    assert_non_null(strstr(out, "selected: ota_0 (partition \"ota_0\" at 0x110000) [with rollback]"));
+    assert_non_null(
+        strstr(out, "selected: ota_0 (partition \"ota_0\" at 0x110000) [with rollback]"));
     free(out);
     assert_int_equal(run(&out, "dump --json --rollback %s", fp), 0);
     assert_non_null(strstr(out, "\"rewrites\":[{\"entry\":1,\"state\":\"aborted\"}]"));
@@ -186,7 +191,8 @@ static void dump_text_details(void **state)
 }
 
 /* A table without MD5 entry: nvs, otadata, ota_0, ota_2 (a gap). */
-static void put_entry(uint8_t *e, uint8_t type, uint8_t sub, uint32_t off, uint32_t size, const char *label)
+static void put_entry(uint8_t *e, uint8_t type, uint8_t sub, uint32_t off, uint32_t size,
+                      const char *label)
 {
     memset(e, 0, 32);
     e[0] = 0xAA;
@@ -215,7 +221,8 @@ static void gap_layout(void **state)
     memcpy(f + 0x110000, app, n);
     free(app);
     webota_ota_entry_t e;
-    webota_ota_entry_make(2, WEBOTA_OTA_STATE_VALID, &e); /* bootloader: (2-1) % 2 = index 1: no partition */
+    webota_ota_entry_make(2, WEBOTA_OTA_STATE_VALID,
+                          &e); /* bootloader: (2-1) % 2 = index 1: no partition */
     webota_ota_entry_encode(&e, f + 0xd000);
     const char *fp = tmp(0, "gap.bin");
     tu_write_file(fp, f, FLASH_4M);
@@ -223,7 +230,8 @@ static void gap_layout(void **state)
     assert_int_equal(run(&out, "dump --json %s", fp), 0);
     assert_non_null(strstr(out, "\"app_count\":2"));
     assert_non_null(strstr(out, "\"selected\":\"ota_1\""));
-    assert_non_null(strstr(out, "\"load_order\":[\"ota_0\"]")); /* ota_1 missing, ota_2 unreachable */
+    assert_non_null(
+        strstr(out, "\"load_order\":[\"ota_0\"]")); /* ota_1 missing, ota_2 unreachable */
     free(out);
     /* the app counts one consecutive slot: ota_2 cannot be selected */
     assert_int_equal(run(&out, "set-boot %s ota_2", fp), 1);
@@ -250,7 +258,8 @@ static void gap_layout(void **state)
 /* ---- set-boot ---- */
 
 /* Replays otatool's switch sequence through the CLI and compares the region. */
-static void replay(const char *layout, const char *rel, const int *slots, size_t n_slots, bool erase_after)
+static void replay(const char *layout, const char *rel, const int *slots, size_t n_slots,
+                   bool erase_after)
 {
     uint8_t *f = make_flash(layout, NULL, FLASH_4M, true);
     const char *fp = tmp(1, "replay.bin");
@@ -284,11 +293,14 @@ static void set_boot_matches_otatool(void **state)
 {
     (void)state;
     replay("two_ota_factory", "otadata/two_ota_factory.switch_0.otadata.bin", (int[]){0}, 1, false);
-    replay("two_ota_factory", "otadata/two_ota_factory.switch_1_1.otadata.bin", (int[]){1, 1}, 2, false);
-    replay("two_ota_factory", "otadata/two_ota_factory.switch_0_1_0_1_0_1.otadata.bin", (int[]){0, 1, 0, 1, 0, 1}, 6,
+    replay("two_ota_factory", "otadata/two_ota_factory.switch_1_1.otadata.bin", (int[]){1, 1}, 2,
            false);
-    replay("two_ota_factory", "otadata/two_ota_factory.switch_0_1_erase.otadata.bin", (int[]){0, 1}, 2, true);
-    replay("three_ota", "otadata/three_ota.switch_1_2_0_1.otadata.bin", (int[]){1, 2, 0, 1}, 4, false);
+    replay("two_ota_factory", "otadata/two_ota_factory.switch_0_1_0_1_0_1.otadata.bin",
+           (int[]){0, 1, 0, 1, 0, 1}, 6, false);
+    replay("two_ota_factory", "otadata/two_ota_factory.switch_0_1_erase.otadata.bin", (int[]){0, 1},
+           2, true);
+    replay("three_ota", "otadata/three_ota.switch_1_2_0_1.otadata.bin", (int[]){1, 2, 0, 1}, 4,
+           false);
     replay("three_ota", "otadata/three_ota.switch_2_1.otadata.bin", (int[]){2, 1}, 2, false);
 }
 

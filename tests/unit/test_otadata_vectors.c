@@ -38,7 +38,8 @@ static struct layout read_layout(const char *name)
     return l;
 }
 
-static void choice_label(const webota_boot_choice_t *ch, const struct layout *l, char *out, size_t n)
+static void choice_label(const webota_boot_choice_t *ch, const struct layout *l, char *out,
+                         size_t n)
 {
     if (ch->start >= 0)
         snprintf(out, n, "ota_%d%s", ch->start, ch->initial ? ",init" : "");
@@ -49,12 +50,14 @@ static void choice_label(const webota_boot_choice_t *ch, const struct layout *l,
 static unsigned g_regions, g_tool;
 
 /* "two_ota_factory.switch_0_1_erase.otadata.bin" -> replay and compare */
-static void replay_tool(const char *file, const char *layout, const struct layout *l, const uint8_t *want)
+static void replay_tool(const char *file, const char *layout, const struct layout *l,
+                        const uint8_t *want)
 {
     const char *ops = strstr(file, ".switch_");
     assert_non_null(ops);
     ops += strlen(".switch_");
-    webota_ota_rule_t rules[] = {WEBOTA_OTA_RULE_OTATOOL, WEBOTA_OTA_RULE_V5_5, WEBOTA_OTA_RULE_V6_0};
+    webota_ota_rule_t rules[] = {WEBOTA_OTA_RULE_OTATOOL, WEBOTA_OTA_RULE_V5_5,
+                                 WEBOTA_OTA_RULE_V6_0};
     for (size_t r = 0; r < 3; r++) {
         static uint8_t region[WEBOTA_OTADATA_SIZE];
         memset(region, 0xFF, sizeof region);
@@ -76,8 +79,9 @@ static void replay_tool(const char *file, const char *layout, const struct layou
                 int act = webota_ota_active(e);
                 if (act >= 0 && webota_ota_seq_slot(e[act].seq, l->app_count) == slot)
                     same_slot_again = true;
-                assert_int_equal(webota_ota_set_boot(e, slot, l->app_count, false, rules[r], &sector, &out),
-                                 WEBOTA_OK);
+                assert_int_equal(
+                    webota_ota_set_boot(e, slot, l->app_count, false, rules[r], &sector, &out),
+                    WEBOTA_OK);
                 memset(region + sector * WEBOTA_OTADATA_SECTOR, 0xFF, WEBOTA_OTADATA_SECTOR);
                 webota_ota_entry_encode(&out, region + sector * WEBOTA_OTADATA_SECTOR);
                 last = (int)slot;
@@ -174,7 +178,8 @@ static void all_vectors(void **state)
             check_region(path, expected);
     }
     free(m);
-    printf("otadata vectors: %u regions checked, %u otatool regions reproduced\n", g_regions, g_tool);
+    printf("otadata vectors: %u regions checked, %u otatool regions reproduced\n", g_regions,
+           g_tool);
     assert_int_equal(g_regions, 30);
     assert_int_equal(g_tool, 13);
 }
