@@ -1,0 +1,345 @@
+/* webota_esp_start/stop: ties the portable API (webota/api.h) to the ESP-IDF
+ * slot writer, web server, Wi-Fi and captive portal, and applies the confirm
+ * policy. Reboots (after an update, a rollback or a reboot request) run from
+ * an esp_timer one-shot once the answer has been sent, never inside the HTTP
+ * handler. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_app_desc.h"
+#include "esp_chip_info.h"
+#include "esp_idf_version.h"
+#include "esp_log.h"
+#include "esp_ota_ops.h"
+#include "esp_timer.h"
+#include "mbedtls/build_info.h"
+#include "sdkconfig.h"
+
+#include "webota/api.h"
+#include "webota/chip.h"
+#include "webota/page.h"
+#include "webota/update.h"
+#include "webota_esp_internal.h"
+
+/* ESP-IDF v5's mbedTLS 3.x builds PSA Crypto only when MBEDTLS_PSA_CRYPTO_C is
+ * on; from mbedTLS 4 (ESP-IDF v6) PSA is the crypto API and always present. */
+#if defined(MBEDTLS_VERSION_MAJOR) && MBEDTLS_VERSION_MAJOR < 4 && !defined(MBEDTLS_PSA_CRYPTO_C)
+#error "webota needs mbedTLS's PSA Crypto API: enable MBEDTLS_PSA_CRYPTO_C in menuconfig (Component config > mbedTLS)"
+#endif
+
+static const char *TAG = WEBOTA_ESP_TAG;
+
+typedef struct webota_esp {
+    webota_esp_config_t cfg;
+    char ap_ssid[33];
+    char ap_password[64];
+    char sta_ssid[33];
+    char sta_password[64];
+    char prefix[40];
+    char password[65];
+    char project[33];
+    webota_esp_slot_t slot;
+    webota_slot_ops_t ops;
+    void *httpd;
+    esp_timer_handle_t reboot_timer;
+    esp_timer_handle_t confirm_timer;
+    bool reboot_requested;
+    bool confirm_checked; /* first-request policy: done once */
+    webota_api_t api;     /* large: last */
+} webota_esp_t;
+
+static webota_esp_t *s_esp;
+
+void webota_esp_config_default(webota_esp_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+#ifdef CONFIG_WEBOTA_START_WIFI
+    cfg->start_wifi = true;
+    cfg->ap_ssid = CONFIG_WEBOTA_AP_SSID;
+    cfg->ap_password = CONFIG_WEBOTA_AP_PASSWORD;
+    cfg->ap_channel = CONFIG_WEBOTA_AP_CHANNEL;
+    cfg->ap_max_clients = CONFIG_WEBOTA_AP_MAX_CLIENTS;
+    cfg->sta_ssid = CONFIG_WEBOTA_STA_SSID;
+    cfg->sta_password = CONFIG_WEBOTA_STA_PASSWORD;
+#endif
+#ifdef CONFIG_WEBOTA_CAPTIVE_PORTAL
+    cfg->captive_portal = true;
+#endif
+    cfg->confirm = WEBOTA_ESP_CONFIRM_FIRST_REQUEST;
+#if defined(CONFIG_WEBOTA_CONFIRM_FIRST_REQUEST)
+    cfg->confirm = WEBOTA_ESP_CONFIRM_FIRST_REQUEST;
+#elif defined(CONFIG_WEBOTA_CONFIRM_DELAY)
+    cfg->confirm = WEBOTA_ESP_CONFIRM_DELAY;
+    cfg->confirm_delay_s = CONFIG_WEBOTA_CONFIRM_DELAY_S;
+#elif defined(CONFIG_WEBOTA_CONFIRM_MANUAL)
+    cfg->confirm = WEBOTA_ESP_CONFIRM_MANUAL;
+#elif defined(CONFIG_WEBOTA_CONFIRM_BY_APP)
+    cfg->confirm = WEBOTA_ESP_CONFIRM_BY_APP;
+#endif
+    cfg->http_port = CONFIG_WEBOTA_HTTP_PORT;
+    cfg->url_prefix = CONFIG_WEBOTA_URL_PREFIX;
+    cfg->password = CONFIG_WEBOTA_AUTH_PASSWORD;
+#ifdef CONFIG_WEBOTA_REQUIRE_MARKER
+    cfg->require_marker = true;
+#endif
+#ifdef CONFIG_WEBOTA_SAME_PROJECT
+    cfg->same_project = true;
+#endif
+    cfg->httpd_stack_size = CONFIG_WEBOTA_HTTPD_STACK_SIZE;
+    cfg->upload_buffer_size = CONFIG_WEBOTA_UPLOAD_BUFFER_SIZE;
+    cfg->recv_retries = CONFIG_WEBOTA_RECV_RETRIES;
+    cfg->reboot_delay_ms = CONFIG_WEBOTA_REBOOT_DELAY_MS;
+}
+
+/* Copies an optional string into a buffer; false when it does not fit. */
+static bool copy_str(char *dst, size_t size, const char *src, const char **out)
+{
+    size_t n = src != NULL ? strlen(src) : 0;
+    if (n >= size) {
+        return false;
+    }
+    if (n > 0) {
+        memcpy(dst, src, n);
+    }
+    dst[n] = 0;
+    *out = dst;
+    return true;
+}
+
+static void reboot_cb(void *arg)
+{
+    webota_esp_t *esp = arg;
+    ESP_LOGW(TAG, "rebooting");
+    webota_esp_slot_restart(&esp->slot);
+}
+
+static void request_reboot(void *ctx)
+{
+    webota_esp_t *esp = ctx;
+    esp->reboot_requested = true;
+}
+
+static void after_response(bool reboot)
+{
+    webota_esp_t *esp = s_esp;
+    if (esp == NULL || !(reboot || esp->reboot_requested)) {
+        return;
+    }
+    esp->reboot_requested = false;
+    esp_timer_stop(esp->reboot_timer); /* ESP_ERR_INVALID_STATE when not armed: fine */
+    esp_timer_start_once(esp->reboot_timer, (uint64_t)esp->cfg.reboot_delay_ms * 1000u);
+}
+
+static void on_request(void *ctx, webota_api_route_t route)
+{
+    webota_esp_t *esp = ctx;
+    if (esp->cfg.confirm != WEBOTA_ESP_CONFIRM_FIRST_REQUEST || esp->confirm_checked ||
+        (route != WEBOTA_API_ROUTE_PAGE && route != WEBOTA_API_ROUTE_STATUS)) {
+        return;
+    }
+    esp->confirm_checked = true;
+    if (webota_esp_running_state() == ESP_OTA_IMG_PENDING_VERIFY) {
+        ESP_LOGI(TAG, "the updater was reached: confirming the new firmware");
+        if (esp->ops.confirm(esp->ops.ctx) != WEBOTA_OK) {
+            esp->confirm_checked = false; /* try again on the next request */
+        }
+    }
+}
+
+static void confirm_cb(void *arg)
+{
+    (void)arg;
+    if (webota_esp_running_state() == ESP_OTA_IMG_PENDING_VERIFY) {
+        ESP_LOGI(TAG, "confirm delay elapsed: confirming the new firmware");
+        webota_esp_confirm();
+    }
+}
+
+esp_err_t webota_esp_confirm(void)
+{
+    if (webota_esp_running_state() == ESP_OTA_IMG_UNDEFINED) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    return esp_ota_mark_app_valid_cancel_rollback();
+}
+
+bool webota_esp_pending_verify(void)
+{
+    return webota_esp_running_state() == ESP_OTA_IMG_PENDING_VERIFY;
+}
+
+void *webota_esp_httpd(void)
+{
+    return s_esp != NULL ? s_esp->httpd : NULL;
+}
+
+static const char *confirm_name(webota_esp_confirm_t c)
+{
+    switch (c) {
+    case WEBOTA_ESP_CONFIRM_FIRST_REQUEST:
+        return "on the first request to the updater";
+    case WEBOTA_ESP_CONFIRM_DELAY:
+        return "after the confirm delay";
+    case WEBOTA_ESP_CONFIRM_MANUAL:
+        return "with the Confirm button";
+    case WEBOTA_ESP_CONFIRM_BY_APP:
+        return "by the application";
+    }
+    return "?";
+}
+
+static void log_firmware(const webota_esp_t *esp)
+{
+    const esp_partition_t *run = esp_ota_get_running_partition();
+    const esp_app_desc_t *d = esp_app_get_description();
+    esp_ota_img_states_t st = webota_esp_running_state();
+    ESP_LOGI(TAG, "running %.32s %.32s from %s (%s), ESP-IDF %.32s", d->project_name, d->version,
+             run != NULL ? run->label : "?", webota_ota_state_name((uint32_t)st), d->idf_ver);
+    const esp_partition_t *next = esp_ota_get_next_update_partition(NULL);
+    esp_app_desc_t other;
+    if (next != NULL && esp_ota_get_partition_description(next, &other) == ESP_OK) {
+        ESP_LOGI(TAG, "next update goes to %s (holds %.32s %.32s)", next->label, other.project_name,
+                 other.version);
+    } else if (next != NULL) {
+        ESP_LOGI(TAG, "next update goes to %s (empty)", next->label);
+    } else {
+        ESP_LOGW(TAG, "no OTA slot in the partition table: updates are impossible");
+    }
+    if (st == ESP_OTA_IMG_PENDING_VERIFY) {
+        ESP_LOGW(TAG, "new firmware not confirmed yet: a reset now rolls back; confirmed %s",
+                 confirm_name(esp->cfg.confirm));
+    }
+}
+
+static void destroy(webota_esp_t *esp)
+{
+    if (esp->reboot_timer != NULL) {
+        esp_timer_stop(esp->reboot_timer);
+        esp_timer_delete(esp->reboot_timer);
+    }
+    if (esp->confirm_timer != NULL) {
+        esp_timer_stop(esp->confirm_timer);
+        esp_timer_delete(esp->confirm_timer);
+    }
+    free(esp);
+}
+
+esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
+{
+    if (s_esp != NULL) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    webota_esp_config_t defaults;
+    if (cfg_in == NULL) {
+        webota_esp_config_default(&defaults);
+        cfg_in = &defaults;
+    }
+    webota_esp_t *esp = calloc(1, sizeof(*esp));
+    if (esp == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    esp->cfg = *cfg_in;
+    webota_esp_config_t *cfg = &esp->cfg;
+    if (!copy_str(esp->ap_ssid, sizeof(esp->ap_ssid), cfg_in->ap_ssid, &cfg->ap_ssid) ||
+        !copy_str(esp->ap_password, sizeof(esp->ap_password), cfg_in->ap_password, &cfg->ap_password) ||
+        !copy_str(esp->sta_ssid, sizeof(esp->sta_ssid), cfg_in->sta_ssid, &cfg->sta_ssid) ||
+        !copy_str(esp->sta_password, sizeof(esp->sta_password), cfg_in->sta_password, &cfg->sta_password) ||
+        !copy_str(esp->prefix, sizeof(esp->prefix), cfg_in->url_prefix, &cfg->url_prefix) ||
+        !copy_str(esp->password, sizeof(esp->password), cfg_in->password, &cfg->password) ||
+        cfg->upload_buffer_size < 512 || cfg->recv_retries < 0) {
+        ESP_LOGE(TAG, "configuration: a string is too long or a size is invalid");
+        free(esp);
+        return ESP_ERR_INVALID_ARG;
+    }
+
+    const esp_timer_create_args_t reboot_args = {.callback = reboot_cb, .arg = esp, .name = "webota_reboot"};
+    const esp_timer_create_args_t confirm_args = {.callback = confirm_cb, .arg = esp, .name = "webota_confirm"};
+    esp_err_t e = esp_timer_create(&reboot_args, &esp->reboot_timer);
+    if (e == ESP_OK) {
+        e = esp_timer_create(&confirm_args, &esp->confirm_timer);
+    }
+    if (e != ESP_OK) {
+        ESP_LOGE(TAG, "esp_timer_create: %s", esp_err_to_name(e));
+        destroy(esp);
+        return e;
+    }
+
+    webota_esp_slot_init(&esp->slot, &esp->ops);
+    webota_api_config_t ac;
+    memset(&ac, 0, sizeof(ac));
+    ac.slot = &esp->ops;
+    webota_update_policy_init(&ac.policy);
+    const webota_chip_info_t *chip = webota_chip_by_name(CONFIG_IDF_TARGET);
+    esp_chip_info_t ci;
+    esp_chip_info(&ci);
+    ac.policy.chip = chip != NULL ? (int)chip->chip : -1;
+    ac.policy.chip_rev = (int)ci.revision; /* major * 100 + minor */
+    ac.policy.require_marker = cfg->require_marker;
+    if (cfg->same_project) {
+        const esp_app_desc_t *d = esp_app_get_description();
+        memcpy(esp->project, d->project_name, sizeof(d->project_name));
+        esp->project[sizeof(esp->project) - 1] = 0;
+        ac.policy.project = esp->project;
+    }
+    ac.chip = CONFIG_IDF_TARGET;
+    ac.chip_rev = (int)ci.revision;
+    ac.password = cfg->password;
+    ac.page_gz = webota_page_gz;
+    ac.page_gz_len = (size_t)webota_page_gz_len;
+    ac.request_reboot = request_reboot;
+    ac.on_request = on_request;
+    ac.ctx = esp;
+    webota_err_t we = webota_api_init(&esp->api, &ac);
+    if (we != WEBOTA_OK) {
+        ESP_LOGE(TAG, "webota_api_init: %s", webota_strerror(we));
+        destroy(esp);
+        return ESP_FAIL;
+    }
+
+    if (cfg->start_wifi && (e = webota_esp_wifi_start(cfg)) != ESP_OK) {
+        destroy(esp);
+        return e;
+    }
+    s_esp = esp; /* after_response looks it up */
+    webota_esp_http_cfg_t hc = {
+        .api = &esp->api,
+        .port = cfg->http_port,
+        .prefix = cfg->url_prefix,
+        .captive_portal = cfg->captive_portal,
+        .stack_size = cfg->httpd_stack_size,
+        .buffer_size = cfg->upload_buffer_size,
+        .recv_retries = cfg->recv_retries,
+        .after_response = after_response,
+    };
+    if ((e = webota_esp_http_start(&hc, &esp->httpd)) != ESP_OK) {
+        s_esp = NULL;
+        destroy(esp);
+        return e;
+    }
+    uint8_t ip[4];
+    if (cfg->captive_portal) {
+        if (!webota_esp_wifi_ap_ip(ip)) {
+            ESP_LOGW(TAG, "captive portal: no access point address, DNS responder not started");
+        } else if (webota_esp_dns_start(ip) != ESP_OK) {
+            ESP_LOGW(TAG, "captive portal: DNS responder not started (the page is still at the address)");
+        }
+    }
+    log_firmware(esp);
+    if (cfg->confirm == WEBOTA_ESP_CONFIRM_DELAY && webota_esp_pending_verify()) {
+        esp_timer_start_once(esp->confirm_timer, (uint64_t)cfg->confirm_delay_s * 1000000u);
+    }
+    return ESP_OK;
+}
+
+esp_err_t webota_esp_stop(void)
+{
+    webota_esp_t *esp = s_esp;
+    if (esp == NULL) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    webota_esp_dns_stop();
+    webota_esp_http_stop(); /* a handler in progress ends (and aborts its upload) first */
+    s_esp = NULL;
+    destroy(esp);
+    return ESP_OK;
+}

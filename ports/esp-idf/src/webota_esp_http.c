@@ -1,0 +1,388 @@
+/* The HTTP binding: esp_http_server requests turned into webota_api calls.
+ * esp_http_server runs every handler in its one task, which is what
+ * webota_api_t needs (one caller at a time). The upload is read in
+ * buffer-sized chunks with httpd_req_recv and fed to the api as it arrives;
+ * a receive timeout is retried a bounded number of times, anything else
+ * abandons the update (the api aborts the session: nothing switched). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "esp_http_server.h"
+#include "esp_log.h"
+
+#include "webota_esp_internal.h"
+
+static const char *TAG = WEBOTA_ESP_TAG;
+
+/* A request body left unread by an early answer (401, 403, 413, ...) is
+ * drained when this small; a larger one closes the connection instead. */
+#define DRAIN_SMALL_MAX 16384u
+
+typedef struct http {
+    webota_esp_http_cfg_t cfg;
+    httpd_handle_t server;
+    char prefix[40];
+    char pattern[48];   /* "<prefix>/?*" */
+    char home[48];      /* "<prefix>/" */
+    char location[80];  /* captive-portal redirect target */
+    char *buf;          /* upload buffer, cfg.buffer_size bytes */
+    char uri[HTTPD_MAX_URI_LEN + 1];
+    char status_line[48];
+    /* request headers, copied: they are gone once the answer is sent */
+    char content_type[160];
+    char origin[128];
+    char host[96];
+    char authorization[192];
+    char accept[128];
+    char expect[32];
+    char transfer_encoding[32];
+    char content_length[24];
+} http_t;
+
+static http_t *s_http;
+
+static const char *method_name(int m)
+{
+    switch (m) {
+    case HTTP_GET:
+        return "GET";
+    case HTTP_POST:
+        return "POST";
+    case HTTP_PUT:
+        return "PUT";
+    case HTTP_DELETE:
+        return "DELETE";
+    case HTTP_PATCH:
+        return "PATCH";
+    default:
+        return "OTHER";
+    }
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    case 507:
+        return "Insufficient Storage";
+    default:
+        return "Status";
+    }
+}
+
+/* Copies a request header; NULL when absent or longer than the buffer. */
+static const char *header(httpd_req_t *r, const char *name, char *buf, size_t size)
+{
+    size_t n = httpd_req_get_hdr_value_len(r, name);
+    if (n == 0 || n >= size) {
+        if (n >= size) {
+            ESP_LOGW(TAG, "%s header too long (%u bytes): ignored", name, (unsigned)n);
+        }
+        return NULL;
+    }
+    return httpd_req_get_hdr_value_str(r, name, buf, size) == ESP_OK ? buf : NULL;
+}
+
+static bool has_token(const char *value, const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = value; p != NULL && *p != 0; p++) {
+        if (strncasecmp(p, token, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static esp_err_t send_answer(http_t *h, httpd_req_t *r, const webota_api_response_t *resp, bool close)
+{
+    snprintf(h->status_line, sizeof(h->status_line), "%d %s", resp->status, reason(resp->status));
+    httpd_resp_set_status(r, h->status_line);
+    httpd_resp_set_type(r, resp->content_type != NULL ? resp->content_type : "text/plain");
+    if (resp->content_encoding != NULL) {
+        httpd_resp_set_hdr(r, "Content-Encoding", resp->content_encoding);
+    }
+    if (resp->cache_control != NULL) {
+        httpd_resp_set_hdr(r, "Cache-Control", resp->cache_control);
+    }
+    if (resp->www_authenticate != NULL) {
+        httpd_resp_set_hdr(r, "WWW-Authenticate", resp->www_authenticate);
+    }
+    if (resp->allow != NULL) {
+        httpd_resp_set_hdr(r, "Allow", resp->allow);
+    }
+    if (close) {
+        httpd_resp_set_hdr(r, "Connection", "close");
+    }
+    const char *body = resp->body != NULL ? (const char *)resp->body : "";
+    esp_err_t e = httpd_resp_send(r, body, (ssize_t)resp->body_len);
+    if (e != ESP_OK) {
+        ESP_LOGW(TAG, "sending the answer failed: %s", esp_err_to_name(e));
+    }
+    return e;
+}
+
+static esp_err_t redirect(httpd_req_t *r, const char *status, const char *to)
+{
+    httpd_resp_set_status(r, status);
+    httpd_resp_set_type(r, "text/html");
+    httpd_resp_set_hdr(r, "Location", to);
+    httpd_resp_set_hdr(r, "Cache-Control", "no-store");
+    return httpd_resp_send(r, "<a href=\"/\">webota</a>", HTTPD_RESP_USE_STRLEN);
+}
+
+/* Reads and drops the rest of the body; false when the client stalls or leaves. */
+static bool drain(http_t *h, httpd_req_t *r, size_t left)
+{
+    int timeouts = 0;
+    while (left > 0) {
+        int n = httpd_req_recv(r, h->buf, left < h->cfg.buffer_size ? left : h->cfg.buffer_size);
+        if (n == HTTPD_SOCK_ERR_TIMEOUT && timeouts++ < h->cfg.recv_retries) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        timeouts = 0;
+        left -= (size_t)n;
+    }
+    return true;
+}
+
+/* Streams the body into the api. Returns false when the client went away or
+ * stalled (the caller aborts); *left = bytes not read when the api refused the
+ * body early (a bad image), to be drained after the answer. */
+static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size_t *left)
+{
+    int timeouts = 0;
+    int sockfd = httpd_req_to_sockfd(r);
+    while (*left > 0) {
+        size_t want = *left < h->cfg.buffer_size ? *left : h->cfg.buffer_size;
+        int n = httpd_req_recv(r, h->buf, want);
+        if (n == HTTPD_SOCK_ERR_TIMEOUT) {
+            if (timeouts++ < h->cfg.recv_retries) {
+                ESP_LOGW(TAG, "upload: receive timeout %d of %d", timeouts, h->cfg.recv_retries);
+                continue;
+            }
+            ESP_LOGE(TAG, "upload stalled: abandoned after %d timeouts", timeouts);
+            return false;
+        }
+        if (n <= 0) {
+            ESP_LOGE(TAG, "upload: connection lost (%d) with %u bytes to go", n, (unsigned)*left);
+            return false;
+        }
+        timeouts = 0;
+        *left -= (size_t)n;
+        /* Keep the uploading connection from being purged by new ones. */
+        httpd_sess_update_lru_counter(h->server, sockfd);
+        if (!webota_api_body(h->cfg.api, conn, h->buf, (size_t)n)) {
+            return true;
+        }
+    }
+    return true;
+}
+
+static esp_err_t handle(httpd_req_t *r)
+{
+    http_t *h = r->user_ctx;
+    webota_api_t *api = h->cfg.api;
+
+    strlcpy(h->uri, r->uri, sizeof(h->uri));
+    char *query = strchr(h->uri, '?');
+    if (query != NULL) {
+        *query++ = 0;
+    }
+    const char *path = h->uri;
+    size_t plen = strlen(h->prefix);
+    if (plen > 0) {
+        if (strncmp(path, h->prefix, plen) != 0) {
+            return httpd_resp_send_404(r);
+        }
+        path += plen;
+        if (*path == 0) { /* "/ota" -> "/ota/": relative links resolve under the prefix */
+            return redirect(r, "301 Moved Permanently", h->home);
+        }
+    }
+
+    webota_api_request_t req;
+    memset(&req, 0, sizeof(req));
+    req.method = method_name(r->method);
+    req.path = path;
+    req.query = query;
+    req.content_type = header(r, "Content-Type", h->content_type, sizeof(h->content_type));
+    req.origin = header(r, "Origin", h->origin, sizeof(h->origin));
+    req.host = header(r, "Host", h->host, sizeof(h->host));
+    req.authorization = header(r, "Authorization", h->authorization, sizeof(h->authorization));
+    req.accept = header(r, "Accept", h->accept, sizeof(h->accept));
+    req.expect = header(r, "Expect", h->expect, sizeof(h->expect));
+    /* esp_http_server does not decode chunked request bodies: the api answers
+     * 411 to a body without Content-Length. */
+    req.chunked = false;
+    req.content_length = header(r, "Content-Length", h->content_length, sizeof(h->content_length)) != NULL
+                             ? (int64_t)r->content_len
+                             : -1;
+    const char *te = header(r, "Transfer-Encoding", h->transfer_encoding, sizeof(h->transfer_encoding));
+    if (te != NULL && has_token(te, "chunked")) {
+        req.content_length = -1;
+    }
+
+    webota_api_conn_t conn;
+    memset(&conn, 0, sizeof(conn));
+    webota_api_response_t resp;
+    memset(&resp, 0, sizeof(resp));
+    size_t left = r->content_len;
+    webota_api_action_t action = webota_api_begin(api, &conn, &req, &resp);
+
+    if (action == WEBOTA_API_READ_BODY) {
+        if (req.expect != NULL && has_token(req.expect, "100-continue")) {
+            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            httpd_send(r, cont, sizeof(cont) - 1);
+        }
+        if (!stream_body(h, r, &conn, &left)) {
+            webota_api_abort(api, &conn);
+            return ESP_FAIL; /* closes the connection */
+        }
+        webota_api_end(api, &conn, &resp);
+        esp_err_t e = send_answer(h, r, &resp, false);
+        h->cfg.after_response(resp.reboot);
+        /* A refused image: the answer is out, read the rest so that the
+         * connection closes cleanly and the client sees it. */
+        if (left > 0 && !drain(h, r, left)) {
+            return ESP_FAIL;
+        }
+        return e;
+    }
+
+    if (resp.status == 404 && h->cfg.captive_portal && r->method == HTTP_GET && h->location[0] != 0) {
+        /* Captive-portal probes (generate_204, hotspot-detect.html, ...) and
+         * any other page: send the phone to the updater. */
+        return redirect(r, "302 Found", h->location);
+    }
+    bool close = left > DRAIN_SMALL_MAX;
+    esp_err_t e = send_answer(h, r, &resp, close);
+    h->cfg.after_response(resp.reboot);
+    if (close) {
+        return ESP_FAIL; /* do not read a large unwanted body: drop the connection */
+    }
+    if (left > 0 && !drain(h, r, left)) {
+        return ESP_FAIL;
+    }
+    return e;
+}
+
+esp_err_t webota_esp_http_start(const webota_esp_http_cfg_t *cfg, void **out_handle)
+{
+    if (s_http != NULL) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    size_t plen = cfg->prefix != NULL ? strlen(cfg->prefix) : 0;
+    if (plen > 0 && (cfg->prefix[0] != '/' || cfg->prefix[plen - 1] == '/' || plen >= 40)) {
+        ESP_LOGE(TAG, "URL prefix \"%s\": must start with '/', not end with '/', < 40 bytes", cfg->prefix);
+        return ESP_ERR_INVALID_ARG;
+    }
+    http_t *h = calloc(1, sizeof(*h));
+    char *buf = malloc(cfg->buffer_size);
+    if (h == NULL || buf == NULL) {
+        free(h);
+        free(buf);
+        return ESP_ERR_NO_MEM;
+    }
+    h->cfg = *cfg;
+    h->buf = buf;
+    if (plen > 0) {
+        memcpy(h->prefix, cfg->prefix, plen + 1);
+    }
+    snprintf(h->pattern, sizeof(h->pattern), "%s/?*", h->prefix);
+    snprintf(h->home, sizeof(h->home), "%s/", h->prefix);
+    uint8_t ip[4];
+    if (cfg->captive_portal && webota_esp_wifi_ap_ip(ip)) {
+        snprintf(h->location, sizeof(h->location), "http://%u.%u.%u.%u%s/", ip[0], ip[1], ip[2], ip[3],
+                 h->prefix);
+    }
+
+    httpd_config_t hc = HTTPD_DEFAULT_CONFIG();
+    hc.server_port = cfg->port;
+    hc.stack_size = cfg->stack_size;
+    hc.max_uri_handlers = 16; /* webota uses 5; the rest for the application */
+    hc.lru_purge_enable = true; /* phones open many connections behind a captive portal */
+    hc.uri_match_fn = httpd_uri_match_wildcard;
+    esp_err_t e = httpd_start(&h->server, &hc);
+    if (e != ESP_OK) {
+        ESP_LOGE(TAG, "httpd_start(port %u): %s", (unsigned)cfg->port, esp_err_to_name(e));
+        free(h->buf);
+        free(h);
+        return e;
+    }
+    static const httpd_method_t methods[] = {HTTP_GET, HTTP_POST, HTTP_PUT, HTTP_DELETE, HTTP_PATCH};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        httpd_uri_t u;
+        memset(&u, 0, sizeof(u));
+        u.uri = h->pattern;
+        u.method = methods[i];
+        u.handler = handle;
+        u.user_ctx = h;
+        e = httpd_register_uri_handler(h->server, &u);
+        if (e != ESP_OK) {
+            ESP_LOGE(TAG, "httpd_register_uri_handler(%s %s): %s", method_name(methods[i]), h->pattern,
+                     esp_err_to_name(e));
+            httpd_stop(h->server);
+            free(h->buf);
+            free(h);
+            return e;
+        }
+    }
+    s_http = h;
+    *out_handle = h->server;
+    ESP_LOGI(TAG, "web server on port %u, page at %s/", (unsigned)cfg->port, h->prefix);
+    return ESP_OK;
+}
+
+void webota_esp_http_stop(void)
+{
+    http_t *h = s_http;
+    if (h == NULL) {
+        return;
+    }
+    httpd_stop(h->server); /* waits for the server task: no handler runs after this */
+    s_http = NULL;
+    free(h->buf);
+    free(h);
+}

@@ -1,0 +1,64 @@
+/* Pieces of the ESP-IDF port shared between its source files. */
+#ifndef WEBOTA_ESP_INTERNAL_H
+#define WEBOTA_ESP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "esp_err.h"
+#include "esp_ota_ops.h"
+#include "esp_partition.h"
+
+#include "webota/api.h"
+#include "webota/slot.h"
+#include "webota_esp.h"
+
+#define WEBOTA_ESP_TAG "webota"
+
+/* ---- slot writer over esp_ota_ops (webota_esp_slot.c) ---- */
+
+typedef struct webota_esp_slot {
+    esp_ota_handle_t handle;
+    bool open;                      /* esp_ota_begin done, not ended/aborted */
+    bool finished;                  /* esp_ota_end succeeded, not yet activated */
+    const esp_partition_t *target;  /* the slot being written */
+    bool rollback_at_reboot;        /* IDF < 5.5: the reboot marks the firmware invalid */
+} webota_esp_slot_t;
+
+/* Fills ops with the slot writer working on s. */
+void webota_esp_slot_init(webota_esp_slot_t *s, webota_slot_ops_t *ops);
+/* Restarts; under IDF < 5.5 after an accepted rollback request this is
+ * esp_ota_mark_app_invalid_rollback_and_reboot(). Does not return. */
+void webota_esp_slot_restart(webota_esp_slot_t *s);
+/* State of the running firmware (ESP_OTA_IMG_UNDEFINED when unknown). */
+esp_ota_img_states_t webota_esp_running_state(void);
+
+/* ---- web server (webota_esp_http.c) ---- */
+
+typedef struct webota_esp_http_cfg {
+    webota_api_t *api;
+    uint16_t port;
+    const char *prefix;       /* "" or "/ota" */
+    bool captive_portal;      /* redirect unknown GETs to the page */
+    size_t stack_size;
+    size_t buffer_size;
+    int recv_retries;
+    /* Called after each answer has been sent; reboot = the api asked for one. */
+    void (*after_response)(bool reboot);
+} webota_esp_http_cfg_t;
+
+esp_err_t webota_esp_http_start(const webota_esp_http_cfg_t *cfg, void **out_handle);
+void webota_esp_http_stop(void);
+
+/* ---- Wi-Fi (webota_esp_wifi.c) ---- */
+
+esp_err_t webota_esp_wifi_start(const webota_esp_config_t *cfg);
+/* Address of the access point (network order bytes); false when there is none. */
+bool webota_esp_wifi_ap_ip(uint8_t ip[4]);
+
+/* ---- captive-portal DNS (webota_esp_dns.c) ---- */
+
+esp_err_t webota_esp_dns_start(const uint8_t ip[4]);
+void webota_esp_dns_stop(void);
+
+#endif
