@@ -1,0 +1,261 @@
+/* libFuzzer target for the HTTP API: random request sequences (routes,
+ * methods, content types, lengths, origins, passwords) with random bodies in
+ * random chunks, against a device on a RAM flash (slot_flash over a small
+ * NOR-rule flash: factory + ota_0 + ota_1 of 64 KiB). Checks: every answer
+ * has a known status and a body, JSON answers are objects, the api is never
+ * left busy after end/abort, and the firmware being run is never touched.
+ *
+ * Input: per request a 4-byte header [route|method, ctype|length mode,
+ * origin|auth|force|abort, chunk] and a 2-byte body length (little endian),
+ * then the body; a body starting with 'G' is the good image with the rest of
+ * the body XORed over it (so that the fuzzer reaches deep into the checker). */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "webota/api.h"
+#include "webota/image_make.h"
+#include "webota/parttable.h"
+#include "webota/slot_flash.h"
+
+#define FLASH_SIZE (512u * 1024u)
+#define SECTORS (FLASH_SIZE / WEBOTA_SECTOR_SIZE)
+#define FACTORY 0x20000u
+
+static uint8_t mem[FLASH_SIZE], pristine[FLASH_SIZE];
+static uint8_t dirty[SECTORS];
+static uint8_t good[80 * 1024];
+static size_t good_len;
+
+static webota_err_t f_read(void *ctx, uint32_t addr, void *buf, size_t len)
+{
+    (void)ctx;
+    if (addr > FLASH_SIZE || len > FLASH_SIZE - addr) {
+        return WEBOTA_ERR_FLASH_RANGE;
+    }
+    memcpy(buf, mem + addr, len);
+    return WEBOTA_OK;
+}
+
+static webota_err_t f_program(void *ctx, uint32_t addr, const void *buf, size_t len)
+{
+    (void)ctx;
+    if (addr > FLASH_SIZE || len > FLASH_SIZE - addr) {
+        return WEBOTA_ERR_FLASH_RANGE;
+    }
+    const uint8_t *b = buf;
+    for (size_t i = 0; i < len; i++) {
+        mem[addr + i] &= b[i];
+        dirty[(addr + i) / WEBOTA_SECTOR_SIZE] = 1;
+    }
+    return WEBOTA_OK;
+}
+
+static webota_err_t f_erase(void *ctx, uint32_t addr, size_t len)
+{
+    (void)ctx;
+    if (addr % WEBOTA_SECTOR_SIZE || len % WEBOTA_SECTOR_SIZE) {
+        return WEBOTA_ERR_FLASH_ALIGN;
+    }
+    if (addr > FLASH_SIZE || len > FLASH_SIZE - addr) {
+        return WEBOTA_ERR_FLASH_RANGE;
+    }
+    memset(mem + addr, 0xFF, len);
+    for (size_t s = addr / WEBOTA_SECTOR_SIZE; s < (addr + len) / WEBOTA_SECTOR_SIZE; s++) {
+        dirty[s] = 1;
+    }
+    return WEBOTA_OK;
+}
+
+static const webota_flash_t flash = {NULL, FLASH_SIZE, f_read, f_program, f_erase};
+
+static webota_err_t img_sink(void *ctx, const void *d, size_t n)
+{
+    size_t *len = ctx;
+    if (*len + n > sizeof(good)) {
+        abort();
+    }
+    memcpy(good + *len, d, n);
+    *len += n;
+    return WEBOTA_OK;
+}
+
+static void make_flash(void)
+{
+    static const char csv[] = "nvs,data,nvs,0x9000,0x4000,\n"
+                              "otadata,data,ota,0xd000,0x2000,\n"
+                              "phy_init,data,phy,0xf000,0x1000,\n"
+                              "factory,app,factory,0x20000,0x10000,\n"
+                              "ota_0,app,ota_0,0x30000,0x10000,\n"
+                              "ota_1,app,ota_1,0x40000,0x10000,\n";
+    webota_parttable_t pt;
+    webota_pt_csv_opts_t o;
+    webota_pt_csv_opts_init(&o);
+    if (webota_pt_from_csv(&pt, csv, strlen(csv), &o, NULL) != WEBOTA_OK) {
+        abort();
+    }
+    memset(pristine, 0xFF, sizeof(pristine));
+    if (webota_pt_build(&pt, true, pristine + WEBOTA_PT_OFFSET_DEFAULT) != WEBOTA_OK) {
+        abort();
+    }
+    webota_image_make_opts_t io;
+    webota_image_make_defaults(&io, WEBOTA_CHIP_ESP32);
+    io.project = "fuzz";
+    io.version = "1.0.0";
+    good_len = 0;
+    if (webota_image_make(&io, img_sink, &good_len) != WEBOTA_OK || good_len > 0x10000) {
+        abort();
+    }
+    memcpy(pristine + FACTORY, good, good_len);
+    /* the image offered for updates: another version */
+    io.version = "2.0.0";
+    good_len = 0;
+    webota_image_make(&io, img_sink, &good_len);
+    memcpy(mem, pristine, sizeof(mem));
+}
+
+static int reboots;
+static void on_reboot(void *ctx)
+{
+    (void)ctx;
+    reboots++;
+}
+
+static const char *const paths[] = {"/", "/api/status", "/api/update", "/update", "/api/confirm",
+                                    "/api/rollback", "/api/reboot", "/index.html", "/x", ""};
+static const char *const ctypes[] = {NULL, "application/octet-stream", "multipart/form-data; boundary=fz",
+                                     "text/plain", "multipart/form-data", "Application/Octet-Stream ; x=1"};
+static const char *const origins[] = {NULL, "http://dev", "http://evil", "null"};
+static const char *const auths[] = {NULL, "Basic dTpwdw==" /* u:pw */, "Basic dTp4", "Basic"};
+
+static void check(const webota_api_response_t *r)
+{
+    static const int ok[] = {200, 400, 401, 403, 404, 405, 409, 411, 413, 415, 422, 500};
+    bool known = false;
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        known = known || r->status == ok[i];
+    }
+    if (!known || r->body == NULL || r->body_len == 0 || r->content_type == NULL) {
+        abort();
+    }
+    if (strcmp(r->content_type, "application/json") == 0 &&
+        (r->body[0] != '{' || r->body[r->body_len - 1] != '}')) {
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool init;
+    if (!init) {
+        make_flash();
+        init = true;
+    }
+    for (size_t s = 0; s < SECTORS; s++) {
+        if (dirty[s]) {
+            memcpy(mem + s * WEBOTA_SECTOR_SIZE, pristine + s * WEBOTA_SECTOR_SIZE, WEBOTA_SECTOR_SIZE);
+            dirty[s] = 0;
+        }
+    }
+    static webota_slot_flash_t slot;
+    webota_slot_flash_config_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.flash = &flash;
+    sc.rollback = (size & 1) != 0;
+    sc.chip = WEBOTA_CHIP_ESP32;
+    sc.chip_rev = -1;
+    sc.running_offset = FACTORY;
+    if (webota_slot_flash_init(&slot, &sc) != WEBOTA_OK) {
+        abort();
+    }
+    webota_slot_ops_t ops;
+    webota_slot_flash_ops(&slot, &ops);
+    static webota_api_t api;
+    webota_api_config_t ac;
+    memset(&ac, 0, sizeof(ac));
+    ac.slot = &ops;
+    webota_update_policy_init(&ac.policy);
+    ac.policy.chip = WEBOTA_CHIP_ESP32;
+    ac.chip = "esp32";
+    ac.chip_rev = -1;
+    ac.password = (size & 2) ? "pw" : NULL;
+    static const unsigned char page[] = {0x1f, 0x8b};
+    ac.page_gz = page;
+    ac.page_gz_len = sizeof(page);
+    ac.request_reboot = on_reboot;
+    if (webota_api_init(&api, &ac) != WEBOTA_OK) {
+        abort();
+    }
+    static uint8_t body[70 * 1024];
+    size_t pos = 0;
+    while (pos + 6 <= size) {
+        const uint8_t *h = data + pos;
+        pos += 6;
+        size_t blen = (size_t)h[4] | ((size_t)h[5] << 8);
+        if (blen > size - pos) {
+            blen = size - pos;
+        }
+        const uint8_t *b = data + pos;
+        pos += blen;
+        size_t n = blen;
+        if (blen > 0 && b[0] == 'G') {
+            memcpy(body, good, good_len);
+            for (size_t i = 1; i < blen && i - 1 < good_len; i++) {
+                body[(i - 1) * 7919 % good_len] ^= b[i];
+            }
+            n = good_len - (blen > 1 ? b[1] % 4 : 0) * 100;
+        } else {
+            memcpy(body, b, blen);
+        }
+        webota_api_request_t req;
+        memset(&req, 0, sizeof(req));
+        req.method = (h[0] & 0x80) ? "GET" : ((h[0] & 0x40) ? "PUT" : "POST");
+        req.path = paths[(h[0] & 0x3f) % 10];
+        req.query = (h[2] & 0x20) ? "force=1" : NULL;
+        req.content_type = ctypes[(h[1] & 0x0f) % 6];
+        int lm = (h[1] >> 4) % 4;
+        req.content_length = lm == 0 ? (int64_t)n : lm == 1 ? -1 : lm == 2 ? (int64_t)n + 7 : (int64_t)0x7fffffff;
+        req.chunked = lm == 1 && (h[2] & 0x40);
+        req.host = "dev";
+        req.origin = origins[h[2] & 3];
+        req.authorization = auths[(h[2] >> 2) & 3];
+        req.accept = (h[2] & 0x10) ? "application/json" : "text/html";
+        webota_api_conn_t conn;
+        webota_api_response_t resp;
+        if (webota_api_begin(&api, &conn, &req, &resp) == WEBOTA_API_READ_BODY) {
+            size_t step = (size_t)h[3] * 17 + 1;
+            bool aborted = false;
+            for (size_t off = 0; off < n; off += step) {
+                size_t k = n - off < step ? n - off : step;
+                if (!webota_api_body(&api, &conn, body + off, k)) {
+                    break;
+                }
+                if ((h[2] & 0x80) && off > n / 2) {
+                    webota_api_abort(&api, &conn);
+                    aborted = true;
+                    break;
+                }
+            }
+            if (aborted) {
+                if (webota_api_busy(&api)) {
+                    abort();
+                }
+                continue;
+            }
+            webota_api_end(&api, &conn, &resp);
+            if (webota_api_busy(&api)) {
+                abort();
+            }
+        }
+        check(&resp);
+    }
+    /* the running firmware is never written */
+    if (memcmp(mem + FACTORY, pristine + FACTORY, 0x10000) != 0) {
+        abort();
+    }
+    return 0;
+}
