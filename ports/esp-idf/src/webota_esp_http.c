@@ -225,7 +225,8 @@ static esp_err_t handle(httpd_req_t *r)
     http_t *h = r->user_ctx;
     webota_api_t *api = h->cfg.api;
 
-    strlcpy(h->uri, r->uri, sizeof(h->uri));
+    memcpy(h->uri, r->uri, sizeof(h->uri)); /* same size, NUL-terminated by the server */
+    h->uri[sizeof(h->uri) - 1] = 0;
     char *query = strchr(h->uri, '?');
     if (query != NULL) {
         *query++ = 0;
