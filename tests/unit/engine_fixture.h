@@ -31,7 +31,7 @@ typedef struct fx_buf {
     size_t len, cap;
 } fx_buf_t;
 
-static webota_err_t fx_sink(void *ctx, const void *data, size_t len)
+static inline webota_err_t fx_sink(void *ctx, const void *data, size_t len)
 {
     fx_buf_t *b = ctx;
     if (b->len + len > b->cap) {
@@ -56,7 +56,7 @@ typedef struct fx_img_opts {
     bool marker, hash;
 } fx_img_opts_t;
 
-static fx_img_opts_t fx_img_defaults(const char *version)
+static inline fx_img_opts_t fx_img_defaults(const char *version)
 {
     fx_img_opts_t o = {WEBOTA_CHIP_ESP32, "demo", version, 0, 16384, 1, true, true};
     o.seed = 1;
@@ -66,7 +66,7 @@ static fx_img_opts_t fx_img_defaults(const char *version)
 }
 
 /* A malloc'd image; *len its length. */
-static uint8_t *fx_image_opts(const fx_img_opts_t *io, size_t *len)
+static inline uint8_t *fx_image_opts(const fx_img_opts_t *io, size_t *len)
 {
     webota_image_make_opts_t o;
     webota_image_make_defaults(&o, io->chip);
@@ -83,7 +83,7 @@ static uint8_t *fx_image_opts(const fx_img_opts_t *io, size_t *len)
     return b.p;
 }
 
-static uint8_t *fx_image(const char *version, uint32_t size, size_t *len)
+static inline uint8_t *fx_image(const char *version, uint32_t size, size_t *len)
 {
     fx_img_opts_t o = fx_img_defaults(version);
     o.size = size;
@@ -102,7 +102,7 @@ typedef struct fx {
 
 /* A fresh device: layout ("two-ota", ...), factory (or ota_0 without factory)
  * holding `factory_img`. The caller frees with fx_free. */
-static void fx_new(fx_t *f, const char *layout, const uint8_t *factory_img, size_t factory_len, bool rollback)
+static inline void fx_new(fx_t *f, const char *layout, const uint8_t *factory_img, size_t factory_len, bool rollback)
 {
     memset(f, 0, sizeof *f);
     f->rollback = rollback;
@@ -117,20 +117,20 @@ static void fx_new(fx_t *f, const char *layout, const uint8_t *factory_img, size
     assert_int_equal(sim_flash_make(f->nor, &f->pt, WEBOTA_PT_OFFSET_DEFAULT, &app, 1, NULL, 0), WEBOTA_OK);
 }
 
-static void fx_free(fx_t *f)
+static inline void fx_free(fx_t *f)
 {
     sim_nor_close(f->nor);
     f->nor = NULL;
 }
 
-static void fx_boot_config(const fx_t *f, sim_boot_config_t *bc)
+static inline void fx_boot_config(const fx_t *f, sim_boot_config_t *bc)
 {
     sim_boot_config_init(bc);
     bc->rollback = f->rollback;
 }
 
 /* Powers on (bootloader) and opens a slot writer on the booted partition. */
-static webota_err_t fx_power_on(fx_t *f)
+static inline webota_err_t fx_power_on(fx_t *f)
 {
     sim_nor_power_on(f->nor);
     sim_boot_config_t bc;
@@ -153,7 +153,7 @@ static webota_err_t fx_power_on(fx_t *f)
 
 /* A whole session from a buffer in `chunk`-byte pieces; returns the session's
  * error. The session is left in *u for inspection. */
-static webota_err_t fx_update_with(fx_t *f, webota_update_t *u, const webota_update_policy_t *pol, const uint8_t *img,
+static inline webota_err_t fx_update_with(fx_t *f, webota_update_t *u, const webota_update_policy_t *pol, const uint8_t *img,
                                    size_t len, size_t chunk, bool force)
 {
     webota_err_t err = webota_update_begin(u, &f->ops, pol, (uint32_t)len, force);
@@ -164,7 +164,7 @@ static webota_err_t fx_update_with(fx_t *f, webota_update_t *u, const webota_upd
     return err;
 }
 
-static webota_err_t fx_update(fx_t *f, const uint8_t *img, size_t len, size_t chunk)
+static inline webota_err_t fx_update(fx_t *f, const uint8_t *img, size_t len, size_t chunk)
 {
     static webota_update_t u;
     webota_update_policy_t pol;
@@ -175,7 +175,7 @@ static webota_err_t fx_update(fx_t *f, const uint8_t *img, size_t len, size_t ch
 }
 
 /* Copies the whole flash (malloc'd) for before/after comparisons. */
-static uint8_t *fx_snapshot(const fx_t *f)
+static inline uint8_t *fx_snapshot(const fx_t *f)
 {
     uint8_t *p = malloc(FX_FLASH_SIZE);
     assert_non_null(p);
@@ -184,7 +184,7 @@ static uint8_t *fx_snapshot(const fx_t *f)
 }
 
 /* Bytes outside [skip_off, skip_off+skip_len) are equal. */
-static bool fx_same_outside(const uint8_t *a, const uint8_t *b, uint32_t skip_off, uint32_t skip_len)
+static inline bool fx_same_outside(const uint8_t *a, const uint8_t *b, uint32_t skip_off, uint32_t skip_len)
 {
     return memcmp(a, b, skip_off) == 0 &&
            memcmp(a + skip_off + skip_len, b + skip_off + skip_len, FX_FLASH_SIZE - skip_off - skip_len) == 0;
