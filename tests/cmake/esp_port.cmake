@@ -13,3 +13,12 @@ set_tests_properties(esp.dns_msg PROPERTIES TIMEOUT 60)
 add_test(NAME esp.kconfig_symbols
          COMMAND ${CMAKE_SOURCE_DIR}/tests/esp/check_kconfig.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(esp.kconfig_symbols PROPERTIES TIMEOUT 60)
+
+# The example's partitions.csv gives, byte for byte, the binary table ESP-IDF's
+# gen_esp32part.py makes from its own "Factory app, two OTA definitions".
+add_test(NAME esp.example_partition_table
+         COMMAND sh -c "\"$1\" parttable gen --flash-size 4MB \"$2\" \"$3\" && cmp \"$3\" \"$4\""
+                 sh $<TARGET_FILE:webota> ${CMAKE_SOURCE_DIR}/examples/softap_ota/partitions.csv
+                 ${CMAKE_CURRENT_BINARY_DIR}/softap_ota_partitions.bin
+                 ${CMAKE_SOURCE_DIR}/tests/vectors/parttable/builtin_two_ota.bin)
+set_tests_properties(esp.example_partition_table PROPERTIES TIMEOUT 60)
