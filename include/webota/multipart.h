@@ -4,7 +4,7 @@
  * file name), with the part's data in pieces as they arrive, and at its end.
  * A file part is therefore streamed, never buffered.
  *
- * Bounded state, no allocation: webota_mp_t is caller-owned (about 1.2 KiB).
+ * Bounded state, no allocation: webota_mp_t is caller-owned (about 1.3 KiB).
  * Limits: boundary 1..70 characters of RFC 2046's bchars; a part header line
  * at most WEBOTA_MP_LINE_MAX bytes, at most WEBOTA_MP_HEADERS_MAX header lines
  * per part. Bytes before the first boundary (preamble) and after the closing
