@@ -248,12 +248,29 @@ async function main() {
     await waitText(page, '#result', /came back on ota_0 \(1\.1\.0\).*rolled back/, 60000 + WATCHDOG_S * 1000);
     assert(posts.length === before + 1 && /\/api\/update\?force=1$/.test(posts[before]), `expected POST /api/update?force=1: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
+    assert(await page.evaluate(() => document.getElementById('file').value === ''), 'the uploaded file is still selected after the device came back');
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-7-rolled-back.png'), fullPage: true });
+  });
+
+  await step('reboot brings the same firmware back', page, async () => {
+    const before = posts.length;
+    await page.click('#b-reboot');
+    await waitText(page, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_0 \(valid\)/, 30000);
+    assert(posts.length === before + 1 && /\/api\/reboot$/.test(posts[before]), `expected POST /api/reboot: ${posts.slice(before)}`);
+    assert(await page.isEnabled('#b-reboot'), 'the buttons stay disabled after the reboot');
+  });
+
+  await step('roll back returns to the previous valid firmware', page, async () => {
+    assert(await page.isVisible('#b-rollback'), 'no Roll back button although factory 1.0.0 is valid');
+    await page.click('#b-rollback');
+    await waitText(page, '#result', /The device is back: webota-demo 1\.0\.0 runs from factory/, 30000);
+    await waitText(page, '#d-version', /^1\.0\.0\b/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-8-rolled-back-by-user.png'), fullPage: true });
   });
 
   await step('the keyboard reaches the file picker and the buttons', page, async () => {
     await page.goto(base + '/');
-    await waitText(page, '#d-version', /1\.1\.0/);
+    await waitText(page, '#d-version', /1\.0\.0/);
     const seen = new Set();
     for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
@@ -266,7 +283,7 @@ async function main() {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
     await p.goto(base + '/');
-    await waitText(p, '#d-version', /1\.1\.0/);
+    await waitText(p, '#d-version', /1\.0\.0/);
     await p.setInputFiles('#file', demo.noMarker.file);
     await p.waitForSelector('#warn', { state: 'visible' });
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
