@@ -372,6 +372,7 @@ static void test_slot_errors(void **state)
 
 /* ---- `webota flash update` through the built CLI ---- */
 
+static int run_cli(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int run_cli(char **out, const char *fmt, ...)
 {
     char cmd[2048];
