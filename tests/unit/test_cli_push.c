@@ -161,7 +161,7 @@ static int sim_stop(void **state)
 }
 
 /* Runs `webota ARGS` with stdout to *out and stderr to *err; returns the exit status. */
-static int run(char **out, char **err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int run(char **out, char **err, const char *fmt, ...)
 {
     char args[1500], cmd[3000], errpath[600];
     va_list ap;
