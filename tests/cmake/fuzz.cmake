@@ -12,7 +12,7 @@ if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
     target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src)
-    target_link_libraries(${name} PRIVATE webota_core)
+    target_link_libraries(${name} PRIVATE webota_sim webota_core)
     set(corpus ${CMAKE_CURRENT_BINARY_DIR}/fuzz-corpus-${short})
     file(MAKE_DIRECTORY ${corpus})
     set(seeds "")
@@ -26,7 +26,7 @@ if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
       endforeach()
     endif()
     add_test(NAME fuzz.${short}
-             COMMAND ${name} -runs=${WEBOTA_FUZZ_RUNS} -max_total_time=60 -max_len=65536
+             COMMAND ${name} -runs=${WEBOTA_FUZZ_RUNS} -max_total_time=30 -max_len=65536
                      -print_final_stats=1 ${corpus} ${seeds})
     set_tests_properties(fuzz.${short} PROPERTIES TIMEOUT 180)
   endforeach()
