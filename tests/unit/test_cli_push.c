@@ -4,7 +4,6 @@
  * bar is drawn on a terminal, connection and usage errors are clear. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -82,18 +81,18 @@ static int sim_start(void **state)
 {
     (void)state;
     snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
-    char flash[600];
+    char flash[600], logpath[600];
     snprintf(flash, sizeof(flash), "%s/flash.bin", dir);
-    int fds[2];
-    if (pipe(fds) != 0) {
+    snprintf(logpath, sizeof(logpath), "%s/sim.log", dir);
+    int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (logfd < 0) {
         return -1;
     }
     sim_pid = fork();
     if (sim_pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[0]);
-        close(fds[1]);
+        dup2(logfd, STDOUT_FILENO);
+        dup2(logfd, STDERR_FILENO);
+        close(logfd);
         if (chdir(dir) != 0) {
             _exit(127);
         }
@@ -101,44 +100,40 @@ static int sim_start(void **state)
               "--confirm", "first-request", "--watchdog", "1", (char *)NULL);
         _exit(127);
     }
-    close(fds[1]);
-    /* read its output until it prints its URL (at most 20 s) */
-    char log[4096];
-    size_t n = 0;
-    time_t t0 = time(NULL);
+    close(logfd);
+    /* its log tells the port (at most 20 s) */
     url[0] = 0;
-    while (url[0] == 0 && time(NULL) - t0 < 20 && n < sizeof(log) - 1) {
-        struct pollfd p = {fds[0], POLLIN, 0};
-        if (poll(&p, 1, 500) <= 0) {
+    char *log = NULL;
+    for (int i = 0; i < 200 && url[0] == 0; i++) {
+        sleep_ms(100);
+        size_t n = 0;
+        free(log);
+        log = (char *)tu_read_file(logpath, &n);
+        if (log == NULL) {
             continue;
         }
-        ssize_t got = read(fds[0], log + n, sizeof(log) - 1 - n);
-        if (got <= 0) {
+        char *text = realloc(log, n + 1);
+        if (text == NULL) {
             break;
         }
-        n += (size_t)got;
+        log = text;
         log[n] = 0;
         const char *at = strstr(log, "listening on http://127.0.0.1:");
         unsigned port = 0;
-        if (at != NULL && sscanf(at, "listening on http://127.0.0.1:%u/", &port) == 1 && port > 0 &&
-            strchr(at, '\n') != NULL) {
+        if (at != NULL && strchr(at, '\n') != NULL &&
+            sscanf(at, "listening on http://127.0.0.1:%u/", &port) == 1 && port > 0) {
             snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
         }
-    }
-    /* keep draining its output so that it never blocks on a full pipe */
-    if (fork() == 0) {
-        char sink[4096];
-        while (read(fds[0], sink, sizeof(sink)) > 0) {
+        if (waitpid(sim_pid, NULL, WNOHANG) == sim_pid) {
+            sim_pid = -1;
+            break;
         }
-        _exit(0);
     }
-    close(fds[0]);
     if (url[0] == 0) {
-        log[n] = 0;
-        fprintf(stderr, "the simulator did not print its URL within 20 s:\n%s\n", log);
-        return -1;
+        fprintf(stderr, "the simulator did not print its URL within 20 s:\n%s\n", log ? log : "");
     }
-    return 0;
+    free(log);
+    return url[0] ? 0 : -1;
 }
 
 static int sim_stop(void **state)
@@ -156,8 +151,14 @@ static int sim_stop(void **state)
             fprintf(stderr, "the simulator did not stop within 10 s of SIGINT\n");
             return -1;
         }
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fprintf(stderr, "the simulator did not exit cleanly on SIGINT (status 0x%x)\n", st);
+            return -1;
+        }
     }
-    return 0;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return tu_run(cmd, NULL) == 0 ? 0 : -1;
 }
 
 /* Runs `webota ARGS` with stdout to *out and stderr to *err; returns the exit status. */
