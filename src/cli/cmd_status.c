@@ -75,12 +75,17 @@ static void summary(const cli_http_answer_t *a)
     if (!cli_json_text(b, n, "update.state", s4, sizeof(s4))) {
         snprintf(s4, sizeof(s4), "?");
     }
+    printf("%-10s %s", "update:", s4);
     if (cli_json_uint(b, n, "update.received", &got) && cli_json_uint(b, n, "update.total", &total) &&
         total > 0) {
-        printf("%-10s %s, %llu of %llu bytes (%llu%%)\n", "update:", s4, got, total, got * 100 / total);
-    } else {
-        printf("%-10s %s\n", "update:", s4);
+        printf(", %llu of %llu bytes (%llu%%)", got, total, got * 100 / total);
     }
+    char code[64], msg[256];
+    if (cli_json_text(b, n, "update.error", code, sizeof(code)) &&
+        cli_json_text(b, n, "update.message", msg, sizeof(msg))) {
+        printf(" - %s: %s", code, msg);
+    }
+    putchar('\n');
 }
 
 int cmd_status(int argc, char **argv)

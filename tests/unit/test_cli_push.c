@@ -274,10 +274,15 @@ static void test_push_refusals(void **state)
     free(out);
     free(err);
 
-    /* nothing changed on the device */
+    /* nothing changed on the device; the last failure is reported */
     assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
     assert_contains(out, "\"version\":\"1.0.0\"");
     assert_contains(out, "\"label\":\"factory\"");
+    free(out);
+    assert_int_equal(run(&out, NULL, "status %s", url), 0);
+    assert_contains(out, "running:   factory at 0x");
+    assert_contains(out, "update:    failed");
+    assert_contains(out, " - no_updater: ");
     free(out);
 }
 
