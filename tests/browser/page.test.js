@@ -193,6 +193,21 @@ async function main() {
     assert(posts.length === before, 'a POST was made before the user chose to upload anyway');
   });
 
+  await step("the device's refusal is shown as such", page, async () => {
+    // one flipped byte far from the header: only the device's checksum sees it
+    const bad = patched(demo.good.data, (b) => { b[b.length >> 1] ^= 0x01; });
+    const before = posts.length;
+    await page.setInputFiles('#file', { name: 'corrupt.bin', mimeType: 'application/octet-stream', buffer: bad });
+    await waitText(page, '#fmsg', /Ready to upload/);
+    await page.click('#b-up');
+    await waitText(page, '#result', /The device refused the firmware: .*\((bad_checksum|bad_sha256)\)/, 20000);
+    assert(posts.length === before + 1, 'expected one POST');
+    assert(/Upload failed/.test(await text(page, '#ptext')), 'the progress line does not say the upload failed');
+    await waitText(page, '#d-version', /^1\.0\.0\b/);
+    assert(await page.isEnabled('#b-up'), 'Upload stays disabled after a refusal');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-3b-device-refused.png'), fullPage: true });
+  });
+
   await step('a good image is described before upload', page, async () => {
     await page.setInputFiles('#file', demo.good.file);
     await waitText(page, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
