@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     memcpy(j, data, size);
-    static const char *paths[] = {"chip", "running.state", "next.size", "update.total", "error", "a.b.c", ""};
+    static const char *paths[] = {"chip",  "running.state", "next.size", "update.total",
+                                  "error", "a.b.c",         ""};
     char out[64];
     bool b;
     unsigned long long u;

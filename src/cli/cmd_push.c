@@ -98,8 +98,8 @@ static void draw(const push_t *p, curl_off_t sent, bool final)
             bar[i] = i < fill ? '#' : ' ';
         }
         bar[30] = 0;
-        fprintf(stderr, "\r[%s] %3d%%  %s of %s  %s/s  %s%s\033[K", bar, pct, done, total, rate, left,
-                final ? "" : " left");
+        fprintf(stderr, "\r[%s] %3d%%  %s of %s  %s/s  %s%s\033[K", bar, pct, done, total, rate,
+                left, final ? "" : " left");
         if (final) {
             fputc('\n', stderr);
         }
@@ -109,7 +109,8 @@ static void draw(const push_t *p, curl_off_t sent, bool final)
     fflush(stderr);
 }
 
-static int progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+static int progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                    curl_off_t ulnow)
 {
     (void)dltotal;
     (void)dlnow;
@@ -177,7 +178,8 @@ int cmd_push(int argc, char **argv)
     struct stat sb;
     p.f = fopen(path, "rb");
     if (p.f == NULL || fstat(fileno(p.f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        cli_error("push", "cannot read %s: %s", path, p.f == NULL ? strerror(errno) : "not a regular file");
+        cli_error("push", "cannot read %s: %s", path,
+                  p.f == NULL ? strerror(errno) : "not a regular file");
         if (p.f != NULL) {
             fclose(p.f);
         }
@@ -225,8 +227,8 @@ int cmd_push(int argc, char **argv)
         } else if (!ok) {
             cli_http_report_error("push", &ans);
         } else if (!accepted) {
-            cli_error("push", "%s answered HTTP %ld without {\"ok\":true}: is it a webota device?", url,
-                      ans.status);
+            cli_error("push", "%s answered HTTP %ld without {\"ok\":true}: is it a webota device?",
+                      url, ans.status);
         } else {
             if (!json) {
                 print_result(&ans);

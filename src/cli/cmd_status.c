@@ -69,15 +69,16 @@ static void summary(const cli_http_answer_t *a)
         printf("%-10s none (no slot to update)\n", "next:");
     }
     printf("%-10s %s\n", "rollback:",
-           cli_json_bool(b, n, "rollback_possible", &rb) ? (rb ? "possible" : "not possible") : "?");
+           cli_json_bool(b, n, "rollback_possible", &rb) ? (rb ? "possible" : "not possible")
+                                                         : "?");
 
     unsigned long long got = 0, total = 0;
     if (!cli_json_text(b, n, "update.state", s4, sizeof(s4))) {
         snprintf(s4, sizeof(s4), "?");
     }
     printf("%-10s %s", "update:", s4);
-    if (cli_json_uint(b, n, "update.received", &got) && cli_json_uint(b, n, "update.total", &total) &&
-        total > 0) {
+    if (cli_json_uint(b, n, "update.received", &got) &&
+        cli_json_uint(b, n, "update.total", &total) && total > 0) {
         printf(", %llu of %llu bytes (%llu%%)", got, total, got * 100 / total);
     }
     char code[64], msg[256];
@@ -133,9 +134,10 @@ int cmd_status(int argc, char **argv)
             cli_http_report_failure("status", url, rc, &ans);
         } else if (ans.status < 200 || ans.status >= 300) {
             cli_http_report_error("status", &ans);
-        } else if (!cli_json_valid(ans.body, ans.len) || 
+        } else if (!cli_json_valid(ans.body, ans.len) ||
                    !cli_json_find(ans.body, ans.len, "version", &ver, &ver_len)) {
-            cli_error("status", "%s did not answer with a webota status (is it a webota device?)", url);
+            cli_error("status", "%s did not answer with a webota status (is it a webota device?)",
+                      url);
         } else {
             if (json) {
                 fwrite(ans.body, 1, ans.len, stdout);

@@ -33,7 +33,8 @@ char *cli_http_url(const char *cmd, const char *base, const char *path, const ch
     }
     if (memchr(host, '/', blen - (size_t)(host - base)) != NULL ||
         memchr(host, '?', blen - (size_t)(host - base)) != NULL) {
-        cli_error(cmd, "'%s': give the device's address only (http://HOST[:PORT]), without a path", base);
+        cli_error(cmd, "'%s': give the device's address only (http://HOST[:PORT]), without a path",
+                  base);
         return NULL;
     }
     size_t n = strlen(scheme) + blen + strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
@@ -42,7 +43,8 @@ char *cli_http_url(const char *cmd, const char *base, const char *path, const ch
         cli_error(cmd, "out of memory");
         return NULL;
     }
-    snprintf(url, n, "%s%.*s%s%s%s", scheme, (int)blen, base, path, query ? "?" : "", query ? query : "");
+    snprintf(url, n, "%s%.*s%s%s%s", scheme, (int)blen, base, path, query ? "?" : "",
+             query ? query : "");
     return url;
 }
 
@@ -100,7 +102,8 @@ bool cli_http_answered(CURL *curl, CURLcode rc, cli_http_answer_t *ans)
     return status >= 200 && (rc == CURLE_OK || ans->len > 0);
 }
 
-void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc, const cli_http_answer_t *ans)
+void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc,
+                             const cli_http_answer_t *ans)
 {
     if (ans->overflow) {
         cli_error(cmd, "%s: the answer is larger than %u KiB: is this a webota device?", url,
@@ -108,7 +111,8 @@ void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc, cons
     } else if (rc == CURLE_OK) {
         cli_error(cmd, "%s: no HTTP answer", url);
     } else {
-        cli_error(cmd, "cannot reach %s: %s", url, ans->curl_err[0] ? ans->curl_err : curl_easy_strerror(rc));
+        cli_error(cmd, "cannot reach %s: %s", url,
+                  ans->curl_err[0] ? ans->curl_err : curl_easy_strerror(rc));
     }
 }
 

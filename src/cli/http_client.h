@@ -13,8 +13,8 @@
 #define CLI_HTTP_MAX_BODY (256u * 1024u)
 
 typedef struct cli_http_answer {
-    long status;   /* HTTP status, 0 when none arrived */
-    char *body;    /* malloc'd, NUL-terminated */
+    long status; /* HTTP status, 0 when none arrived */
+    char *body;  /* malloc'd, NUL-terminated */
     size_t len;
     bool overflow; /* more than CLI_HTTP_MAX_BODY bytes arrived */
     char curl_err[CURL_ERROR_SIZE];
@@ -35,7 +35,8 @@ CURL *cli_http_open(const char *url, cli_http_answer_t *ans);
 bool cli_http_answered(CURL *curl, CURLcode rc, cli_http_answer_t *ans);
 
 /* Prints why no answer arrived: "webota <cmd>: cannot reach <url>: <reason>". */
-void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc, const cli_http_answer_t *ans);
+void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc,
+                             const cli_http_answer_t *ans);
 
 /* For a non-2xx answer: "webota <cmd>: error: <code>: <message>" from the
  * device's JSON, or "error: http_<status>: <body excerpt>" when it has none. */

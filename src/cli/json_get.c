@@ -242,7 +242,8 @@ bool cli_json_valid(const char *json, size_t len)
     return whole(json, len, NULL, NULL, NULL);
 }
 
-bool cli_json_find(const char *json, size_t len, const char *path, const char **val, size_t *val_len)
+bool cli_json_find(const char *json, size_t len, const char *path, const char **val,
+                   size_t *val_len)
 {
     const char *v = NULL;
     size_t vl = 0;

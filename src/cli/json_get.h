@@ -15,7 +15,8 @@ bool cli_json_valid(const char *json, size_t len);
 
 /* Finds the value at path (object keys separated by '.'; "" is the root).
  * On success (val, val_len) span its raw text ("\"abc\"", "42", "true", "{...}"). */
-bool cli_json_find(const char *json, size_t len, const char *path, const char **val, size_t *val_len);
+bool cli_json_find(const char *json, size_t len, const char *path, const char **val,
+                   size_t *val_len);
 
 /* The value at path as text, NUL-terminated into out: strings are unescaped
  * (\uXXXX to UTF-8, control characters and NUL replaced by '?'), numbers,

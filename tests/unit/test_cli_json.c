@@ -87,8 +87,9 @@ static void test_malformed(void **state)
 {
     (void)state;
     static const char *bad[] = {
-        "", "{", "{\"a\":1", "{\"a\" 1}", "{\"a\":1,}", "{a:1}", "[1,]", "[1 2]", "\"abc", "\"a\\x\"",
-        "\"a\\u12\"", "tru", "nul", "01", "-", "1.", "1e", "{\"a\":1}x", "\"\x01\"", "{\"a\":1}}",
+        "",      "{",     "{\"a\":1", "{\"a\" 1}",  "{\"a\":1,}", "{a:1}",      "[1,]",
+        "[1 2]", "\"abc", "\"a\\x\"", "\"a\\u12\"", "tru",        "nul",        "01",
+        "-",     "1.",    "1e",       "{\"a\":1}x", "\"\x01\"",   "{\"a\":1}}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_false(cli_json_valid(bad[i], strlen(bad[i])));

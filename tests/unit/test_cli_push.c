@@ -21,8 +21,8 @@
 
 #include "testutil.h"
 
-static const uint8_t MARKER[32] = {'W', 'E', 'B', 'O', 'T', 'A', '-', 'U', 'P', 'D', 'A',
-                                   'T', 'E', 'R', '-', 'M', 'A', 'R', 'K', 'E', 'R', '-',
+static const uint8_t MARKER[32] = {'W', 'E', 'B',  'O',  'T',  'A',  '-',  'U',  'P',  'D', 'A',
+                                   'T', 'E', 'R',  '-',  'M',  'A',  'R',  'K',  'E',  'R', '-',
                                    'v', '1', 0x8f, 0x3a, 0xd1, 0x5e, 0x07, 0xc4, 0x92, 0x6b};
 
 static pid_t sim_pid = -1;
@@ -186,11 +186,11 @@ __attribute__((format(printf, 3, 4))) static int run(char **out, char **err, con
     return rc;
 }
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        if (strstr((hay), (needle)) == NULL) {                                                \
-            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));                             \
-        }                                                                                     \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (strstr((hay), (needle)) == NULL) {                                                     \
+            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));                                  \
+        }                                                                                          \
     } while (0)
 
 /* Polls `webota status --json` until the device answers with want (bounded). */
@@ -291,7 +291,8 @@ static void test_push_good_image_with_progress_bar(void **state)
     (void)state;
     /* `script` gives the push a pseudo-terminal, where the bar is drawn */
     char cmd[2000], *out = NULL;
-    snprintf(cmd, sizeof(cmd), "script -qec \"'%s' push %s '%s'\" /dev/null", WEBOTA_BIN, url, good);
+    snprintf(cmd, sizeof(cmd), "script -qec \"'%s' push %s '%s'\" /dev/null", WEBOTA_BIN, url,
+             good);
     assert_int_equal(tu_run(cmd, &out), 0);
     assert_contains(out, "installed 1.1.0 into ota_0; the device is rebooting into it");
     assert_contains(out, "\r[");
