@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all run test build build-asan deps deps-test test-unit test-asan cross bench fuzz format clean
+.PHONY: all run test build build-asan deps deps-test test-unit test-asan bench fuzz format clean
 
 all: build
 
@@ -37,6 +37,19 @@ test-asan: build-asan
 # Every test: the -Werror build, then the ASan+UBSan build.
 test: test-unit test-asan
 	@echo "webota: all tests passed (normal and ASan/UBSan builds)"
+
+# Benchmarks (not tests): instructions, heap and code size, see bench/README.md.
+bench: deps-test
+	bench/run.sh
+
+# Longer fuzzing than ctest's bounded runs: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 120
+fuzz: build-asan
+	@for t in $(ASAN_BUILD)/tests/fuzz_*; do \
+	  name=$$(basename $$t); mkdir -p $(ASAN_BUILD)/fuzz-long/$$name; \
+	  echo "== $$name ($(FUZZ_SECONDS) s)"; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(ASAN_BUILD)/fuzz-long/$$name || exit 1; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -18,9 +18,11 @@ extern "C" {
 #define WEBOTA_SHA384_LEN 48
 #define WEBOTA_MD5_LEN 16
 
-/* Large enough for psa_hash_operation_t of mbedTLS 2.28/3.6 (checked by a
- * static assertion in the implementation). */
-#define WEBOTA_HASH_CTX_SIZE 256
+/* Large enough for psa_hash_operation_t of mbedTLS 2.28 (232 bytes) and of
+ * ESP-IDF's mbedTLS 3.x with hardware SHA contexts (about 240), with room for
+ * driver contexts; a static assertion in src/crypto/crypto_psa.c checks it on
+ * every build. */
+#define WEBOTA_HASH_CTX_SIZE 384
 
 typedef enum {
     WEBOTA_HASH_MD5,
