@@ -2,23 +2,7 @@
 
 #include "webota/app_desc.h"
 
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
+#include "bytes.h"
 
 /* The fields are fixed-size char arrays that need not be NUL-terminated. */
 static void get_str(char *dst, const uint8_t *src, size_t n)
@@ -40,16 +24,16 @@ static void put_str(uint8_t *dst, const char *src, size_t n)
 webota_err_t webota_app_desc_decode(const uint8_t raw[WEBOTA_APP_DESC_SIZE], webota_app_desc_t *out)
 {
     memset(out, 0, sizeof(*out));
-    out->magic_word = get_u32(raw);
-    out->secure_version = get_u32(raw + 4);
+    out->magic_word = webota_le32_get(raw);
+    out->secure_version = webota_le32_get(raw + 4);
     get_str(out->version, raw + 16, 32);
     get_str(out->project_name, raw + 48, 32);
     get_str(out->time, raw + 80, 16);
     get_str(out->date, raw + 96, 16);
     get_str(out->idf_ver, raw + 112, 32);
     memcpy(out->app_elf_sha256, raw + 144, 32);
-    out->min_efuse_blk_rev_full = get_u16(raw + 176);
-    out->max_efuse_blk_rev_full = get_u16(raw + 178);
+    out->min_efuse_blk_rev_full = webota_le16_get(raw + 176);
+    out->max_efuse_blk_rev_full = webota_le16_get(raw + 178);
     out->mmu_page_size = raw[180];
     return out->magic_word == WEBOTA_APP_DESC_MAGIC ? WEBOTA_OK : WEBOTA_ERR_IMG_APPDESC;
 }
@@ -57,17 +41,15 @@ webota_err_t webota_app_desc_decode(const uint8_t raw[WEBOTA_APP_DESC_SIZE], web
 void webota_app_desc_encode(const webota_app_desc_t *desc, uint8_t raw[WEBOTA_APP_DESC_SIZE])
 {
     memset(raw, 0, WEBOTA_APP_DESC_SIZE);
-    put_u32(raw, desc->magic_word);
-    put_u32(raw + 4, desc->secure_version);
+    webota_le32_put(raw, desc->magic_word);
+    webota_le32_put(raw + 4, desc->secure_version);
     put_str(raw + 16, desc->version, 32);
     put_str(raw + 48, desc->project_name, 32);
     put_str(raw + 80, desc->time, 16);
     put_str(raw + 96, desc->date, 16);
     put_str(raw + 112, desc->idf_ver, 32);
     memcpy(raw + 144, desc->app_elf_sha256, 32);
-    raw[176] = (uint8_t)desc->min_efuse_blk_rev_full;
-    raw[177] = (uint8_t)(desc->min_efuse_blk_rev_full >> 8);
-    raw[178] = (uint8_t)desc->max_efuse_blk_rev_full;
-    raw[179] = (uint8_t)(desc->max_efuse_blk_rev_full >> 8);
+    webota_le16_put(raw + 176, desc->min_efuse_blk_rev_full);
+    webota_le16_put(raw + 178, desc->max_efuse_blk_rev_full);
     raw[180] = desc->mmu_page_size;
 }

@@ -6,6 +6,8 @@
 #include "webota/image.h"
 #include "webota/marker.h"
 
+#include "bytes.h"
+
 const uint8_t webota_marker[WEBOTA_MARKER_LEN] = WEBOTA_MARKER_BYTES;
 
 _Static_assert(sizeof(webota_image_checker_t) <= WEBOTA_IMAGE_CHECKER_MAX_SIZE,
@@ -22,16 +24,6 @@ enum {
 };
 
 #define NOT_LOADED_BELOW 0x10000000u /* ESP-IDF never loads segments below this address */
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
 
 /* First error wins; a fatal one stops parsing. */
 static void fail(webota_image_checker_t *c, webota_err_t err, uint32_t off, bool fatal)
@@ -147,13 +139,13 @@ static void on_header(webota_image_checker_t *c)
     in->spi_mode = h[2];
     in->spi_speed = h[3] & 0x0F;
     in->spi_size = h[3] >> 4;
-    in->entry = get_u32(h + 4);
+    in->entry = webota_le32_get(h + 4);
     in->wp_pin = h[8];
     memcpy(in->spi_pin_drv, h + 9, 3);
-    in->chip_id = get_u16(h + 12);
+    in->chip_id = webota_le16_get(h + 12);
     in->min_rev = h[14];
-    in->min_rev_full = get_u16(h + 15);
-    in->max_rev_full = get_u16(h + 17);
+    in->min_rev_full = webota_le16_get(h + 15);
+    in->max_rev_full = webota_le16_get(h + 17);
     in->hash_appended = h[23] != 0;
     in->chip = webota_chip_by_id(in->chip_id);
     in->mmu_page = in->chip != NULL ? in->chip->mmu_page_default : 0x10000;
@@ -202,8 +194,8 @@ static void start_footer(webota_image_checker_t *c, uint32_t end)
 static void on_seg_header(webota_image_checker_t *c, uint32_t off)
 {
     webota_image_info_t *in = &c->info;
-    uint32_t load = get_u32(c->buf);
-    uint32_t len = get_u32(c->buf + 4);
+    uint32_t load = webota_le32_get(c->buf);
+    uint32_t len = webota_le32_get(c->buf + 4);
     uint8_t i = c->seg_index;
     const webota_image_policy_t *pol = c->policy;
 

@@ -8,6 +8,8 @@
 #include "webota/image_make.h"
 #include "webota/marker.h"
 
+#include "bytes.h"
+
 #define SMALL_LIMIT 0x10800u /* below this target size: no IROM segment (DROM, DRAM, IRAM only) */
 #define MAX_TARGET 0xF00000u
 #define PAGE 0x10000u
@@ -192,7 +194,8 @@ static void put(emit_t *e, const uint8_t *data, size_t len, bool checksummed)
 
 static void put_u32(emit_t *e, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    uint8_t b[4];
+    webota_le32_put(b, v);
     put(e, b, 4, false);
 }
 
@@ -215,8 +218,8 @@ static uint32_t seed_for(uint32_t seed, uint32_t salt)
 static void put_random(emit_t *e, uint32_t *state, uint32_t len)
 {
     while (len > 0) {
-        uint32_t r = next_rand(state);
-        uint8_t b[4] = {(uint8_t)r, (uint8_t)(r >> 8), (uint8_t)(r >> 16), (uint8_t)(r >> 24)};
+        uint8_t b[4];
+        webota_le32_put(b, next_rand(state));
         uint32_t k = len < 4 ? len : 4;
         put(e, b, k, true);
         len -= k;
@@ -260,32 +263,18 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
     } else if (o->chip == WEBOTA_CHIP_ESP32C3) {
         legacy = (uint8_t)(min_full % 100);
     }
-    uint8_t hdr[WEBOTA_IMAGE_HEADER_LEN] = {
-        WEBOTA_IMAGE_MAGIC,
-        p.count,
-        o->flash_mode,
-        (uint8_t)(o->flash_speed | o->flash_size << 4),
-        (uint8_t)p.load[SEG_IRAM],
-        (uint8_t)(p.load[SEG_IRAM] >> 8),
-        (uint8_t)(p.load[SEG_IRAM] >> 16),
-        (uint8_t)(p.load[SEG_IRAM] >> 24),
-        0xEE,
-        0,
-        0,
-        0,
-        (uint8_t)chip->image_id,
-        (uint8_t)(chip->image_id >> 8),
-        legacy,
-        (uint8_t)min_full,
-        (uint8_t)(min_full >> 8),
-        (uint8_t)max_full,
-        (uint8_t)(max_full >> 8),
-        0,
-        0,
-        0,
-        0,
-        o->hash ? 1 : 0,
-    };
+    uint8_t hdr[WEBOTA_IMAGE_HEADER_LEN] = {0};
+    hdr[0] = WEBOTA_IMAGE_MAGIC;
+    hdr[1] = p.count;
+    hdr[2] = o->flash_mode;
+    hdr[3] = (uint8_t)(o->flash_speed | o->flash_size << 4);
+    webota_le32_put(hdr + 4, p.load[SEG_IRAM]); /* entry point */
+    hdr[8] = 0xEE;                               /* WP pin disabled */
+    webota_le16_put(hdr + 12, chip->image_id);
+    hdr[14] = legacy;
+    webota_le16_put(hdr + 15, min_full);
+    webota_le16_put(hdr + 17, max_full);
+    hdr[23] = o->hash ? 1 : 0;
     put(&e, hdr, sizeof(hdr), false);
 
     for (unsigned i = 0; i < p.count; i++) {
@@ -306,8 +295,7 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
             memcpy(d.idf_ver, idf_ver, strlen(idf_ver));
             uint32_t sha_state = seed_for(o->seed, 0xE1F);
             for (unsigned k = 0; k < 32; k += 4) {
-                uint32_t r = next_rand(&sha_state);
-                memcpy(d.app_elf_sha256 + k, &r, 4); /* stands for the ELF's SHA-256 */
+                webota_le32_put(d.app_elf_sha256 + k, next_rand(&sha_state)); /* stands for the ELF's SHA-256 */
             }
             d.mmu_page_size = 16;
             webota_app_desc_encode(&d, raw);

@@ -7,40 +7,29 @@
 
 #include "webota/crc32.h"
 
-static uint32_t get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
+#include "bytes.h"
 
 uint32_t webota_ota_seq_crc(uint32_t seq)
 {
     uint8_t b[4];
-    put_le32(b, seq);
+    webota_le32_put(b, seq);
     return webota_crc32_le(0xFFFFFFFFu, b, sizeof b);
 }
 
 void webota_ota_entry_decode(const uint8_t raw[32], webota_ota_entry_t *e)
 {
-    e->seq = get_le32(raw);
+    e->seq = webota_le32_get(raw);
     memcpy(e->seq_label, raw + 4, sizeof e->seq_label);
-    e->state = get_le32(raw + 24);
-    e->crc = get_le32(raw + 28);
+    e->state = webota_le32_get(raw + 24);
+    e->crc = webota_le32_get(raw + 28);
 }
 
 void webota_ota_entry_encode(const webota_ota_entry_t *e, uint8_t raw[32])
 {
-    put_le32(raw, e->seq);
+    webota_le32_put(raw, e->seq);
     memcpy(raw + 4, e->seq_label, sizeof e->seq_label);
-    put_le32(raw + 24, e->state);
-    put_le32(raw + 28, e->crc);
+    webota_le32_put(raw + 24, e->state);
+    webota_le32_put(raw + 28, e->crc);
 }
 
 void webota_ota_region_decode(const uint8_t *region, webota_ota_entry_t e[2])

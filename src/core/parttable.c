@@ -7,23 +7,12 @@
 #include "webota/crypto.h"
 #include "webota/parttable.h"
 
+#include "bytes.h"
+
 #define PT_SLOTS (WEBOTA_PT_MAX_LEN / WEBOTA_PT_ENTRY_LEN) /* 96 */
 #define MAGIC_ENTRY 0x50AAu
 #define MAGIC_MD5 0xEBEBu
 #define MAGIC_END 0xFFFFu
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
 
 static webota_err_t fail(int *bad_index, int index, webota_err_t err)
 {
@@ -53,9 +42,9 @@ webota_err_t webota_pt_parse(webota_parttable_t *pt, const uint8_t *table, size_
             return fail(bad_index, (int)i, WEBOTA_ERR_PT_TRUNCATED);
         }
         const uint8_t *e = table + (size_t)i * WEBOTA_PT_ENTRY_LEN;
-        unsigned magic = (unsigned)e[0] | (unsigned)e[1] << 8;
+        unsigned magic = webota_le16_get(e);
         if (magic == MAGIC_ENTRY) {
-            uint32_t off = get_u32(e + 4), size = get_u32(e + 8);
+            uint32_t off = webota_le32_get(e + 4), size = webota_le32_get(e + 8);
             if (flash_size != 0 && (off > flash_size || size > flash_size - off)) {
                 return fail(bad_index, (int)i, WEBOTA_ERR_PT_OUT_OF_FLASH);
             }
@@ -70,7 +59,7 @@ webota_err_t webota_pt_parse(webota_parttable_t *pt, const uint8_t *table, size_
             p->size = size;
             memcpy(p->label, e + 12, WEBOTA_PT_LABEL_MAX);
             p->label[WEBOTA_PT_LABEL_MAX] = 0;
-            p->flags = get_u32(e + 28);
+            p->flags = webota_le32_get(e + 28);
         } else if (magic == MAGIC_MD5) {
             if (md5_seen) {
                 return fail(bad_index, (int)i, WEBOTA_ERR_PT_MD5_DUPLICATE);
@@ -118,15 +107,15 @@ webota_err_t webota_pt_build(const webota_parttable_t *pt, bool md5, uint8_t out
         e[1] = 0x50;
         e[2] = p->type;
         e[3] = p->subtype;
-        put_u32(e + 4, p->offset);
-        put_u32(e + 8, p->size);
+        webota_le32_put(e + 4, p->offset);
+        webota_le32_put(e + 8, p->size);
         memset(e + 12, 0, WEBOTA_PT_LABEL_MAX);
         size_t n = 0;
         while (n < WEBOTA_PT_LABEL_MAX && p->label[n] != 0) {
             n++;
         }
         memcpy(e + 12, p->label, n);
-        put_u32(e + 28, p->flags);
+        webota_le32_put(e + 28, p->flags);
     }
     if (md5) {
         e[0] = 0xEB;

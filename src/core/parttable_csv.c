@@ -10,6 +10,8 @@
 
 #include "webota/parttable.h"
 
+#include "bytes.h"
+
 #define LINE_CAP 1024u  /* one expanded CSV line; longer data lines are refused */
 #define NAME_CAP 256u   /* environment variable names */
 /* Numbers are Python ints in the tool; here they are kept within +-2^61 on
@@ -209,8 +211,7 @@ static int32_t utf8_next(const uint8_t *d, size_t len, size_t *pos)
 
 static uint32_t unit16(const src_t *s, size_t p)
 {
-    return s->enc == ENC_UTF16LE ? (uint32_t)(s->d[p] | s->d[p + 1] << 8)
-                                 : (uint32_t)(s->d[p] << 8 | s->d[p + 1]);
+    return s->enc == ENC_UTF16LE ? webota_le16_get(s->d + p) : (uint32_t)(s->d[p] << 8 | s->d[p + 1]);
 }
 
 static int32_t next_cp(const src_t *s, size_t *pos)
@@ -251,7 +252,7 @@ static int32_t next_cp(const src_t *s, size_t *pos)
         }
         const uint8_t *b = s->d + p;
         uint32_t u = s->enc == ENC_UTF32LE
-                         ? ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24)
+                         ? webota_le32_get(b)
                          : ((uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24);
         if (u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF)) {
             return CP_BAD;
