@@ -40,6 +40,7 @@ struct sim_device {
     bool reboot;          /* a delivered answer asked for a reboot */
     bool confirmed_first; /* first-request confirmation done for this boot */
     uint16_t port;        /* bound port, kept across reboots */
+    bool hinted;          /* the how-to-try lines have been printed */
 };
 
 /* ---- demo firmware ---- */
@@ -431,6 +432,44 @@ static int boot_once(sim_device_t *d)
     return 0;
 }
 
+/* What a first-time user needs after the first "listening on" line: where
+ * to point the browser, and how to upload the demo image from a shell. */
+static void print_hint(sim_device_t *d, const char *url)
+{
+    char *copy = strdup(d->cfg.flash_path);
+    char demo[4096] = "FIRMWARE.bin";
+    struct stat st;
+    if (copy != NULL) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/webota-demo-1.1.0.bin", dirname(copy));
+        if (stat(path, &st) == 0) {
+            snprintf(demo, sizeof(demo), "%s", path);
+        }
+        free(copy);
+    }
+    fprintf(d->out,
+            "webota sim: open %s in a browser to update the simulated device, or from a shell:\n"
+            "webota sim:   webota push %s %s\n"
+            "webota sim:   curl -H 'Content-Type: application/octet-stream' --data-binary @%s "
+            "%sapi/update\n"
+            "webota sim: Ctrl-C stops it.\n",
+            url, url, demo, demo, url);
+}
+
+/* A new firmware on its first boot: say how it becomes valid (or rolls back). */
+static void print_pending(sim_device_t *d)
+{
+    static const char *const how[] = {
+        [SIM_CONFIRM_FIRST_REQUEST] = "when its page or /api/status is first requested",
+        [SIM_CONFIRM_DELAY] = "after the --confirm delay",
+        [SIM_CONFIRM_MANUAL] = "by POST /api/confirm (the page's Confirm button)",
+    };
+    fprintf(d->out,
+            "webota sim: this firmware is new (pending_verify): it is confirmed %s; a reboot "
+            "before that rolls back\n",
+            how[d->cfg.confirm]);
+}
+
 /* The booted firmware has the updater: serve until a reboot or a stop. */
 static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
 {
@@ -465,8 +504,17 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
         return -1;
     }
     d->port = sim_httpd_port(h);
-    fprintf(d->out, "webota sim: listening on http://%s:%u/\n",
-            d->cfg.bind ? d->cfg.bind : "127.0.0.1", (unsigned)d->port);
+    char url[80];
+    snprintf(url, sizeof(url), "http://%s:%u/", d->cfg.bind ? d->cfg.bind : "127.0.0.1",
+             (unsigned)d->port);
+    fprintf(d->out, "webota sim: listening on %s\n", url);
+    if (!d->hinted) {
+        d->hinted = true;
+        print_hint(d, url);
+    }
+    if (d->boot.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
+        print_pending(d);
+    }
     fflush(d->out);
 
     pthread_mutex_lock(&d->lock);
