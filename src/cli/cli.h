@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "webota/chip.h"
+
 /* Exit statuses shared by every subcommand. */
 enum { CLI_OK = 0, CLI_INVALID = 1, CLI_USAGE = 2 };
 
@@ -29,6 +31,13 @@ bool cli_write_file(const char *path, const void *data, size_t len);
 
 /* Parses "4096", "0x1000", "64K", "4M", "4MB", "1700K"; false on garbage. */
 bool cli_parse_size(const char *s, uint64_t *out);
+
+/* "--help" or "-h". */
+bool cli_is_help(const char *arg);
+
+/* A chip by esptool name (esp32, esp32c3, ...) that the image checker can
+ * judge; NULL for unknown names, NULL and id-only chips. */
+const webota_chip_info_t *cli_chip(const char *name);
 
 /* Prints s as a JSON string literal (with quotes) to f. */
 void cli_json_string(FILE *f, const char *s);

@@ -51,17 +51,6 @@ static const char boot_usage[] =
     "marker, image_length, otadata_writes, efuse_secure_version, log.\n"
     "Exit 0 when an app boots, 1 when nothing boots, 2 on usage errors.\n";
 
-static bool is_help(const char *a)
-{
-    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
-}
-
-static const webota_chip_info_t *parse_chip(const char *name)
-{
-    const webota_chip_info_t *c = name ? webota_chip_by_name(name) : NULL;
-    return c != NULL && c->load != NULL ? c : NULL;
-}
-
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -105,7 +94,7 @@ static int flash_make(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (is_help(a)) {
+        if (cli_is_help(a)) {
             fputs(make_usage, stdout);
             return CLI_OK;
         }
@@ -150,7 +139,7 @@ static int flash_make(int argc, char **argv)
         fputs(make_usage, stderr);
         return CLI_USAGE;
     }
-    const webota_chip_info_t *chip = parse_chip(chip_name);
+    const webota_chip_info_t *chip = cli_chip(chip_name);
     if (!chip) {
         cli_error("flash make", "unknown chip '%s'", chip_name);
         return CLI_USAGE;
@@ -268,7 +257,7 @@ static int flash_boot(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t n;
-        if (is_help(a)) {
+        if (cli_is_help(a)) {
             fputs(boot_usage, stdout);
             return CLI_OK;
         } else if (strcmp(a, "--json") == 0) {
@@ -293,7 +282,7 @@ static int flash_boot(int argc, char **argv)
             cfg.table_offset = (uint32_t)n;
             i++;
         } else if (strcmp(a, "--chip") == 0) {
-            const webota_chip_info_t *c = parse_chip(v);
+            const webota_chip_info_t *c = cli_chip(v);
             if (!c) {
                 cli_error("flash boot", "unknown chip '%s'", v ? v : "");
                 return CLI_USAGE;
@@ -368,7 +357,7 @@ int cmd_flash(int argc, char **argv)
         fputs(flash_usage, stderr);
         return CLI_USAGE;
     }
-    if (is_help(argv[1])) {
+    if (cli_is_help(argv[1])) {
         fputs(flash_usage, stdout);
         return CLI_OK;
     }

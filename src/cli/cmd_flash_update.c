@@ -166,7 +166,7 @@ int cmd_flash_update(int argc, char **argv)
     job_t j = {false, false, false, WEBOTA_CHIP_ESP32, NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (cli_is_help(a)) {
             fputs(usage, stdout);
             return CLI_OK;
         } else if (strcmp(a, "--rollback") == 0) {
@@ -176,8 +176,8 @@ int cmd_flash_update(int argc, char **argv)
         } else if (strcmp(a, "--json") == 0) {
             j.json = true;
         } else if (strcmp(a, "--chip") == 0) {
-            const webota_chip_info_t *c = i + 1 < argc ? webota_chip_by_name(argv[i + 1]) : NULL;
-            if (c == NULL || c->load == NULL) {
+            const webota_chip_info_t *c = cli_chip(i + 1 < argc ? argv[i + 1] : NULL);
+            if (c == NULL) {
                 cli_error("flash update", "unknown chip '%s'", i + 1 < argc ? argv[i + 1] : "");
                 return CLI_USAGE;
             }

@@ -32,11 +32,6 @@ static const char make_usage[] =
     "since it could not update itself again).\n"
     "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
 
-static bool is_help(const char *a)
-{
-    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
-}
-
 static bool parse_u32(const char *s, uint32_t *out)
 {
     uint64_t v;
@@ -45,13 +40,6 @@ static bool parse_u32(const char *s, uint32_t *out)
     }
     *out = (uint32_t)v;
     return true;
-}
-
-/* A chip the checker can judge (id-only chips are not accepted on the command line). */
-static const webota_chip_info_t *parse_chip(const char *name)
-{
-    const webota_chip_info_t *c = webota_chip_by_name(name);
-    return c != NULL && c->load != NULL ? c : NULL;
 }
 
 static void hex(FILE *f, const uint8_t *p, size_t n)
@@ -258,7 +246,7 @@ static int cmd_info(int argc, char **argv)
     bool json = false;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
-        if (is_help(argv[i])) {
+        if (cli_is_help(argv[i])) {
             fputs(info_usage, stdout);
             return CLI_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
@@ -296,11 +284,11 @@ static int cmd_check(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (is_help(a)) {
+        if (cli_is_help(a)) {
             fputs(check_usage, stdout);
             return CLI_OK;
         } else if (strcmp(a, "--chip") == 0 && v) {
-            const webota_chip_info_t *chip = parse_chip(v);
+            const webota_chip_info_t *chip = cli_chip(v);
             if (chip == NULL) {
                 cli_error("image check", "unknown chip '%s'", v);
                 return CLI_USAGE;
@@ -377,7 +365,7 @@ static int cmd_make(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (is_help(a)) {
+        if (cli_is_help(a)) {
             fputs(make_usage, stdout);
             return CLI_OK;
         } else if (strcmp(a, "--no-marker") == 0) {
@@ -388,7 +376,7 @@ static int cmd_make(int argc, char **argv)
             fputs(make_usage, stderr);
             return CLI_USAGE;
         } else if (strcmp(a, "--chip") == 0) {
-            const webota_chip_info_t *chip = parse_chip(v);
+            const webota_chip_info_t *chip = cli_chip(v);
             if (chip == NULL) {
                 cli_error("image make", "unknown chip '%s'", v);
                 return CLI_USAGE;
@@ -472,7 +460,7 @@ int cmd_image(int argc, char **argv)
         fputs(usage, stderr);
         return CLI_USAGE;
     }
-    if (is_help(argv[1])) {
+    if (cli_is_help(argv[1])) {
         fputs(usage, stdout);
         return CLI_OK;
     }

@@ -243,7 +243,7 @@ static int dump(int argc, char **argv)
     bool json = false, rollback = false;
     const char *pt_path = NULL, *file = NULL;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if (cli_is_help(argv[i])) {
             fputs(usage_text, stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--json")) {
@@ -395,7 +395,7 @@ static int set_boot(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+        if (cli_is_help(argv[i])) {
             fputs(usage_text, stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--rollback")) {
@@ -505,7 +505,7 @@ int cmd_otadata(int argc, char **argv)
     if (argc < 2)
         return usage_error("missing subcommand (dump, set-boot; --help explains them)");
     const char *sub = argv[1];
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+    if (cli_is_help(sub) || !strcmp(sub, "help")) {
         fputs(usage_text, stdout);
         return CLI_OK;
     }

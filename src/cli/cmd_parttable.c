@@ -92,7 +92,7 @@ static int gen(int argc, char **argv)
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (cli_is_help(argv[i])) {
             fputs(GEN_USAGE, stdout);
             return CLI_OK;
         } else if (strcmp(argv[i], "--disable-md5sum") == 0) {
@@ -229,7 +229,7 @@ static int dump(int argc, char **argv)
     const char *in = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        if (cli_is_help(argv[i])) {
             fputs(DUMP_USAGE, stdout);
             return CLI_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
@@ -297,7 +297,7 @@ int cmd_parttable(int argc, char **argv)
         fputs(USAGE, stderr);
         return CLI_USAGE;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (cli_is_help(argv[1])) {
         fputs(USAGE, stdout);
         return CLI_OK;
     }

@@ -74,7 +74,7 @@ int cmd_sim(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long n = 0;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        if (cli_is_help(a)) {
             usage(stdout);
             return CLI_OK;
         }
@@ -95,8 +95,8 @@ int cmd_sim(int argc, char **argv)
             }
             cfg.port = (uint16_t)n;
         } else if (strcmp(a, "--chip") == 0) {
-            const webota_chip_info_t *ci = webota_chip_by_name(v);
-            if (ci == NULL || ci->load == NULL) {
+            const webota_chip_info_t *ci = cli_chip(v);
+            if (ci == NULL) {
                 cli_error("sim", "--chip %s: unknown or unsupported chip (e.g. esp32, esp32c3, esp32s3)", v);
                 return CLI_USAGE;
             }

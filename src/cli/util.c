@@ -7,6 +7,17 @@
 
 #include "cli/cli.h"
 
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+const webota_chip_info_t *cli_chip(const char *name)
+{
+    const webota_chip_info_t *c = name != NULL ? webota_chip_by_name(name) : NULL;
+    return c != NULL && c->load != NULL ? c : NULL;
+}
+
 void cli_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
