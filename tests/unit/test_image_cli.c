@@ -12,17 +12,6 @@
 
 #include "testutil.h"
 
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return tu_run(cmd, out);
-}
-
 /* Every "key: value" line and segment row of esptool's output appears, in
  * order, in ours. */
 static void test_info_matches_esptool(void **state)
@@ -38,7 +27,7 @@ static void test_info_matches_esptool(void **state)
         snprintf(rel, sizeof rel, "image/%s.info.txt", vecs[i]);
         size_t n;
         char *want = (char *)tu_read_vector(rel, &n);
-        assert_int_equal(run(&out, "%s image info %s/image/%s.bin", WEBOTA_BIN, WEBOTA_VECTORS, vecs[i]), 0);
+        assert_int_equal(tu_runf(&out, "%s image info %s/image/%s.bin", WEBOTA_BIN, WEBOTA_VECTORS, vecs[i]), 0);
         const char *cursor = out;
         unsigned compared = 0;
         for (char *line = strtok(want, "\n"); line; line = strtok(NULL, "\n")) {
@@ -65,7 +54,7 @@ static void test_info_json_and_invalid(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(run(&out, "%s image info --json %s/image/esp32c3_app.bin", WEBOTA_BIN, WEBOTA_VECTORS), 0);
+    assert_int_equal(tu_runf(&out, "%s image info --json %s/image/esp32c3_app.bin", WEBOTA_BIN, WEBOTA_VECTORS), 0);
     static const char *const keys[] = {
         "\"chip\": \"esp32c3\"", "\"chip_id\": 5", "\"entry\": 1077411840", "\"segments\": [",
         "{\"load\": 1006632992, \"length\": 276, \"offset\": 24, \"type\": \"DROM\"}",
@@ -80,7 +69,7 @@ static void test_info_json_and_invalid(void **state)
     }
     assert_null(strstr(out, "\"error\""));
     free(out);
-    assert_int_equal(run(&out, "%s image info --json %s/image/corrupt/esp32_small.sha_flip.bin", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image info --json %s/image/corrupt/esp32_small.sha_flip.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      1);
     assert_non_null(strstr(out, "\"error\": \"bad_sha256\""));
@@ -88,19 +77,19 @@ static void test_info_json_and_invalid(void **state)
     assert_non_null(strstr(out, "\"checksum_valid\": true"));
     assert_non_null(strstr(out, "\"hash_valid\": false"));
     free(out);
-    assert_int_equal(run(&out, "%s image info %s/image/corrupt/esp32_small.checksum_flip.bin", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image info %s/image/corrupt/esp32_small.checksum_flip.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      1);
     assert_non_null(strstr(out, "Checksum: 0xe6 (invalid - calculated e7)"));
     assert_non_null(strstr(out, "Verdict: invalid: bad_checksum: image checksum does not match at offset 367"));
     free(out);
-    assert_int_equal(run(&out, "%s image info %s/image/corrupt/esp32_small.bad_magic.bin", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image info %s/image/corrupt/esp32_small.bad_magic.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      1);
     assert_non_null(strstr(out, "bad_magic"));
     free(out);
     /* signed image: signature blocks reported */
-    assert_int_equal(run(&out, "%s image info --json %s/sbv2/esp32c3_small.sbv2_rsa3072.bin", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image info --json %s/sbv2/esp32c3_small.sbv2_rsa3072.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      0);
     assert_non_null(strstr(out, "\"signature_blocks\": true"));
@@ -112,50 +101,50 @@ static void test_check(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(run(&out, "%s image check %s/image/esp32_small.bin 2>&1", WEBOTA_BIN, WEBOTA_VECTORS), 0);
+    assert_int_equal(tu_runf(&out, "%s image check %s/image/esp32_small.bin 2>&1", WEBOTA_BIN, WEBOTA_VECTORS), 0);
     assert_non_null(strstr(out, "valid ESP32 app image"));
     free(out);
-    assert_int_equal(run(&out, "%s image check --chip esp32 %s/image/corrupt/esp32_small.chipid_esp32c3.bin 2>&1",
+    assert_int_equal(tu_runf(&out, "%s image check --chip esp32 %s/image/corrupt/esp32_small.chipid_esp32c3.bin 2>&1",
                          WEBOTA_BIN, WEBOTA_VECTORS),
                      1);
     assert_string_equal(out, "error: wrong_chip: image is built for another chip at offset 12\n");
     free(out);
-    assert_int_equal(run(&out, "%s image check --chip esp32s3 --chip-rev 1.0 %s/image/esp32s3_app.bin 2>&1",
+    assert_int_equal(tu_runf(&out, "%s image check --chip esp32s3 --chip-rev 1.0 %s/image/esp32s3_app.bin 2>&1",
                          WEBOTA_BIN, WEBOTA_VECTORS),
                      1);
     assert_string_equal(out, "error: chip_rev_too_high: chip revision is above the image's maximum at offset 17\n");
     free(out);
-    assert_int_equal(run(&out, "%s image check --chip-rev 0.0 %s/image/esp32s3_app.bin 2>&1", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image check --chip-rev 0.0 %s/image/esp32s3_app.bin 2>&1", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      1);
     assert_non_null(strstr(out, "chip_rev_too_low"));
     free(out);
-    assert_int_equal(run(&out, "%s image check --chip esp32s3 --chip-rev 0.5 --max-size 64K %s/image/esp32s3_app.bin 2>&1",
+    assert_int_equal(tu_runf(&out, "%s image check --chip esp32s3 --chip-rev 0.5 --max-size 64K %s/image/esp32s3_app.bin 2>&1",
                          WEBOTA_BIN, WEBOTA_VECTORS),
                      1);
     assert_non_null(strstr(out, "error: too_big: "));
     free(out);
-    assert_int_equal(run(&out, "%s image check --max-size 0x10050 %s/image/esp32s3_app.bin 2>&1", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image check --max-size 0x10050 %s/image/esp32s3_app.bin 2>&1", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      0);
     free(out);
-    assert_int_equal(run(&out, "%s image check %s/image/corrupt/esp32_small.trunc_in_segment.bin 2>&1", WEBOTA_BIN,
+    assert_int_equal(tu_runf(&out, "%s image check %s/image/corrupt/esp32_small.trunc_in_segment.bin 2>&1", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      1);
     assert_string_equal(out, "error: truncated: image ends before its declared contents at offset 165\n");
     free(out);
     /* usage errors */
-    assert_int_equal(run(NULL, "%s image check --chip esp8266 x.bin 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image check --chip-rev 1 x.bin 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image check --max-size lots x.bin 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image check 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image check /nonexistent/file.bin 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image info --bogus x 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image frobnicate 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image check --chip esp8266 x.bin 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image check --chip-rev 1 x.bin 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image check --max-size lots x.bin 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image check 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image check /nonexistent/file.bin 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image info --bogus x 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image frobnicate 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image 2>/dev/null", WEBOTA_BIN), 2);
     static const char *const helps[] = {"", "info ", "check ", "make "};
     for (unsigned i = 0; i < 4; i++) {
-        assert_int_equal(run(&out, "%s image %s--help", WEBOTA_BIN, helps[i]), 0);
+        assert_int_equal(tu_runf(&out, "%s image %s--help", WEBOTA_BIN, helps[i]), 0);
         assert_non_null(strstr(out, "usage: webota image"));
         free(out);
     }
@@ -169,52 +158,52 @@ static void test_make(void **state)
                                         "esp32c5", "esp32c6", "esp32c61", "esp32h2", "esp32p4"};
     char *out = NULL;
     for (unsigned i = 0; i < 10; i++) {
-        assert_int_equal(run(NULL, "%s image make --chip %s --project proj-%s --version 1.%u --secure-version 4 "
+        assert_int_equal(tu_runf(NULL, "%s image make --chip %s --project proj-%s --version 1.%u --secure-version 4 "
                                    "--idf-ver v5.3.2 --size 150K --seed 9 -o %s/%s.bin >/dev/null",
                              WEBOTA_BIN, chips[i], chips[i], i, dir, chips[i]),
                          0);
-        assert_int_equal(run(&out, "%s image check --chip %s %s/%s.bin", WEBOTA_BIN, chips[i], dir, chips[i]), 0);
+        assert_int_equal(tu_runf(&out, "%s image check --chip %s %s/%s.bin", WEBOTA_BIN, chips[i], dir, chips[i]), 0);
         assert_non_null(strstr(out, "updater marker present"));
         free(out);
-        assert_int_equal(run(&out, "%s image info --json %s/%s.bin", WEBOTA_BIN, dir, chips[i]), 0);
+        assert_int_equal(tu_runf(&out, "%s image info --json %s/%s.bin", WEBOTA_BIN, dir, chips[i]), 0);
         assert_non_null(strstr(out, "\"secure_version\": 4"));
         assert_non_null(strstr(out, "\"idf_ver\": \"v5.3.2\""));
         assert_non_null(strstr(out, "\"marker\": true"));
         assert_non_null(strstr(out, "\"file_size\": 153600"));
         free(out);
     }
-    assert_int_equal(run(NULL, "%s image make --chip esp32c3 --project p --version v --no-marker --no-hash -o %s/n.bin "
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32c3 --project p --version v --no-marker --no-hash -o %s/n.bin "
                                ">/dev/null",
                          WEBOTA_BIN, dir),
                      0);
-    assert_int_equal(run(&out, "%s image info --json %s/n.bin", WEBOTA_BIN, dir), 0);
+    assert_int_equal(tu_runf(&out, "%s image info --json %s/n.bin", WEBOTA_BIN, dir), 0);
     assert_non_null(strstr(out, "\"marker\": false"));
     assert_non_null(strstr(out, "\"hash_appended\": false"));
     free(out);
     /* deterministic: the same options give the same file */
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project proj-esp32 --version 1.0 --secure-version 4 "
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project proj-esp32 --version 1.0 --secure-version 4 "
                                "--idf-ver v5.3.2 --size 150K --seed 9 -o %s/again.bin >/dev/null && cmp -s %s/again.bin %s/esp32.bin",
                          WEBOTA_BIN, dir, dir, dir),
                      0);
     /* usage errors */
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project p --version v 2>/dev/null", WEBOTA_BIN), 2);
-    assert_int_equal(run(NULL, "%s image make --chip esp32h4 --project p --version v -o %s/x.bin 2>/dev/null",
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project p --version v 2>/dev/null", WEBOTA_BIN), 2);
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32h4 --project p --version v -o %s/x.bin 2>/dev/null",
                          WEBOTA_BIN, dir),
                      2);
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project 0123456789012345678901234567890123 --version v "
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project 0123456789012345678901234567890123 --version v "
                                "-o %s/x.bin 2>/dev/null",
                          WEBOTA_BIN, dir),
                      2);
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project p --version v --size 20M -o %s/x.bin 2>/dev/null",
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project p --version v --size 20M -o %s/x.bin 2>/dev/null",
                          WEBOTA_BIN, dir),
                      2);
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project p --version v --seed x -o %s/x.bin 2>/dev/null",
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project p --version v --seed x -o %s/x.bin 2>/dev/null",
                          WEBOTA_BIN, dir),
                      2);
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project p --version v --frob -o %s/x.bin 2>/dev/null",
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project p --version v --frob -o %s/x.bin 2>/dev/null",
                          WEBOTA_BIN, dir),
                      2);
-    assert_int_equal(run(NULL, "%s image make --chip esp32 --project p --version v -o /nonexistent/dir/x.bin 2>/dev/null",
+    assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project p --version v -o /nonexistent/dir/x.bin 2>/dev/null",
                          WEBOTA_BIN),
                      2);
 }

@@ -14,18 +14,6 @@
 
 #define VEC WEBOTA_VECTORS "/parttable/"
 
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int run(char **out, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return tu_run(cmd, out);
-}
-
 static void expect_file_equals(const char *a, const char *b)
 {
     size_t la, lb;
@@ -58,19 +46,19 @@ static void gen_and_dump_vectors(void **state)
     for (size_t i = 0; i < sizeof(VALID) / sizeof(VALID[0]); i++) {
         char out[1024], ref[1024];
         snprintf(out, sizeof(out), "%s/%s.bin", dir, VALID[i].name);
-        assert_int_equal(run(NULL, "'%s' parttable gen %s '" VEC "%s.csv' '%s'", WEBOTA_BIN, VALID[i].opts,
+        assert_int_equal(tu_runf(NULL, "'%s' parttable gen %s '" VEC "%s.csv' '%s'", WEBOTA_BIN, VALID[i].opts,
                              VALID[i].name, out),
                          0);
         snprintf(ref, sizeof(ref), VEC "%s.bin", VALID[i].name);
         expect_file_equals(out, ref);
         /* the tool's binary -> CSV output also regenerates the binary */
-        assert_int_equal(run(NULL, "'%s' parttable gen %s '" VEC "%s.roundtrip.csv' '%s'", WEBOTA_BIN,
+        assert_int_equal(tu_runf(NULL, "'%s' parttable gen %s '" VEC "%s.roundtrip.csv' '%s'", WEBOTA_BIN,
                              VALID[i].opts, VALID[i].name, out),
                          0);
         expect_file_equals(out, ref);
         char csv[1024];
         snprintf(csv, sizeof(csv), "%s/%s.csv", dir, VALID[i].name);
-        assert_int_equal(run(NULL, "'%s' parttable dump '%s' > '%s'", WEBOTA_BIN, ref, csv), 0);
+        assert_int_equal(tu_runf(NULL, "'%s' parttable dump '%s' > '%s'", WEBOTA_BIN, ref, csv), 0);
         snprintf(ref, sizeof(ref), VEC "%s.roundtrip.csv", VALID[i].name);
         expect_file_equals(csv, ref);
     }
@@ -81,7 +69,7 @@ static void gen_to_stdout(void **state)
     (void)state;
     char path[1024];
     snprintf(path, sizeof(path), "%s/stdout.bin", tu_tmpdir());
-    assert_int_equal(run(NULL, "'%s' parttable gen '" VEC "builtin_two_ota.csv' - > '%s'", WEBOTA_BIN, path), 0);
+    assert_int_equal(tu_runf(NULL, "'%s' parttable gen '" VEC "builtin_two_ota.csv' - > '%s'", WEBOTA_BIN, path), 0);
     expect_file_equals(path, VEC "builtin_two_ota.bin");
 }
 
@@ -107,7 +95,7 @@ static void gen_invalid_vectors(void **state)
     for (size_t i = 0; i < sizeof(INVALID) / sizeof(INVALID[0]); i++) {
         char *out = NULL, path[1024];
         snprintf(path, sizeof(path), "%s/invalid-%s.bin", dir, INVALID[i].file);
-        int rc = run(&out, "'%s' parttable gen %s '" VEC "invalid/%s.csv' '%s' 2>&1", WEBOTA_BIN, INVALID[i].opts,
+        int rc = tu_runf(&out, "'%s' parttable gen %s '" VEC "invalid/%s.csv' '%s' 2>&1", WEBOTA_BIN, INVALID[i].opts,
                      INVALID[i].file, path);
         if (rc != 1 || strstr(out, INVALID[i].message) == NULL) {
             fail_msg("%s: rc %d, output: %s", INVALID[i].file, rc, out);
@@ -135,12 +123,12 @@ static void dump_invalid_vectors(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(INVALID_BIN) / sizeof(INVALID_BIN[0]); i++) {
         char *out = NULL;
-        int rc = run(&out, "'%s' parttable dump '" VEC "invalid-bin/%s' 2>&1", WEBOTA_BIN, INVALID_BIN[i].file);
+        int rc = tu_runf(&out, "'%s' parttable dump '" VEC "invalid-bin/%s' 2>&1", WEBOTA_BIN, INVALID_BIN[i].file);
         if (rc != 1 || strstr(out, INVALID_BIN[i].message) == NULL) {
             fail_msg("%s: rc %d, output: %s", INVALID_BIN[i].file, rc, out);
         }
         free(out);
-        rc = run(&out, "'%s' parttable dump --json '" VEC "invalid-bin/%s' 2>/dev/null", WEBOTA_BIN,
+        rc = tu_runf(&out, "'%s' parttable dump --json '" VEC "invalid-bin/%s' 2>/dev/null", WEBOTA_BIN,
                  INVALID_BIN[i].file);
         assert_int_equal(rc, 1);
         assert_string_equal(out, "");
@@ -152,7 +140,7 @@ static void dump_json(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(run(&out, "'%s' parttable dump --json '" VEC "flags.bin'", WEBOTA_BIN), 0);
+    assert_int_equal(tu_runf(&out, "'%s' parttable dump --json '" VEC "flags.bin'", WEBOTA_BIN), 0);
     assert_string_equal(out, "[{\"label\":\"nvs\",\"type\":1,\"subtype\":2,\"offset\":36864,\"size\":24576,\"flags\":0},\n"
                              " {\"label\":\"ro_nvs\",\"type\":1,\"subtype\":2,\"offset\":61440,\"size\":8192,\"flags\":2},\n"
                              " {\"label\":\"phy_init\",\"type\":1,\"subtype\":1,\"offset\":69632,\"size\":4096,\"flags\":0},\n"
@@ -176,16 +164,16 @@ static void dump_flash_image(void **state)
     snprintf(path, sizeof(path), "%s/flash.img", tu_tmpdir());
     tu_write_file(path, img, size);
     char *out = NULL;
-    assert_int_equal(run(&out, "'%s' parttable dump --offset 0x9000 '%s'", WEBOTA_BIN, path), 0);
+    assert_int_equal(tu_runf(&out, "'%s' parttable dump --offset 0x9000 '%s'", WEBOTA_BIN, path), 0);
     size_t rlen;
     char *ref = (char *)tu_read_vector("parttable/table_at_0x9000.roundtrip.csv", &rlen);
     assert_string_equal(out, ref);
     free(out);
     /* at the default offset there is only erased flash */
-    assert_int_equal(run(&out, "'%s' parttable dump '%s' 2>&1", WEBOTA_BIN, path), 1);
+    assert_int_equal(tu_runf(&out, "'%s' parttable dump '%s' 2>&1", WEBOTA_BIN, path), 1);
     assert_non_null(strstr(out, "partition table has no entries"));
     free(out);
-    assert_int_equal(run(&out, "'%s' parttable dump --offset 0x40000 '%s' 2>&1", WEBOTA_BIN, path), 1);
+    assert_int_equal(tu_runf(&out, "'%s' parttable dump --offset 0x40000 '%s' 2>&1", WEBOTA_BIN, path), 1);
     assert_non_null(strstr(out, "no partition table at 0x40000"));
     free(out);
     free(ref);
@@ -202,14 +190,14 @@ static void gen_environment(void **state)
     const char *text = "nvs, data, nvs, , $WEBOTA_T_NVS\nfactory, app, factory, , ${WEBOTA_T_APP}\n";
     tu_write_file(csv, text, strlen(text));
     char *out = NULL;
-    assert_int_equal(run(&out, "WEBOTA_T_NVS=0x4000 WEBOTA_T_APP=1M '%s' parttable gen '%s' '%s' && '%s' parttable dump '%s'",
+    assert_int_equal(tu_runf(&out, "WEBOTA_T_NVS=0x4000 WEBOTA_T_APP=1M '%s' parttable gen '%s' '%s' && '%s' parttable dump '%s'",
                          WEBOTA_BIN, csv, bin, WEBOTA_BIN, bin),
                      0);
     assert_non_null(strstr(out, "nvs,data,nvs,0x9000,16K,\nfactory,app,factory,0x10000,1M,\n"));
     free(out);
     const char *unknown = "$WEBOTA_T_UNSET_VARIABLE, data, nvs, , 0x4000\n";
     tu_write_file(csv, unknown, strlen(unknown));
-    assert_int_equal(run(&out, "'%s' parttable gen '%s' '%s' 2>&1", WEBOTA_BIN, csv, bin), 1);
+    assert_int_equal(tu_runf(&out, "'%s' parttable gen '%s' '%s' 2>&1", WEBOTA_BIN, csv, bin), 1);
     assert_non_null(strstr(out, "unknown variable 'WEBOTA_T_UNSET_VARIABLE'"));
     free(out);
 }
@@ -223,8 +211,8 @@ static void secure_option(void **state)
     const char *text = "factory, app, factory, , 0x18000\n";
     tu_write_file(csv, text, strlen(text));
     char *out = NULL;
-    assert_int_equal(run(NULL, "'%s' parttable gen --secure v2 '%s' '%s'", WEBOTA_BIN, csv, bin), 0);
-    assert_int_equal(run(&out, "'%s' parttable gen --secure v1 '%s' '%s' 2>&1", WEBOTA_BIN, csv, bin), 1);
+    assert_int_equal(tu_runf(NULL, "'%s' parttable gen --secure v2 '%s' '%s'", WEBOTA_BIN, csv, bin), 0);
+    assert_int_equal(tu_runf(&out, "'%s' parttable gen --secure v1 '%s' '%s' 2>&1", WEBOTA_BIN, csv, bin), 1);
     assert_non_null(strstr(out, "Size 0x18000 is not aligned to 0x10000"));
     free(out);
 }
@@ -251,7 +239,7 @@ static void usage_errors(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *out = NULL;
-        int rc = run(&out, "'%s' %s 2>&1", WEBOTA_BIN, bad[i]);
+        int rc = tu_runf(&out, "'%s' %s 2>&1", WEBOTA_BIN, bad[i]);
         if (rc != 2 || out[0] == 0) {
             fail_msg("'%s': rc %d (want 2), output '%s'", bad[i], rc, out);
         }
@@ -260,17 +248,17 @@ static void usage_errors(void **state)
     static const char *const help[] = {"parttable --help", "parttable gen --help", "parttable dump --help"};
     for (size_t i = 0; i < 3; i++) {
         char *out = NULL;
-        assert_int_equal(run(&out, "'%s' %s", WEBOTA_BIN, help[i]), 0);
+        assert_int_equal(tu_runf(&out, "'%s' %s", WEBOTA_BIN, help[i]), 0);
         assert_non_null(strstr(out, "usage: webota parttable"));
         free(out);
     }
     /* missing input files and a binary given to gen are invalid input (1) */
     char *out = NULL;
-    assert_int_equal(run(&out, "'%s' parttable gen /nonexistent/x.csv /tmp/x.bin 2>&1", WEBOTA_BIN), 1);
+    assert_int_equal(tu_runf(&out, "'%s' parttable gen /nonexistent/x.csv /tmp/x.bin 2>&1", WEBOTA_BIN), 1);
     free(out);
-    assert_int_equal(run(&out, "'%s' parttable dump /nonexistent/x.bin 2>&1", WEBOTA_BIN), 1);
+    assert_int_equal(tu_runf(&out, "'%s' parttable dump /nonexistent/x.bin 2>&1", WEBOTA_BIN), 1);
     free(out);
-    assert_int_equal(run(&out, "'%s' parttable gen '" VEC "flags.bin' /tmp/x.bin 2>&1", WEBOTA_BIN), 1);
+    assert_int_equal(tu_runf(&out, "'%s' parttable gen '" VEC "flags.bin' /tmp/x.bin 2>&1", WEBOTA_BIN), 1);
     assert_non_null(strstr(out, "is a binary partition table"));
     free(out);
 }

@@ -372,17 +372,6 @@ static void test_slot_errors(void **state)
 
 /* ---- `webota flash update` through the built CLI ---- */
 
-static int run_cli(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run_cli(char **out, const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return tu_run(cmd, out);
-}
-
 static void test_cli(void **state)
 {
     (void)state;
@@ -411,26 +400,26 @@ static void test_cli(void **state)
     uint8_t *ci = fx_image_opts(&o, &clen);
     tu_write_file(c3, ci, clen);
     char *out = NULL;
-    assert_int_equal(run_cli(NULL, "%s flash make -o %s --app factory=%s >/dev/null 2>&1", bin, flash, fimg), 0);
+    assert_int_equal(tu_runf(NULL, "%s flash make -o %s --app factory=%s >/dev/null 2>&1", bin, flash, fimg), 0);
 
     /* help and usage errors */
-    assert_int_equal(run_cli(&out, "%s flash update --help", bin), 0);
+    assert_int_equal(tu_runf(&out, "%s flash update --help", bin), 0);
     assert_non_null(strstr(out, "usage: webota flash update"));
     free(out);
-    assert_int_equal(run_cli(NULL, "%s flash update %s 2>/dev/null", bin, flash), 2);
-    assert_int_equal(run_cli(NULL, "%s flash update --bogus %s %s 2>/dev/null", bin, flash, nimg), 2);
-    assert_int_equal(run_cli(NULL, "%s flash update --chip esp99 %s %s 2>/dev/null", bin, flash, nimg), 2);
-    assert_int_equal(run_cli(NULL, "%s flash update %s/missing.bin %s 2>/dev/null", bin, dir, nimg), 1);
-    assert_int_equal(run_cli(NULL, "%s flash update %s %s/missing.bin 2>/dev/null", bin, flash, dir), 1);
+    assert_int_equal(tu_runf(NULL, "%s flash update %s 2>/dev/null", bin, flash), 2);
+    assert_int_equal(tu_runf(NULL, "%s flash update --bogus %s %s 2>/dev/null", bin, flash, nimg), 2);
+    assert_int_equal(tu_runf(NULL, "%s flash update --chip esp99 %s %s 2>/dev/null", bin, flash, nimg), 2);
+    assert_int_equal(tu_runf(NULL, "%s flash update %s/missing.bin %s 2>/dev/null", bin, dir, nimg), 1);
+    assert_int_equal(tu_runf(NULL, "%s flash update %s %s/missing.bin 2>/dev/null", bin, flash, dir), 1);
 
     /* refusals leave the file as it was (this power-on rewrites nothing without rollback) */
     size_t before_len, after_len;
     uint8_t *before = tu_read_file(flash, &before_len);
-    assert_int_equal(run_cli(&out, "%s flash update %s %s 2>&1", bin, flash, c3), 1);
+    assert_int_equal(tu_runf(&out, "%s flash update %s %s 2>&1", bin, flash, c3), 1);
     assert_non_null(strstr(out, "wrong_chip: image is built for another chip (ESP32-C3, this device is ESP32) "
                                 "at offset 12"));
     free(out);
-    assert_int_equal(run_cli(&out, "%s flash update --json %s %s", bin, flash, nomark), 1);
+    assert_int_equal(tu_runf(&out, "%s flash update --json %s %s", bin, flash, nomark), 1);
     assert_non_null(strstr(out, "\"ok\":false,\"error\":\"no_updater\""));
     free(out);
     uint8_t *after = tu_read_file(flash, &after_len);
@@ -440,7 +429,7 @@ static void test_cli(void **state)
     free(after);
 
     /* an update, then the device boots it */
-    assert_int_equal(run_cli(&out, "%s flash update --rollback %s %s", bin, flash, nimg), 0);
+    assert_int_equal(tu_runf(&out, "%s flash update --rollback %s %s", bin, flash, nimg), 0);
     assert_non_null(strstr(out, "updated ota_0 at 0x110000: demo 2.0 (50000 bytes"));
     assert_non_null(strstr(out, "otadata: ota_0 boots next, state new"));
     assert_non_null(strstr(out, "flash: 14 erases (56 KiB)")); /* 13 slot sectors + otadata */
@@ -448,12 +437,12 @@ static void test_cli(void **state)
     after = tu_read_file(flash, &after_len);
     assert_memory_equal(after + 0x110000, img, len);
     free(after);
-    assert_int_equal(run_cli(&out, "%s flash boot --rollback --json %s", bin, flash), 0);
+    assert_int_equal(tu_runf(&out, "%s flash boot --rollback --json %s", bin, flash), 0);
     assert_non_null(strstr(out, "\"boot\": \"ota_0\""));
     assert_non_null(strstr(out, "\"state\": \"pending_verify\""));
     free(out);
     /* forced install of the image without marker, into ota_1 (no rollback: ota_0 keeps running) */
-    assert_int_equal(run_cli(&out, "%s flash update --force --json %s %s", bin, flash, nomark), 0);
+    assert_int_equal(tu_runf(&out, "%s flash update --force --json %s %s", bin, flash, nomark), 0);
     assert_non_null(strstr(out, "\"ok\":true,\"running\":\"ota_0\",\"slot\":\"ota_1\""));
     assert_non_null(strstr(out, "\"version\":\"3.0\""));
     free(out);

@@ -94,3 +94,14 @@ int tu_run(const char *cmdline, char **out)
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int tu_runf(char **out, const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < sizeof cmd);
+    return tu_run(cmd, out);
+}

@@ -16,5 +16,7 @@ const char *tu_tmpdir(void);
 /* Runs a shell command line; returns its exit status (or -1), output to *out
  * (malloc'd, NUL-terminated) when out is not NULL. */
 int tu_run(const char *cmdline, char **out);
+/* tu_run on a printf-formatted command line (at most 2047 bytes). */
+int tu_runf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif
