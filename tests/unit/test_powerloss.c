@@ -12,6 +12,10 @@
  *  - slot, version and state equal what an independent statement of the
  *    bootloader rules (§2.5) gives for the otadata on flash and the slot
  *    contents the log says were complete at the cut;
+ *  - a cut just before a power-on's first write (activate completed, nothing
+ *    of the boot done) boots what that power-on boots in the fault-free run:
+ *    the new firmware, PENDING_VERIFY with rollback (each BOOT step states the
+ *    version and otadata state it must give, checked in the fault-free run);
  *  - from there, the device still takes a new update, boots it and confirms it.
  * Prints "powerloss: N cut points, N passed, 0 failed". */
 #include <stdio.h>
@@ -67,7 +71,8 @@ typedef enum { UPDATE, BOOT, CONFIRM, ROLLBACK, END } step_kind_t;
 
 typedef struct step {
     step_kind_t kind;
-    const char *version; /* UPDATE */
+    const char *version; /* UPDATE: the new firmware; BOOT: the firmware that must boot */
+    uint32_t state;      /* BOOT: its otadata state */
 } step_t;
 
 typedef struct scenario {
@@ -76,20 +81,52 @@ typedef struct scenario {
     step_t steps[16];
 } scenario_t;
 
+#define PEND WEBOTA_OTA_STATE_PENDING_VERIFY
+#define VALID WEBOTA_OTA_STATE_VALID
+#define UNDEF WEBOTA_OTA_STATE_UNDEFINED
+
 static const scenario_t scenarios[] = {
     {"a: factory -> ota_0, boot, confirm", true,
-     {{UPDATE, "2.0"}, {BOOT, 0}, {CONFIRM, 0}, {BOOT, 0}, {END, 0}}},
+     {{UPDATE, "2.0", 0}, {BOOT, "2.0", PEND}, {CONFIRM, 0, 0}, {BOOT, "2.0", VALID}, {END, 0, 0}}},
     {"a': the same without rollback", false,
-     {{UPDATE, "2.0"}, {BOOT, 0}, {CONFIRM, 0}, {BOOT, 0}, {END, 0}}},
+     {{UPDATE, "2.0", 0}, {BOOT, "2.0", UNDEF}, {CONFIRM, 0, 0}, {BOOT, "2.0", VALID}, {END, 0, 0}}},
     {"b: ota_0 -> ota_1, boot, reset before confirm -> ota_0", true,
-     {{UPDATE, "2.0"}, {BOOT, 0}, {CONFIRM, 0}, {UPDATE, "3.0"}, {BOOT, 0}, {BOOT, 0}, {END, 0}}},
+     {{UPDATE, "2.0", 0},
+      {BOOT, "2.0", PEND},
+      {CONFIRM, 0, 0},
+      {UPDATE, "3.0", 0},
+      {BOOT, "3.0", PEND},
+      {BOOT, "2.0", VALID},
+      {END, 0, 0}}},
     {"c: three updates alternating slots, each confirmed", true,
-     {{UPDATE, "2.0"}, {BOOT, 0}, {CONFIRM, 0}, {UPDATE, "3.0"}, {BOOT, 0}, {CONFIRM, 0}, {UPDATE, "4.0"}, {BOOT, 0},
-      {CONFIRM, 0}, {BOOT, 0}, {END, 0}}},
+     {{UPDATE, "2.0", 0},
+      {BOOT, "2.0", PEND},
+      {CONFIRM, 0, 0},
+      {UPDATE, "3.0", 0},
+      {BOOT, "3.0", PEND},
+      {CONFIRM, 0, 0},
+      {UPDATE, "4.0", 0},
+      {BOOT, "4.0", PEND},
+      {CONFIRM, 0, 0},
+      {BOOT, "4.0", VALID},
+      {END, 0, 0}}},
     {"c': three updates without rollback", false,
-     {{UPDATE, "2.0"}, {BOOT, 0}, {UPDATE, "3.0"}, {BOOT, 0}, {UPDATE, "4.0"}, {BOOT, 0}, {END, 0}}},
+     {{UPDATE, "2.0", 0},
+      {BOOT, "2.0", UNDEF},
+      {UPDATE, "3.0", 0},
+      {BOOT, "3.0", UNDEF},
+      {UPDATE, "4.0", 0},
+      {BOOT, "4.0", UNDEF},
+      {END, 0, 0}}},
     {"d: mark invalid and reboot", true,
-     {{UPDATE, "2.0"}, {BOOT, 0}, {CONFIRM, 0}, {UPDATE, "3.0"}, {BOOT, 0}, {ROLLBACK, 0}, {BOOT, 0}, {END, 0}}},
+     {{UPDATE, "2.0", 0},
+      {BOOT, "2.0", PEND},
+      {CONFIRM, 0, 0},
+      {UPDATE, "3.0", 0},
+      {BOOT, "3.0", PEND},
+      {ROLLBACK, 0, 0},
+      {BOOT, "2.0", VALID},
+      {END, 0, 0}}},
 };
 
 #define IMG_SIZE 12000u
@@ -140,6 +177,7 @@ typedef struct trace {
     int target[16];                        /* UPDATE: OTA slot written */
     const char *running_before[16];        /* version running when the step began */
     int running_index_before[16];
+    int boot_index[16]; /* BOOT: the slot it booted */
     unsigned steps, ops;
 } trace_t;
 
@@ -249,6 +287,7 @@ static int op_part(const webota_parttable_t *pt, uint32_t addr)
 
 typedef struct tally {
     unsigned points, passed, failed;
+    unsigned before_boot; /* clean cuts right before a power-on's first write */
 } tally_t;
 
 static bool check_cut(const scenario_t *sc, const trace_t *t, const oplog_t *ref_log, unsigned k, sim_cut_mode_t mode,
@@ -322,6 +361,11 @@ static bool check_cut(const scenario_t *sc, const trace_t *t, const oplog_t *ref
         /* inside an update: always the old one, in its slot */
         if (sc->steps[s].kind == UPDATE)
             ok = ok && strcmp(got, t->running_before[s]) == 0 && d->f.boot.index == t->running_index_before[s];
+        /* activate (and any earlier step) complete, the power-on's first write
+         * not done: the same boot as the fault-free run (new, PENDING_VERIFY) */
+        if (sc->steps[s].kind == BOOT && mode == SIM_CUT_CLEAN && k == t->step_start[s] && ++tl->before_boot)
+            ok = ok && strcmp(got, sc->steps[s].version) == 0 && d->f.boot.state == sc->steps[s].state &&
+                 d->f.boot.index == t->boot_index[s];
         /* the reference agrees on slot, version, state */
         ok = ok && rver != NULL && d->f.boot.index == ridx && strcmp(got, rver) == 0 && d->f.boot.state == rstate;
         if (!ok)
@@ -368,7 +412,7 @@ static bool check_cut(const scenario_t *sc, const trace_t *t, const oplog_t *ref
 static void test_powerloss(void **state)
 {
     (void)state;
-    tally_t tl = {0, 0, 0};
+    tally_t tl = {0, 0, 0, 0};
     static oplog_t ref_log;
     for (unsigned i = 0; i < sizeof scenarios / sizeof *scenarios; i++) {
         const scenario_t *sc = &scenarios[i];
@@ -386,6 +430,14 @@ static void test_powerloss(void **state)
             t.target[s] = -3;
             assert_int_equal(run_step(d, &sc->steps[s], &t.target[s]), WEBOTA_OK);
             t.step_end[s] = d->log.n;
+            if (sc->steps[s].kind == BOOT) {
+                /* the scenario's own statement of what this power-on boots */
+                assert_string_equal(d->f.boot.desc.version, sc->steps[s].version);
+                assert_int_equal(d->f.boot.state, sc->steps[s].state);
+                if (s > 0 && sc->steps[s - 1].kind == UPDATE)
+                    assert_int_equal(d->f.boot.index, t.target[s - 1]);
+                t.boot_index[s] = d->f.boot.index;
+            }
             t.steps = s + 1;
         }
         t.ops = d->log.n;
@@ -404,8 +456,10 @@ static void test_powerloss(void **state)
         for (unsigned s = 0; s < t.steps; s++)
             free((void *)t.running_before[s]);
     }
-    printf("powerloss: %u cut points, %u passed, %u failed\n", tl.points, tl.passed, tl.failed);
+    printf("powerloss: %u cut points, %u passed, %u failed (%u just before a power-on's first write)\n", tl.points,
+           tl.passed, tl.failed, tl.before_boot);
     assert_int_equal(tl.failed, 0);
+    assert_true(tl.before_boot >= 8);
     assert_true(tl.points > 200);
     for (unsigned i = 0; i < images.n; i++)
         free(images.img[i]);
