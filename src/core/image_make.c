@@ -74,8 +74,10 @@ static bool plan_layout(const webota_image_make_opts_t *o, plan_t *p)
         iram_addr = align_up(iram->start, PAGE) < iram->end ? align_up(iram->start, PAGE) : iram->start;
         dram_addr = align_up(dram->start, PAGE) < dram->end ? align_up(dram->start, PAGE) : dram->start;
     } else {
-        iram_addr = dram->start; /* shared RAM: code first, data 64 KiB above */
-        dram_addr = dram->start + PAGE;
+        /* shared RAM: data first, code 64 KiB above, so that the RAM segments
+         * are in address order as esptool sorts them */
+        dram_addr = dram->start;
+        iram_addr = dram->start + PAGE;
     }
 
     uint32_t target = o->size;
