@@ -193,6 +193,61 @@ static void seq_slot_mapping(void **state)
     assert_int_equal(webota_ota_seq_slot(0xFFFFFFFFu, 16), 14);
 }
 
+/* seq 0xFFFFFFFF with its own correct CRC (0x2144DF1C) and a bootable state:
+ * the largest seq there is, yet never the active entry anywhere (§2.4 invalid()
+ * tests the seq before the CRC). A "largest CRC-valid seq wins" reading would
+ * pick it. */
+static void seq_all_ones_never_counts(void **state)
+{
+    (void)state;
+    webota_ota_entry_t ones = E(0xFFFFFFFFu, V);
+    assert_int_equal(ones.crc, 0x2144DF1Cu);
+    assert_true(webota_ota_crc_ok(&ones));
+    webota_ota_entry_t e[2] = {ones, E(1, V)};
+    assert_int_equal(webota_ota_active(e), 1);
+    assert_int_equal(webota_ota_boot_slot(e, 2), 0);
+
+    webota_boot_config_t c;
+    memset(&c, 0, sizeof c);
+    c.app_count = 2;
+    c.has_factory = true;
+    webota_boot_choice_t ch;
+    assert_int_equal(webota_ota_boot_select(e, &c, &ch), WEBOTA_OK);
+    assert_int_equal(ch.active, 1);
+    assert_int_equal(ch.start, 0);
+    /* alone (other entry erased), with and without a factory */
+    e[1] = ERASED();
+    assert_int_equal(webota_ota_boot_select(e, &c, &ch), WEBOTA_OK);
+    assert_int_equal(ch.start, WEBOTA_OTA_INDEX_FACTORY);
+    c.has_factory = false;
+    c.rollback = true;
+    assert_int_equal(webota_ota_boot_select(e, &c, &ch), WEBOTA_OK);
+    assert_int_equal(ch.start, 0);
+    assert_true(ch.initial); /* seq erased counts as blank whatever the CRC */
+    assert_int_equal(ch.n_writes, 0);
+
+    /* set boot: not active, so the write goes to sector 0 with seq slot+1 */
+    unsigned sec = 9;
+    webota_ota_entry_t out;
+    assert_int_equal(webota_ota_set_boot(e, 1, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(sec, 0);
+    assert_int_equal(out.seq, 2);
+    e[1] = E(2, V);
+    assert_int_equal(webota_ota_set_boot(e, 0, 2, false, WEBOTA_OTA_RULE_V6_0, &sec, &out), WEBOTA_OK);
+    assert_int_equal(sec, 0);
+    assert_int_equal(out.seq, 3);
+    /* marks need an active entry */
+    e[1] = ERASED();
+    int msec;
+    assert_int_equal(webota_ota_mark(e, 2, V, &msec, &out), WEBOTA_ERR_STATE);
+    /* and it is never "the last invalid one", even with state INVALID */
+    e[0] = E(0xFFFFFFFFu, INV);
+    e[1] = E(3, INV);
+    assert_int_equal(webota_ota_last_invalid(e, 2), 0);
+    e[1] = ERASED();
+    assert_int_equal(webota_ota_last_invalid(e, 2), -1);
+}
+
 /* ---- §2.5 bootloader ---- */
 
 static webota_boot_config_t cfg_of(unsigned n, bool factory, bool rollback)
@@ -898,6 +953,7 @@ int main(void)
         cmocka_unit_test(select_rule),
         cmocka_unit_test(active_rule),
         cmocka_unit_test(seq_slot_mapping),
+        cmocka_unit_test(seq_all_ones_never_counts),
         cmocka_unit_test(boot_blank),
         cmocka_unit_test(boot_scan_when_crc_bad),
         cmocka_unit_test(boot_no_app_slots),
