@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -73,10 +74,15 @@ bool cli_write_file(const char *path, const void *data, size_t len)
         return false;
     }
     snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
+    /* A replaced file keeps its permission bits (the temporary one would get
+     * the umask's). */
+    struct stat st;
+    bool keep_mode = stat(path, &st) == 0 && S_ISREG(st.st_mode);
     FILE *f = fopen(tmp, "wb");
     bool ok = f != NULL;
     if (ok) {
-        ok = fwrite(data, 1, len, f) == len;
+        ok = !keep_mode || fchmod(fileno(f), st.st_mode & 07777) == 0;
+        ok = ok && fwrite(data, 1, len, f) == len;
         ok = (fflush(f) == 0) && ok;
         ok = (fsync(fileno(f)) == 0) && ok;
         ok = (fclose(f) == 0) && ok;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -382,6 +383,13 @@ static void set_boot_erases_sector(void **state)
     g = read_region(fp, NULL);
     assert_int_equal(g[0xe000 + 0x100], 0x00);
     free(g);
+    /* the file is replaced atomically but keeps its permission bits */
+    assert_int_equal(chmod(fp, 0640), 0);
+    assert_int_equal(run(&out, "set-boot %s ota_0", fp), 0);
+    free(out);
+    struct stat st;
+    assert_int_equal(stat(fp, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
     free(f);
 }
 
