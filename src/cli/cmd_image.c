@@ -426,23 +426,23 @@ static int cmd_make(int argc, char **argv)
     }
     if (webota_crypto_init() != WEBOTA_OK) {
         fprintf(stderr, "webota image: crypto library failed to start\n");
-        return CLI_USAGE;
+        return CLI_INVALID;
     }
     membuf_t m = {malloc(len), 0, len};
     if (m.buf == NULL) {
         cli_error("image make", "out of memory");
-        return CLI_USAGE;
+        return CLI_INVALID;
     }
     webota_err_t err = webota_image_make(&o, mem_sink, &m);
     if (err != WEBOTA_OK) {
         cli_error("image make", "%s", webota_strerror(err));
         free(m.buf);
-        return CLI_USAGE;
+        return CLI_INVALID;
     }
     bool ok = cli_write_file(out, m.buf, m.len);
     free(m.buf);
     if (!ok) {
-        return CLI_USAGE;
+        return CLI_INVALID;
     }
     printf("%s: %s app image, %u bytes, project \"%s\" version \"%s\"%s\n", out,
            webota_chip_info(o.chip)->display, (unsigned)len, o.project, o.version,
