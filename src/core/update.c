@@ -148,7 +148,8 @@ static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset, const 
     sbuf_t b;
     sb_init(&b, s->msg, sizeof s->msg);
     sb_str(&b, webota_strerror(err));
-    if (detail != NULL && detail[0] != '\0') {
+    /* a detail that only repeats the reason adds nothing */
+    if (detail != NULL && detail[0] != '\0' && strcmp(detail, webota_strerror(err)) != 0) {
         sb_str(&b, " (");
         sb_str(&b, detail);
         sb_str(&b, ")");
