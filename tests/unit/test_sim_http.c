@@ -3,8 +3,11 @@
  * multipart and chunked paths): updates into ota_0 then ota_1, refusals of
  * every bad image kind with the flash's otadata unchanged, client abort,
  * concurrent upload, cross-origin, 411/413/415/400, the no-updater image
- * refused then forced and rolled back by the watchdog, confirm/rollback/reboot.
- * Every wait is bounded. */
+ * refused then forced and rolled back by the watchdog, confirm/rollback/reboot,
+ * the server's limits (header size, connections per client, idle timeout of a
+ * stalled upload) and what it tells a first-time user. After every failed or
+ * abandoned upload the whole flash outside the slot being written is
+ * byte-identical to before. Every wait is bounded. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,7 @@
 #include <cmocka.h>
 
 #include "sim/device.h"
+#include "sim/httpd.h"
 #include "testutil.h"
 #include "webota/chip.h"
 
@@ -213,16 +217,142 @@ static uint8_t *read_in_dir(const char *name, size_t *len)
     return d;
 }
 
-/* The two otadata sectors of the two-ota layout, as in the flash file. */
-static uint8_t *otadata_now(void)
+/* The flash file (two-ota layout, 4 MiB). */
+static uint8_t *flash_now(void)
 {
     size_t len;
     uint8_t *f = read_in_dir("webota-flash.bin", &len);
     assert_int_equal(len, 0x400000);
-    uint8_t *o = malloc(0x2000);
-    memcpy(o, f + 0xd000, 0x2000);
-    free(f);
-    return o;
+    return f;
+}
+
+#define OTADATA 0xd000u
+#define OTADATA_SIZE 0x2000u
+
+/* Everything outside [slot, slot + size) is as in `before`: the table, the
+ * running firmware and the other slot were not touched; otadata too unless
+ * `otadata_may_drop` (see check_stalled_upload). */
+static void flash_same_outside(const uint8_t *before, uint32_t slot, uint32_t size,
+                               bool otadata_may_drop)
+{
+    uint8_t *now = flash_now();
+    for (uint32_t i = 0; i < 0x400000; i++) {
+        bool in_otadata = i >= OTADATA && i < OTADATA + OTADATA_SIZE;
+        if (in_otadata && otadata_may_drop) {
+            continue;
+        }
+        if ((i < slot || i >= slot + size) && now[i] != before[i]) {
+            fail_msg("flash changed at 0x%x (outside the slot 0x%x..0x%x): %02x -> %02x", i, slot,
+                     slot + size, before[i], now[i]);
+        }
+    }
+    free(now);
+}
+
+/* Polls GET /api/status until its body contains `needle` (bounded). */
+static void wait_status(const char *needle)
+{
+    double end = now_s() + 20;
+    for (;;) {
+        resp_t st;
+        request("GET", "/api/status", NULL, NULL, 0, &st);
+        if (strstr(st.body, needle) != NULL) {
+            return;
+        }
+        if (now_s() >= end) {
+            fail_msg("status never showed %s; last: %s", needle, st.body);
+        }
+        usleep(20000);
+    }
+}
+
+/* The server answers a request on a fresh connection (used after limits). */
+static void still_serves(void)
+{
+    status_expect("\"chip\":\"esp32\"");
+}
+
+/* Limits of src/sim/httpd.h: a header block larger than a connection's
+ * memory gets 431; the ninth connection from one client is dropped while
+ * eight are open; the server serves normally afterwards. */
+static void check_limits(void)
+{
+    resp_t r;
+    size_t big = SIM_HTTPD_CONN_MEMORY + 1024;
+    char *extra = malloc(big + 32);
+    memcpy(extra, "X-Big: ", 7);
+    memset(extra + 7, 'a', big);
+    memcpy(extra + 7 + big, "\r\n", 3);
+    int s = connect_sim();
+    char h[256];
+    snprintf(h, sizeof(h), "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n", port);
+    send_all(s, h, strlen(h));
+    send_all(s, extra, strlen(extra));
+    send_all(s, "\r\n", 2);
+    free(extra);
+    read_resp(s, &r);
+    if (r.status != 431 && r.status != 413) {
+        fail_msg("an oversized header block got %d, want 431", r.status);
+    }
+    still_serves();
+
+    int held[SIM_HTTPD_MAX_PER_IP];
+    for (int i = 0; i < SIM_HTTPD_MAX_PER_IP; i++) {
+        held[i] = connect_sim();
+    }
+    s = connect_sim(); /* the kernel accepts it; the server closes it at once */
+    send_head(s, "GET", "/api/status", NULL);
+    char buf[64];
+    struct pollfd p = {s, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    ssize_t n = recv(s, buf, sizeof(buf), 0);
+    if (n > 0) {
+        fail_msg("connection %d from one client was served (limit %d)", SIM_HTTPD_MAX_PER_IP + 1,
+                 SIM_HTTPD_MAX_PER_IP);
+    }
+    close(s);
+    for (int i = 0; i < SIM_HTTPD_MAX_PER_IP; i++) {
+        close(held[i]);
+    }
+    still_serves();
+}
+
+/* A client that sends part of an upload and then nothing: after the idle
+ * timeout the server closes the connection and the session is aborted. */
+static void check_stalled_upload(const uint8_t *img, size_t len, const char *running)
+{
+    uint8_t *before = flash_now();
+    char extra[200];
+    snprintf(extra, sizeof(extra), "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n", len);
+    int s = connect_sim();
+    send_head(s, "POST", "/api/update", extra);
+    send_all(s, img, len / 3);
+    struct pollfd p = {s, POLLIN, 0};
+    /* bounded well above SIM_HTTPD_TIMEOUT_S; not a timing assertion */
+    assert_int_equal(poll(&p, 1, (SIM_HTTPD_TIMEOUT_S + 30) * 1000), 1);
+    char buf[64];
+    assert_true(recv(s, buf, sizeof(buf), 0) <= 0); /* closed without an answer */
+    close(s);
+    wait_status("\"error\":\"aborted\"");
+    resp_t st;
+    request("GET", "/api/status", NULL, NULL, 0, &st);
+    uint32_t slot = 0;
+    const char *next = strstr(st.body, "\"next\":{\"label\":");
+    assert_non_null(next);
+    assert_int_equal(sscanf(strstr(next, "\"offset\":"), "\"offset\":%u", &slot), 1);
+    /* Opening a slot that an otadata entry still points at erases that entry
+     * (as esp_ota_begin does: a half-written slot must never be a rollback
+     * target); the running firmware's entry and state stay. */
+    flash_same_outside(before, slot, 0x100000, true);
+    assert_non_null(strstr(st.body, running));
+    uint8_t *now = flash_now();
+    size_t kept = 0;
+    for (uint32_t sec = OTADATA; sec < OTADATA + OTADATA_SIZE; sec += 0x1000) {
+        kept += memcmp(now + sec, before + sec, 32) == 0 && before[sec] != 0xff;
+    }
+    assert_int_equal(kept, 1); /* the running slot's entry, byte for byte */
+    free(now);
+    free(before);
 }
 
 static void test_sim_over_http(void **state)
@@ -242,7 +372,13 @@ static void test_sim_over_http(void **state)
     assert_null(strstr(r.head, "Access-Control-Allow"));
     status_expect("\"project\":\"webota-demo\",\"version\":\"1.0.0\"");
     status_expect("\"running\":{\"label\":\"factory\"");
-    uint8_t *ota0 = otadata_now();
+    /* a first-time user is told where to go and how to upload the demo image */
+    size_t hint = 0;
+    wait_log("open http://127.0.0.1:", &hint, 5);
+    wait_log("webota push http://127.0.0.1:", &hint, 5);
+    wait_log("webota-demo-1.1.0.bin", &hint, 5);
+    uint8_t *before = flash_now();
+    check_limits();
 
     /* request-level refusals */
     request("POST", "/api/update", "Content-Type: application/octet-stream\r\n", NULL, 0, &r);
@@ -304,32 +440,14 @@ static void test_sim_over_http(void **state)
     snprintf(extra, sizeof(extra), "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n", glen);
     send_head(s, "POST", "/api/update", extra);
     send_all(s, good, glen / 2);
-    double end = now_s() + 20;
-    for (;;) { /* bounded: until the server has taken some of it */
-        resp_t st;
-        request("GET", "/api/status", NULL, NULL, 0, &st);
-        if (strstr(st.body, "\"state\":\"receiving\"") != NULL) {
-            break;
-        }
-        assert_true(now_s() < end);
-        usleep(20000);
-    }
+    wait_status("\"state\":\"receiving\""); /* the server has taken some of it */
     upload("/api/update", good, glen, &r);
     expect(&r, 409, "\"error\":\"busy\"");
     close(s); /* the client goes away */
-    end = now_s() + 20;
-    for (;;) {
-        resp_t st;
-        request("GET", "/api/status", NULL, NULL, 0, &st);
-        if (strstr(st.body, "\"error\":\"aborted\"") != NULL) {
-            break;
-        }
-        assert_true(now_s() < end);
-        usleep(20000);
-    }
-    uint8_t *o = otadata_now();
-    assert_memory_equal(o, ota0, 0x2000); /* nothing switched by any failure */
-    free(o);
+    wait_status("\"error\":\"aborted\"");
+    /* nothing outside ota_0 changed by any failure: table, otadata, factory, ota_1 */
+    flash_same_outside(before, 0x110000, 0x100000, false);
+    still_serves();
 
     /* a good image (with Expect: 100-continue) -> ota_0 */
     snprintf(extra, sizeof(extra),
@@ -349,8 +467,11 @@ static void test_sim_over_http(void **state)
     expect(&r, 200, "\"version\":\"1.1.0\",\"slot\":\"ota_0\"");
     assert_non_null(strstr(r.body, "\"rebooting\":true"));
     wait_log("webota sim: rebooting", &log_pos, 20);
+    wait_log("running webota-demo 1.1.0 from ota_0 (pending_verify)", &log_pos, 20);
     wait_log("listening on", &log_pos, 20);
+    wait_log("this firmware is new (pending_verify)", &log_pos, 5);
     status_expect("\"version\":\"1.1.0\"");
+    wait_log("first request reached the updater: firmware confirmed (valid)", &log_pos, 5);
     status_expect("\"running\":{\"label\":\"ota_0\",\"offset\":1114112,\"size\":1048576,\"index\":0,\"state\":\"valid\"}");
 
     /* the multipart path with curl -F -> ota_1 */
@@ -396,25 +517,27 @@ static void test_sim_over_http(void **state)
     wait_log("listening on", &log_pos, 20);
     status_expect("\"version\":\"1.3.0\"");
 
-    /* roll back by hand: 1.1.0 in ota_0 is gone (overwritten by 1.2.0), so
-     * whether it is possible is what the status says */
-    resp_t st;
-    request("GET", "/api/status", NULL, NULL, 0, &st);
+    /* an upload that stalls: the idle timeout closes it, the session aborts */
+    check_stalled_upload(good, glen,
+                         "\"running\":{\"label\":\"ota_1\",\"offset\":2162688,\"size\":1048576,"
+                         "\"index\":1,\"state\":\"valid\"}");
+
+    /* roll back by hand: ota_0 holds the aborted 1.2.0, so (as ESP-IDF's
+     * esp_ota_check_rollback_is_possible) the valid factory app is the way back */
+    status_expect("\"rollback_possible\":true");
     request("POST", "/api/rollback", "Content-Length: 0\r\n", NULL, 0, &r);
-    if (strstr(st.body, "\"rollback_possible\":true") != NULL) {
-        print_message("rollback possible: back to the factory firmware\n");
-        expect(&r, 200, "\"rebooting\":true");
-        wait_log("listening on", &log_pos, 20);
-        status_expect("\"version\":\"1.0.0\"");
-    } else {
-        print_message("rollback impossible (as the status says)\n");
-        expect(&r, 409, "\"error\":\"rollback_impossible\"");
-    }
+    expect(&r, 200, "\"state\":\"invalid\",\"rebooting\":true");
+    wait_log("running webota-demo 1.0.0 from factory", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.0.0\"");
+    status_expect("\"rollback_possible\":false");
+    request("POST", "/api/rollback", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 409, "\"error\":\"rollback_impossible\"");
 
     /* Ctrl-C stops it cleanly */
     kill(sim_pid, SIGINT);
     int wst = 0;
-    end = now_s() + 20;
+    double end = now_s() + 20;
     while (waitpid(sim_pid, &wst, WNOHANG) == 0) {
         assert_true(now_s() < end);
         usleep(20000);
@@ -426,7 +549,7 @@ static void test_sim_over_http(void **state)
     free(bad);
     free(good);
     free(nomark);
-    free(ota0);
+    free(before);
 }
 
 static int cleanup(void **state)
