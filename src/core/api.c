@@ -740,7 +740,8 @@ static void respond_installed(webota_api_t *api, webota_api_conn_t *conn,
         append(api->buf, sizeof(api->buf), &len,
                "<!doctype html><html><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width\">"
-               "<meta http-equiv=\"refresh\" content=\"15;url=/\">"
+               /* relative: the form is at <prefix>/update, the page at <prefix>/ */
+               "<meta http-equiv=\"refresh\" content=\"15;url=./\">"
                "<title>Firmware installed</title></head><body><h1>Firmware installed</h1><p>");
         append(api->buf, sizeof(api->buf), &len, p);
         append(api->buf, sizeof(api->buf), &len, " ");
@@ -748,7 +749,7 @@ static void respond_installed(webota_api_t *api, webota_api_conn_t *conn,
         append(api->buf, sizeof(api->buf), &len, " was written to ");
         append(api->buf, sizeof(api->buf), &len, l);
         append(api->buf, sizeof(api->buf), &len,
-               ". The device is rebooting into it.</p><p><a href=\"/\">Back to the updater</a> "
+               ". The device is rebooting into it.</p><p><a href=\"./\">Back to the updater</a> "
                "(this page returns there in 15 seconds).</p></body></html>");
         set_body(api, resp, CT_HTML, len);
         return;

@@ -630,6 +630,10 @@ static void test_form(void **state)
     assert_int_equal(a.status, 200);
     assert_string_equal(a.resp.content_type, "text/html; charset=utf-8");
     assert_non_null(strstr(a.body, "webota-demo 1.1.0 was written to ota_0"));
+    /* links back to the page are relative, so they work under a URL prefix */
+    assert_non_null(strstr(a.body, "url=./\""));
+    assert_non_null(strstr(a.body, "<a href=\"./\">"));
+    assert_null(strstr(a.body, "\"/\""));
     assert_int_equal(d->reboots, 1);
     boot(d);
     status_has(d, "\"version\":\"1.1.0\"");
