@@ -10,6 +10,14 @@ target_link_libraries(test_esp_dns_msg PRIVATE PkgConfig::CMOCKA resolv)
 add_test(NAME esp.dns_msg COMMAND test_esp_dns_msg)
 set_tests_properties(esp.dns_msg PROPERTIES TIMEOUT 60)
 
+# The URL prefix rules of the HTTP binding (what reaches the API under
+# WEBOTA_URL_PREFIX, what is redirected to "<prefix>/", what is not ours).
+add_executable(test_esp_url ${CMAKE_SOURCE_DIR}/tests/esp/test_url.c ${WEBOTA_ESP_SRC}/webota_url.c)
+target_include_directories(test_esp_url PRIVATE ${WEBOTA_ESP_SRC})
+target_link_libraries(test_esp_url PRIVATE PkgConfig::CMOCKA)
+add_test(NAME esp.url COMMAND test_esp_url)
+set_tests_properties(esp.url PROPERTIES TIMEOUT 60)
+
 add_test(NAME esp.kconfig_symbols
          COMMAND ${CMAKE_SOURCE_DIR}/tests/esp/check_kconfig.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(esp.kconfig_symbols PROPERTIES TIMEOUT 60)

@@ -14,6 +14,7 @@
 #include "esp_log.h"
 
 #include "webota_esp_internal.h"
+#include "webota_url.h"
 
 static const char *TAG = WEBOTA_ESP_TAG;
 
@@ -24,9 +25,9 @@ static const char *TAG = WEBOTA_ESP_TAG;
 typedef struct http {
     webota_esp_http_cfg_t cfg;
     httpd_handle_t server;
-    char prefix[40];
-    char pattern[48];   /* "<prefix>/?*" */
-    char home[48];      /* "<prefix>/" */
+    char prefix[WEBOTA_URL_PREFIX_MAX + 1];
+    char pattern[WEBOTA_URL_PREFIX_MAX + 4]; /* "<prefix>/?*" */
+    char home[WEBOTA_URL_PREFIX_MAX + 2];    /* "<prefix>/" */
     char location[80];  /* captive-portal redirect target */
     char *buf;          /* upload buffer, cfg.buffer_size bytes */
     char uri[HTTPD_MAX_URI_LEN + 1];
@@ -162,11 +163,26 @@ static esp_err_t send_answer(http_t *h, httpd_req_t *r, const webota_api_respons
 
 static esp_err_t redirect(httpd_req_t *r, const char *status, const char *to)
 {
+    char body[sizeof(((http_t *)0)->location) + 32];
+    snprintf(body, sizeof(body), "<a href=\"%s\">webota</a>", to);
     httpd_resp_set_status(r, status);
     httpd_resp_set_type(r, "text/html");
     httpd_resp_set_hdr(r, "Location", to);
     httpd_resp_set_hdr(r, "Cache-Control", "no-store");
-    return httpd_resp_send(r, "<a href=\"/\">webota</a>", HTTPD_RESP_USE_STRLEN);
+    return httpd_resp_send(r, body, HTTPD_RESP_USE_STRLEN);
+}
+
+/* Captive portal: every GET that no handler takes (phones' connectivity
+ * probes such as /generate_204 or /hotspot-detect.html, which lie outside a
+ * URL prefix) is sent to the updater page. */
+static esp_err_t not_found(httpd_req_t *r, httpd_err_code_t err)
+{
+    (void)err;
+    http_t *h = s_http;
+    if (h != NULL && h->location[0] != 0 && r->method == HTTP_GET) {
+        return redirect(r, "302 Found", h->location);
+    }
+    return httpd_resp_send_404(r);
 }
 
 /* Reads and drops the rest of the body; false when the client stalls or leaves. */
@@ -227,20 +243,16 @@ static esp_err_t handle(httpd_req_t *r)
 
     memcpy(h->uri, r->uri, sizeof(h->uri)); /* same size, NUL-terminated by the server */
     h->uri[sizeof(h->uri) - 1] = 0;
-    char *query = strchr(h->uri, '?');
-    if (query != NULL) {
-        *query++ = 0;
-    }
-    const char *path = h->uri;
-    size_t plen = strlen(h->prefix);
-    if (plen > 0) {
-        if (strncmp(path, h->prefix, plen) != 0) {
-            return httpd_resp_send_404(r);
-        }
-        path += plen;
-        if (*path == 0) { /* "/ota" -> "/ota/": relative links resolve under the prefix */
-            return redirect(r, "301 Moved Permanently", h->home);
-        }
+    const char *path = NULL;
+    const char *query = NULL;
+    switch (webota_url_split(h->uri, h->prefix, &path, &query)) {
+    case WEBOTA_URL_API:
+        break;
+    case WEBOTA_URL_SLASH: /* "/ota" -> "/ota/": relative links resolve under the prefix */
+        return redirect(r, "301 Moved Permanently", h->home);
+    case WEBOTA_URL_OUTSIDE:
+    default: /* "/otafoo" matches the handler's wildcard but is not under "/ota" */
+        return not_found(r, HTTPD_404_NOT_FOUND);
     }
 
     webota_api_request_t req;
@@ -315,8 +327,9 @@ esp_err_t webota_esp_http_start(const webota_esp_http_cfg_t *cfg, void **out_han
         return ESP_ERR_INVALID_STATE;
     }
     size_t plen = cfg->prefix != NULL ? strlen(cfg->prefix) : 0;
-    if (plen > 0 && (cfg->prefix[0] != '/' || cfg->prefix[plen - 1] == '/' || plen >= 40)) {
-        ESP_LOGE(TAG, "URL prefix \"%s\": must start with '/', not end with '/', < 40 bytes", cfg->prefix);
+    if (!webota_url_prefix_ok(cfg->prefix)) {
+        ESP_LOGE(TAG, "URL prefix \"%s\": must start with '/', not end with '/', at most %u bytes",
+                 cfg->prefix, (unsigned)WEBOTA_URL_PREFIX_MAX);
         return ESP_ERR_INVALID_ARG;
     }
     http_t *h = calloc(1, sizeof(*h));
@@ -368,6 +381,12 @@ esp_err_t webota_esp_http_start(const webota_esp_http_cfg_t *cfg, void **out_han
             free(h->buf);
             free(h);
             return e;
+        }
+    }
+    if (h->location[0] != 0) {
+        e = httpd_register_err_handler(h->server, HTTPD_404_NOT_FOUND, not_found);
+        if (e != ESP_OK) {
+            ESP_LOGW(TAG, "captive portal: 404 redirect not installed: %s", esp_err_to_name(e));
         }
     }
     s_http = h;
