@@ -19,10 +19,10 @@ extern "C" {
 #define WEBOTA_MD5_LEN 16
 
 /* Large enough for psa_hash_operation_t of mbedTLS 2.28 (232 bytes) and of
- * ESP-IDF's mbedTLS 3.x with hardware SHA contexts (about 240), with room for
- * driver contexts; a static assertion in src/crypto/crypto_psa.c checks it on
- * every build. */
-#define WEBOTA_HASH_CTX_SIZE 384
+ * ESP-IDF's mbedTLS 3.x with its hardware SHA-512 context (240: id, alg and a
+ * 224-byte context); a static assertion in src/crypto/crypto_psa.c checks it
+ * on every build, so a larger one fails to compile instead of overflowing. */
+#define WEBOTA_HASH_CTX_SIZE 256
 
 typedef enum {
     WEBOTA_HASH_MD5,
