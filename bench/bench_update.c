@@ -80,13 +80,13 @@ static int run_checker(const buf_t *img)
     webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32, .chip_rev = -1, .efuse_blk_rev = -1,
                                  .max_size = 1024u * 1024u};
     webota_image_checker_t c;
-    webota_image_init(&c, &pol);
+    webota_image_init(&c, &pol, NULL);
     for (size_t off = 0; off < img->len; off += CHUNK) {
         size_t n = img->len - off < CHUNK ? img->len - off : CHUNK;
         webota_image_feed(&c, img->data + off, n);
     }
     webota_err_t err = webota_image_finish(&c);
-    if (err != WEBOTA_OK || !webota_image_info(&c)->marker) {
+    if (err != WEBOTA_OK || !webota_image_status(&c)->marker) {
         fprintf(stderr, "bench: checker verdict %s\n", webota_err_name(err));
         return -1;
     }

@@ -98,14 +98,15 @@ static bool verifies(const webota_flash_t *f, uint32_t addr, uint32_t size)
 {
     webota_image_checker_t c;
     webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32, .chip_rev = -1, .max_size = size};
-    webota_image_init(&c, &pol);
+    webota_image_init(&c, &pol, NULL);
+    const webota_image_status_t *st = webota_image_status(&c);
     uint8_t chunk[1024];
     for (uint32_t at = 0; at < size; at += sizeof(chunk)) {
         if (webota_flash_read(f, addr + at, chunk, sizeof(chunk)) != WEBOTA_OK ||
             webota_image_feed(&c, chunk, sizeof(chunk)) != WEBOTA_OK) {
             break;
         }
-        if (webota_image_info(&c)->length != 0 && webota_image_info(&c)->received >= webota_image_info(&c)->length) {
+        if (st->length != 0 && st->received >= st->length) {
             break;
         }
     }

@@ -1,6 +1,7 @@
-/* The streaming image checker on arbitrary streams: fed at once and in
- * pseudo-random chunks (derived from the input), verdict, error offset and
- * every reported field must agree; nothing may read outside the chunks. */
+/* The streaming image checker on arbitrary streams: fed at once, at once
+ * without an info record, and in pseudo-random chunks (derived from the
+ * input), verdict, status and every recorded field must agree; nothing may
+ * read outside the chunks. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ static webota_err_t refuse_odd(void *ctx, const webota_app_desc_t *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static webota_image_checker_t one, split;
+    static webota_image_checker_t one, split, bare;
+    static webota_image_info_t one_info, split_info;
     if (webota_crypto_init() != WEBOTA_OK) {
         abort();
     }
@@ -32,9 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .max_size = (seed & 8) ? 0 : (uint32_t)size - (uint32_t)(size / 4),
         .on_desc = (seed & 16) ? refuse_odd : NULL,
     };
-    webota_err_t e1 = webota_image_check_buffer(data, size, &pol, &one);
+    webota_err_t e1 = webota_image_check_buffer(data, size, &pol, &one_info, &one);
+    /* without an info record: the same verdict and status */
+    webota_err_t e0 = webota_image_check_buffer(data, size, &pol, NULL, &bare);
+    if (e0 != e1 || memcmp(webota_image_status(&bare), webota_image_status(&one), sizeof(webota_image_status_t)) != 0) {
+        abort();
+    }
 
-    webota_image_init(&split, &pol);
+    webota_image_init(&split, &pol, &split_info);
     size_t off = 0;
     while (off < size) {
         seed = seed * 1103515245u + 12345u;
@@ -50,10 +57,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += k;
     }
     webota_err_t e2 = webota_image_finish(&split);
-    if (e1 != e2 || memcmp(&one.info, &split.info, sizeof(one.info)) != 0) {
+    const webota_image_status_t *st = webota_image_status(&one);
+    if (e1 != e2 || memcmp(st, webota_image_status(&split), sizeof(*st)) != 0 ||
+        memcmp(&one_info, &split_info, sizeof(one_info)) != 0) {
         abort();
     }
-    if (e1 == WEBOTA_OK && (!one.info.complete || one.info.length > size)) {
+    if (e1 == WEBOTA_OK && (!st->complete || st->length > size)) {
         abort();
     }
     return 0;

@@ -1,11 +1,18 @@
 /* Streaming ESP-IDF app image checker.
  *
- * The caller owns a webota_image_checker_t (sizeof <= WEBOTA_IMAGE_CHECKER_MAX_SIZE,
- * no malloc), feeds the image in chunks of any size and finishes. The checker
- * never buffers the image: it keeps the 24-byte header, the 256-byte app
- * descriptor, a 31-byte window for the marker search and a running SHA-256.
- * Verdict, error offset and every reported field are the same whatever the
- * chunking.
+ * The caller owns a webota_image_checker_t of at most
+ * WEBOTA_IMAGE_CHECKER_MAX_SIZE bytes (no malloc), feeds the image in chunks
+ * of any size and finishes. The state holds only what judging needs: the hash
+ * operation, the parse position, the header or segment header being
+ * assembled, the app descriptor's 256 raw bytes until they are complete (the
+ * same buffer then holds the digests), the marker match length, the checksum,
+ * counters and the verdict. It never buffers the image.
+ *
+ * What the caller may want to show (header fields, segments, decoded app
+ * descriptor, stored and computed checksum and SHA-256) is written into an
+ * optional caller-provided webota_image_info_t given at init (NULL = not
+ * recorded). The verdict, error offset and status are the same with or
+ * without it, and, like every recorded field, whatever the chunking.
  *
  * Checks, in stream order (spec §3.5), each failure a distinct code with the
  * offset of the byte or field where it was found:
@@ -58,8 +65,12 @@ extern "C" {
 #define WEBOTA_IMAGE_CHECKSUM_SEED 0xEFu
 #define WEBOTA_IMAGE_SEG_MAX_LEN 0x1000000u /* data_len must be below 16 MiB */
 #define WEBOTA_IMAGE_SIG_BLOCK_MAGIC 0xE7u  /* SBv2 signature block, spec §4 */
-#define WEBOTA_IMAGE_CHECKER_MAX_SIZE 2048u /* sizeof(webota_image_checker_t) bound */
-#define WEBOTA_MARKER_TAIL (WEBOTA_MARKER_LEN - 1)
+/* Bound on sizeof(webota_image_checker_t), enforced by a static assertion in
+ * image.c: the hash context plus 384 bytes, 640 with the 256-byte context.
+ * In use: 608 bytes on x86-64, 600 on riscv32 (ESP32-C3 and later), 592 on
+ * i386; of that 264 are the hash operation and 256 the descriptor buffer.
+ * The optional webota_image_info_t is 488 bytes on x86-64. */
+#define WEBOTA_IMAGE_CHECKER_MAX_SIZE (WEBOTA_HASH_CTX_SIZE + 384u)
 
 typedef struct webota_image_policy {
     int chip;          /* webota_chip_t to require, or -1 = any known chip */
@@ -68,10 +79,31 @@ typedef struct webota_image_policy {
     uint32_t max_size; /* slot size: the whole stream must fit; 0 = no limit */
     /* Called once, as soon as the app descriptor's 256 bytes (offset
      * 0x20..0x120) have arrived and passed the checks above; return non-OK to
-     * refuse: that code becomes the verdict (error offset 0x20). May be NULL. */
+     * refuse: that code becomes the verdict (error offset 0x20). May be NULL.
+     * desc is valid during the call only (it may live on the checker's stack). */
     webota_err_t (*on_desc)(void *ctx, const webota_app_desc_t *desc);
     void *ctx;
 } webota_image_policy_t;
+
+/* The verdict and the scalar results, kept in the checker itself; valid
+ * during and after feeding (webota_image_status). */
+typedef struct webota_image_status {
+    webota_err_t err;    /* first error so far (sticky), WEBOTA_OK if none */
+    uint32_t err_offset; /* stream offset where it was found */
+    uint32_t length;     /* image length incl. checksum and hash (0 until known): signature material starts at align_up(length, 4096) */
+    uint32_t received;   /* bytes consumed (image + trailing); a fatal error stops consumption */
+    uint32_t trailing;   /* bytes fed after the image end */
+    /* header fields the chip checks judge (valid once header_seen) */
+    uint16_t chip_id;
+    uint16_t min_rev_full, max_rev_full;
+    bool header_seen;    /* the 24-byte header has arrived */
+    bool desc_seen;      /* the app descriptor has arrived and decoded */
+    bool checksum_seen, checksum_valid;
+    bool hash_seen, hash_valid; /* hash_seen: all 32 stored bytes arrived */
+    bool marker;         /* the webota marker occurs in the image bytes */
+    bool sig_blocks;     /* the byte at align_up(length, 4096) is 0xE7 (an SBv2 block follows) */
+    bool complete;       /* the image end (checksum [+hash]) has been reached */
+} webota_image_status_t;
 
 typedef struct webota_image_segment {
     uint32_t load;   /* load address (0 = padding) */
@@ -79,10 +111,12 @@ typedef struct webota_image_segment {
     uint32_t offset; /* file offset of its 8-byte header */
 } webota_image_segment_t;
 
-/* Everything learnt so far; valid during and after feeding. */
+/* Optional record of everything shown by `image info`, filled in as the bytes
+ * arrive when the caller passes one to init (zeroed there). Which parts are
+ * valid: see the status flags (header_seen, desc_seen, checksum_seen,
+ * hash_seen). */
 typedef struct webota_image_info {
-    /* header (valid once header_seen) */
-    bool header_seen;
+    /* header */
     uint16_t chip_id;
     const webota_chip_info_t *chip; /* NULL if the id is unknown */
     uint8_t segment_count_hdr;      /* as declared in the header */
@@ -99,50 +133,46 @@ typedef struct webota_image_info {
     uint8_t segment_count;
     webota_image_segment_t segment[WEBOTA_IMAGE_MAX_SEGMENTS];
     /* app descriptor (valid once desc_seen) */
-    bool desc_seen;
     webota_app_desc_t desc;
     uint32_t mmu_page;              /* page size used for the mapped-segment rule */
     /* footer */
-    bool checksum_seen;
     uint8_t checksum_stored, checksum_calc;
-    bool checksum_valid;
     uint32_t checksum_offset;
-    bool hash_seen;                 /* all 32 stored bytes arrived */
-    uint8_t sha256_stored[32], sha256_calc[32];
-    bool hash_valid;
-    /* lengths */
-    uint32_t length;   /* image length incl. checksum and hash (0 until known): signature material starts at align_up(length, 4096) */
-    uint32_t received; /* bytes fed (image + trailing) */
-    uint32_t trailing; /* bytes fed after the image end */
-    bool marker;       /* the webota marker occurs in the image bytes */
-    bool sig_blocks;   /* the byte at align_up(length, 4096) is 0xE7 (an SBv2 block follows) */
-    /* verdict so far */
-    webota_err_t err;
-    uint32_t err_offset;
-    bool complete;     /* the image end (checksum [+hash]) has been reached */
+    uint8_t sha256_stored[32];      /* as many bytes as have arrived */
+    uint8_t sha256_calc[32];        /* valid once the checksum byte has arrived */
 } webota_image_info_t;
 
-/* Caller-allocated; the fields are private. */
+/* Caller-allocated; the fields are private (use the functions below). */
 typedef struct webota_image_checker {
-    webota_image_info_t info;
-    const webota_image_policy_t *policy;
     webota_hash_t sha;
+    const webota_image_policy_t *policy;
+    webota_image_info_t *info;      /* caller's record, or NULL */
+    const webota_chip_info_t *chip; /* from the header */
+    webota_image_status_t st;
+    uint32_t remaining;       /* bytes left in the current segment data or padding */
+    uint32_t mmu_page;
+    uint32_t seg0_load;       /* for segment 0's alignment, judged once the page is known */
+    uint32_t checksum_offset;
+    uint16_t buf_len;
     uint8_t state;
     uint8_t seg_index;
-    uint16_t buf_len;
-    uint32_t field_off;  /* stream offset of the field being collected */
-    uint32_t remaining;  /* bytes left in the current segment data or padding */
-    uint8_t buf[WEBOTA_APP_DESC_SIZE]; /* header, segment header or app descriptor */
-    uint8_t tail[WEBOTA_MARKER_TAIL]; /* last bytes of the image, for the marker search */
-    uint8_t tail_len;
-    bool desc_pending;   /* segment 0 data currently carries the descriptor */
+    uint8_t seg_count;        /* declared in the header */
+    uint8_t checksum_calc;
+    uint8_t marker_len;       /* longest marker prefix the stream so far ends with */
+    bool hash_appended;
+    bool desc_pending;        /* segment 0 data currently carries the descriptor */
     bool seg0_align_pending;
     bool hash_active;
-    bool halted;         /* a structural error stopped parsing */
+    bool halted;              /* a structural error stopped parsing */
+    /* header, segment header or app descriptor being assembled; after the
+     * checksum byte: computed SHA-256 [0..32), stored one [32..64) */
+    uint8_t buf[WEBOTA_APP_DESC_SIZE];
 } webota_image_checker_t;
 
-/* policy may be NULL (no policy checks); it must outlive the checker. */
-void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy);
+/* policy may be NULL (no policy checks); it must outlive the checker. info
+ * may be NULL (nothing recorded); it is zeroed here and must outlive the
+ * checker. */
+void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy, webota_image_info_t *info);
 /* Feeds the next bytes. Returns the sticky first error (WEBOTA_OK so far).
  * Bytes after the image end are accepted and counted as trailing data. */
 webota_err_t webota_image_feed(webota_image_checker_t *c, const void *data, size_t len);
@@ -150,11 +180,14 @@ webota_err_t webota_image_feed(webota_image_checker_t *c, const void *data, size
 webota_err_t webota_image_finish(webota_image_checker_t *c);
 /* Releases the hash operation without a verdict (safe after finish). */
 void webota_image_abort(webota_image_checker_t *c);
+/* Verdict and scalar results so far. */
+const webota_image_status_t *webota_image_status(const webota_image_checker_t *c);
+/* The info given to init (NULL if none). */
 const webota_image_info_t *webota_image_info(const webota_image_checker_t *c);
 
-/* One-shot convenience over a whole buffer (init, feed, finish). */
+/* One-shot convenience over a whole buffer (init, feed, finish); info may be NULL. */
 webota_err_t webota_image_check_buffer(const void *data, size_t len, const webota_image_policy_t *policy,
-                                       webota_image_checker_t *c);
+                                       webota_image_info_t *info, webota_image_checker_t *c);
 
 #ifdef __cplusplus
 }

@@ -65,7 +65,10 @@ typedef struct webota_slot_flash {
     uint8_t buf[WEBOTA_SLOT_FLASH_BUF_SIZE];
     union {
         uint8_t table[WEBOTA_PT_MAX_LEN];  /* during init */
-        webota_image_checker_t checker;   /* while verifying an image from flash */
+        struct {
+            webota_image_checker_t checker;
+            webota_app_desc_t desc;
+        } verify;                         /* while verifying an image from flash */
     } work;
 } webota_slot_flash_t;
 

@@ -180,18 +180,19 @@ static int flash_make(int argc, char **argv)
             goto done;
         webota_image_policy_t pol = {.chip = (int)chip->chip, .chip_rev = -1, .efuse_blk_rev = -1, .max_size = p->size};
         webota_image_checker_t chk;
-        webota_err_t e = webota_image_check_buffer(bufs[k], len, &pol, &chk);
-        const webota_image_info_t *info = webota_image_info(&chk);
+        webota_image_info_t info;
+        webota_err_t e = webota_image_check_buffer(bufs[k], len, &pol, &info, &chk);
+        const webota_image_status_t *st = webota_image_status(&chk);
         if (e != WEBOTA_OK) {
             cli_error("flash make", "%s for %s (0x%x bytes): %s: %s at offset %u", path, labels[k],
-                      (unsigned)p->size, webota_err_name(e), webota_strerror(e), (unsigned)info->err_offset);
+                      (unsigned)p->size, webota_err_name(e), webota_strerror(e), (unsigned)st->err_offset);
             goto done;
         }
-        if (!info->marker)
+        if (!st->marker)
             fprintf(stderr, "webota flash make: note: %s has no webota updater marker (it cannot update itself over the web)\n",
                     path);
         printf("%-16s 0x%06x  %s (%s %s, %zu bytes)\n", labels[k], (unsigned)p->offset, path,
-               info->desc.project_name, info->desc.version, len);
+               info.desc.project_name, info.desc.version, len);
         apps[k].label = labels[k];
         apps[k].image = bufs[k];
         apps[k].len = len;

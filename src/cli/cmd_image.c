@@ -59,18 +59,19 @@ static void title(const char *t)
     putchar('\n');
 }
 
-static void print_verdict_line(FILE *f, const webota_image_info_t *in)
+static void print_verdict_line(FILE *f, const webota_image_status_t *st)
 {
-    fprintf(f, "error: %s: %s at offset %u\n", webota_err_name(in->err), webota_strerror(in->err),
-            (unsigned)in->err_offset);
+    fprintf(f, "error: %s: %s at offset %u\n", webota_err_name(st->err), webota_strerror(st->err),
+            (unsigned)st->err_offset);
 }
 
-static void print_text(const char *path, size_t file_len, const webota_image_info_t *in)
+static void print_text(const char *path, size_t file_len, const webota_image_status_t *st,
+                       const webota_image_info_t *in)
 {
     (void)path;
     printf("File size: %zu (bytes)\n", file_len);
-    if (!in->header_seen || in->chip == NULL) {
-        if (in->header_seen) {
+    if (!st->header_seen || in->chip == NULL) {
+        if (st->header_seen) {
             printf("Chip ID: %u (unknown)\n", in->chip_id);
         }
     } else {
@@ -109,8 +110,8 @@ static void print_text(const char *path, size_t file_len, const webota_image_inf
         }
         snprintf(t, sizeof(t), "%s image footer", d);
         title(t);
-        if (in->checksum_seen) {
-            if (in->checksum_valid) {
+        if (st->checksum_seen) {
+            if (st->checksum_valid) {
                 printf("Checksum: 0x%x (valid)\n", in->checksum_stored);
             } else {
                 printf("Checksum: 0x%x (invalid - calculated %02x)\n", in->checksum_stored, in->checksum_calc);
@@ -120,14 +121,14 @@ static void print_text(const char *path, size_t file_len, const webota_image_inf
         }
         if (in->hash_appended) {
             uint32_t have = 0;
-            if (in->checksum_seen) {
-                have = in->hash_seen ? 32 : (in->received > in->checksum_offset + 1 ? in->received - in->checksum_offset - 1 : 0);
+            if (st->checksum_seen) {
+                have = st->hash_seen ? 32 : (st->received > in->checksum_offset + 1 ? st->received - in->checksum_offset - 1 : 0);
             }
             printf("Validation hash: ");
             hex(stdout, in->sha256_stored, have > 32 ? 32 : have);
-            printf(" (%s)\n", in->hash_valid ? "valid" : "invalid");
+            printf(" (%s)\n", st->hash_valid ? "valid" : "invalid");
         }
-        if (in->desc_seen) {
+        if (st->desc_seen) {
             const webota_app_desc_t *a = &in->desc;
             title("Application information");
             printf("Project name: %s\n", a->project_name);
@@ -147,32 +148,32 @@ static void print_text(const char *path, size_t file_len, const webota_image_inf
         }
     }
     title("webota");
-    if (in->complete) {
-        printf("Image length: 0x%x (%u bytes)\n", (unsigned)in->length, (unsigned)in->length);
-        printf("Trailing data: %u bytes\n", (unsigned)in->trailing);
-        printf("Signature blocks: %s\n", in->sig_blocks ? "yes (0xE7 block at the next 4 KiB boundary)" : "no");
+    if (st->complete) {
+        printf("Image length: 0x%x (%u bytes)\n", (unsigned)st->length, (unsigned)st->length);
+        printf("Trailing data: %u bytes\n", (unsigned)st->trailing);
+        printf("Signature blocks: %s\n", st->sig_blocks ? "yes (0xE7 block at the next 4 KiB boundary)" : "no");
     }
-    printf("Updater marker: %s\n", in->marker ? "yes" : "no");
-    if (in->header_seen) {
+    printf("Updater marker: %s\n", st->marker ? "yes" : "no");
+    if (st->header_seen) {
         printf("MMU page used for alignment: %u KB\n", (unsigned)(in->mmu_page / 1024));
     }
-    if (in->err == WEBOTA_OK) {
+    if (st->err == WEBOTA_OK) {
         printf("Verdict: valid\n");
     } else {
-        printf("Verdict: invalid: %s: %s at offset %u\n", webota_err_name(in->err), webota_strerror(in->err),
-               (unsigned)in->err_offset);
+        printf("Verdict: invalid: %s: %s at offset %u\n", webota_err_name(st->err), webota_strerror(st->err),
+               (unsigned)st->err_offset);
     }
 }
 
-static void print_json(size_t file_len, const webota_image_info_t *in)
+static void print_json(size_t file_len, const webota_image_status_t *st, const webota_image_info_t *in)
 {
-    printf("{\"file_size\": %zu, \"valid\": %s", file_len, in->err == WEBOTA_OK ? "true" : "false");
-    if (in->err != WEBOTA_OK) {
-        printf(", \"error\": \"%s\", \"message\": ", webota_err_name(in->err));
-        cli_json_string(stdout, webota_strerror(in->err));
-        printf(", \"error_offset\": %u", (unsigned)in->err_offset);
+    printf("{\"file_size\": %zu, \"valid\": %s", file_len, st->err == WEBOTA_OK ? "true" : "false");
+    if (st->err != WEBOTA_OK) {
+        printf(", \"error\": \"%s\", \"message\": ", webota_err_name(st->err));
+        cli_json_string(stdout, webota_strerror(st->err));
+        printf(", \"error_offset\": %u", (unsigned)st->err_offset);
     }
-    if (in->header_seen) {
+    if (st->header_seen) {
         printf(", \"chip\": ");
         cli_json_string(stdout, in->chip ? in->chip->name : "unknown");
         printf(", \"chip_id\": %u, \"entry\": %u, \"flash_mode\": \"%s\", \"flash_freq\": \"%s\", "
@@ -193,17 +194,17 @@ static void print_json(size_t file_len, const webota_image_info_t *in)
         printf("]");
         printf(", \"mmu_page\": %u", (unsigned)in->mmu_page);
     }
-    printf(", \"checksum_valid\": %s", in->checksum_valid ? "true" : "false");
-    if (in->checksum_seen) {
+    printf(", \"checksum_valid\": %s", st->checksum_valid ? "true" : "false");
+    if (st->checksum_seen) {
         printf(", \"checksum\": %u, \"checksum_calc\": %u", in->checksum_stored, in->checksum_calc);
     }
-    printf(", \"hash_valid\": %s", in->hash_valid ? "true" : "false");
-    if (in->hash_seen) {
+    printf(", \"hash_valid\": %s", st->hash_valid ? "true" : "false");
+    if (st->hash_seen) {
         printf(", \"sha256\": \"");
         hex(stdout, in->sha256_stored, 32);
         printf("\"");
     }
-    if (in->desc_seen) {
+    if (st->desc_seen) {
         const webota_app_desc_t *a = &in->desc;
         printf(", \"project\": ");
         cli_json_string(stdout, a->project_name);
@@ -221,11 +222,12 @@ static void print_json(size_t file_len, const webota_image_info_t *in)
                a->min_efuse_blk_rev_full, a->max_efuse_blk_rev_full, a->mmu_page_size);
     }
     printf(", \"length\": %u, \"trailing\": %u, \"marker\": %s, \"signature_blocks\": %s}\n",
-           (unsigned)in->length, (unsigned)in->trailing, in->marker ? "true" : "false",
-           in->sig_blocks ? "true" : "false");
+           (unsigned)st->length, (unsigned)st->trailing, st->marker ? "true" : "false",
+           st->sig_blocks ? "true" : "false");
 }
 
-static int run_check(const char *path, const webota_image_policy_t *pol, webota_image_checker_t *c, size_t *len)
+static int run_check(const char *path, const webota_image_policy_t *pol, webota_image_checker_t *c,
+                     webota_image_info_t *info, size_t *len)
 {
     uint8_t *data = cli_read_file(path, len);
     if (data == NULL) {
@@ -236,7 +238,7 @@ static int run_check(const char *path, const webota_image_policy_t *pol, webota_
         fprintf(stderr, "webota image: crypto library failed to start\n");
         return CLI_USAGE;
     }
-    webota_image_check_buffer(data, *len, pol, c);
+    webota_image_check_buffer(data, *len, pol, info, c);
     free(data);
     return CLI_OK;
 }
@@ -263,18 +265,19 @@ static int cmd_info(int argc, char **argv)
         return CLI_USAGE;
     }
     webota_image_checker_t c;
+    webota_image_info_t in;
     size_t len = 0;
-    int rc = run_check(path, NULL, &c, &len);
+    int rc = run_check(path, NULL, &c, &in, &len);
     if (rc != CLI_OK) {
         return rc;
     }
-    const webota_image_info_t *in = webota_image_info(&c);
+    const webota_image_status_t *st = webota_image_status(&c);
     if (json) {
-        print_json(len, in);
+        print_json(len, st, &in);
     } else {
-        print_text(path, len, in);
+        print_text(path, len, st, &in);
     }
-    return in->err == WEBOTA_OK ? CLI_OK : CLI_INVALID;
+    return st->err == WEBOTA_OK ? CLI_OK : CLI_INVALID;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -322,19 +325,21 @@ static int cmd_check(int argc, char **argv)
         return CLI_USAGE;
     }
     webota_image_checker_t c;
+    webota_image_info_t info;
     size_t len = 0;
-    int rc = run_check(path, &pol, &c, &len);
+    int rc = run_check(path, &pol, &c, &info, &len);
     if (rc != CLI_OK) {
         return rc;
     }
-    const webota_image_info_t *in = webota_image_info(&c);
-    if (in->err != WEBOTA_OK) {
-        print_verdict_line(stderr, in);
+    const webota_image_status_t *st = webota_image_status(&c);
+    const webota_image_info_t *in = &info;
+    if (st->err != WEBOTA_OK) {
+        print_verdict_line(stderr, st);
         return CLI_INVALID;
     }
     printf("%s: valid %s app image, %u bytes, project \"%s\" version \"%s\", secure_version %u, updater marker %s\n",
-           path, in->chip->display, (unsigned)in->length, in->desc.project_name, in->desc.version,
-           (unsigned)in->desc.secure_version, in->marker ? "present" : "absent");
+           path, in->chip->display, (unsigned)st->length, in->desc.project_name, in->desc.version,
+           (unsigned)in->desc.secure_version, st->marker ? "present" : "absent");
     return CLI_OK;
 }
 

@@ -353,8 +353,8 @@ static bool verify_app(const char *file, const uint8_t *flash, size_t len,
         cli_error(CMD, "out of memory");
         return false;
     }
-    webota_err_t err = webota_image_check_buffer(flash + p->offset, p->size, &pol, c);
-    uint32_t at = webota_image_info(c)->err_offset;
+    webota_err_t err = webota_image_check_buffer(flash + p->offset, p->size, &pol, NULL, c);
+    uint32_t at = webota_image_status(c)->err_offset;
     free(c);
     if (err != WEBOTA_OK) {
         cli_error(

@@ -24,26 +24,34 @@ enum {
 };
 
 #define NOT_LOADED_BELOW 0x10000000u /* ESP-IDF never loads segments below this address */
+#define MARKER_TAIL (WEBOTA_MARKER_LEN - 1)
+#define HASH_CALC 0  /* buf offsets of the digests once the checksum byte has arrived */
+#define HASH_STORED 32
 
 /* First error wins; a fatal one stops parsing. */
 static void fail(webota_image_checker_t *c, webota_err_t err, uint32_t off, bool fatal)
 {
-    if (c->info.err == WEBOTA_OK) {
-        c->info.err = err;
-        c->info.err_offset = off;
+    if (c->st.err == WEBOTA_OK) {
+        c->st.err = err;
+        c->st.err_offset = off;
     }
     if (fatal) {
         c->halted = true;
     }
 }
 
-void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy)
+void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy, webota_image_info_t *info)
 {
     memset(c, 0, sizeof(*c));
+    if (info != NULL) {
+        memset(info, 0, sizeof(*info));
+        info->checksum_calc = WEBOTA_IMAGE_CHECKSUM_SEED;
+    }
     c->policy = policy;
+    c->info = info;
     c->state = ST_HEADER;
-    c->info.err = WEBOTA_OK;
-    c->info.checksum_calc = WEBOTA_IMAGE_CHECKSUM_SEED;
+    c->st.err = WEBOTA_OK;
+    c->checksum_calc = WEBOTA_IMAGE_CHECKSUM_SEED;
     if (webota_hash_start(&c->sha, WEBOTA_HASH_SHA256) == WEBOTA_OK) {
         c->hash_active = true;
     } else {
@@ -59,9 +67,14 @@ void webota_image_abort(webota_image_checker_t *c)
     }
 }
 
+const webota_image_status_t *webota_image_status(const webota_image_checker_t *c)
+{
+    return &c->st;
+}
+
 const webota_image_info_t *webota_image_info(const webota_image_checker_t *c)
 {
-    return &c->info;
+    return c->info;
 }
 
 /* ---- marker search over chunk boundaries ---- */
@@ -82,59 +95,47 @@ static bool find_marker(const uint8_t *p, size_t n)
     return false;
 }
 
+/* Length of the longest marker prefix (< the whole marker) that p[0..n) ends with. */
+static uint8_t prefix_at_end(const uint8_t *p, size_t n)
+{
+    for (size_t k = n < MARKER_TAIL ? n : MARKER_TAIL; k > 0; k--) {
+        if (p[n - k] == webota_marker[0] && memcmp(p + n - k, webota_marker, k) == 0) {
+            return (uint8_t)k;
+        }
+    }
+    return 0;
+}
+
+/* Instead of a window of the last bytes, the state keeps how long a marker
+ * prefix the stream ends with: those bytes are the marker's own, so an
+ * occurrence split across chunks is found again from the constant. */
 static void marker_scan(webota_image_checker_t *c, const uint8_t *p, size_t n)
 {
-    if (c->info.marker || n == 0) {
+    if (c->st.marker || n == 0) {
         return;
     }
-    if (c->tail_len > 0) {
-        uint8_t joined[2 * WEBOTA_MARKER_TAIL];
-        size_t k = n < WEBOTA_MARKER_TAIL ? n : WEBOTA_MARKER_TAIL;
-        memcpy(joined, c->tail, c->tail_len);
-        memcpy(joined + c->tail_len, p, k);
-        if (find_marker(joined, c->tail_len + k)) {
-            c->info.marker = true;
-            return;
-        }
-    }
-    if (find_marker(p, n)) {
-        c->info.marker = true;
+    uint8_t joined[2 * MARKER_TAIL];
+    size_t q = c->marker_len;
+    size_t k = n < MARKER_TAIL ? n : MARKER_TAIL;
+    memcpy(joined, webota_marker, q);
+    memcpy(joined + q, p, k);
+    if ((q > 0 && find_marker(joined, q + k)) || find_marker(p, n)) {
+        c->st.marker = true;
         return;
     }
-    if (n >= WEBOTA_MARKER_TAIL) {
-        memcpy(c->tail, p + n - WEBOTA_MARKER_TAIL, WEBOTA_MARKER_TAIL);
-        c->tail_len = WEBOTA_MARKER_TAIL;
-    } else {
-        size_t keep = c->tail_len;
-        if (keep > WEBOTA_MARKER_TAIL - n) {
-            keep = WEBOTA_MARKER_TAIL - n;
-        }
-        memmove(c->tail, c->tail + c->tail_len - keep, keep);
-        memcpy(c->tail + keep, p, n);
-        c->tail_len = (uint8_t)(keep + n);
-    }
+    c->marker_len = n >= MARKER_TAIL ? prefix_at_end(p, n) : prefix_at_end(joined, q + n);
 }
 
 /* ---- field handlers ---- */
 
-static uint32_t mmu_page(const webota_image_checker_t *c)
-{
-    return c->info.mmu_page;
-}
-
 static bool mapped_aligned(const webota_image_checker_t *c, uint32_t data_off, uint32_t load)
 {
-    uint32_t page = mmu_page(c);
-    return data_off % page == load % page;
+    return data_off % c->mmu_page == load % c->mmu_page;
 }
 
-static void on_header(webota_image_checker_t *c)
+static void record_header(webota_image_info_t *in, const uint8_t *h, const webota_chip_info_t *chip,
+                          uint32_t mmu_page)
 {
-    webota_image_info_t *in = &c->info;
-    const uint8_t *h = c->buf;
-    const webota_image_policy_t *pol = c->policy;
-
-    in->header_seen = true;
     in->segment_count_hdr = h[1];
     in->spi_mode = h[2];
     in->spi_speed = h[3] & 0x0F;
@@ -147,32 +148,51 @@ static void on_header(webota_image_checker_t *c)
     in->min_rev_full = webota_le16_get(h + 15);
     in->max_rev_full = webota_le16_get(h + 17);
     in->hash_appended = h[23] != 0;
-    in->chip = webota_chip_by_id(in->chip_id);
-    in->mmu_page = in->chip != NULL ? in->chip->mmu_page_default : 0x10000;
+    in->chip = chip;
+    in->mmu_page = mmu_page;
+}
 
-    if (in->chip == NULL) {
+static void on_header(webota_image_checker_t *c)
+{
+    webota_image_status_t *st = &c->st;
+    const uint8_t *h = c->buf;
+    const webota_image_policy_t *pol = c->policy;
+
+    st->header_seen = true;
+    st->chip_id = webota_le16_get(h + 12);
+    st->min_rev_full = webota_le16_get(h + 15);
+    st->max_rev_full = webota_le16_get(h + 17);
+    c->seg_count = h[1];
+    c->hash_appended = h[23] != 0;
+    c->chip = webota_chip_by_id(st->chip_id);
+    c->mmu_page = c->chip != NULL ? c->chip->mmu_page_default : 0x10000;
+    if (c->info != NULL) {
+        record_header(c->info, h, c->chip, c->mmu_page);
+    }
+
+    if (c->chip == NULL) {
         fail(c, WEBOTA_ERR_IMG_CHIP, 12, true);
         return;
     }
-    if (pol != NULL && pol->chip >= 0 && (int)in->chip->chip != pol->chip) {
+    if (pol != NULL && pol->chip >= 0 && (int)c->chip->chip != pol->chip) {
         fail(c, WEBOTA_ERR_IMG_CHIP, 12, true);
         return;
     }
-    if (in->chip->load == NULL) {
+    if (c->chip->load == NULL) {
         fail(c, WEBOTA_ERR_UNSUPPORTED, 12, true);
         return;
     }
     if (pol != NULL && pol->chip_rev >= 0) {
-        if (pol->chip_rev < in->min_rev_full) {
+        if (pol->chip_rev < st->min_rev_full) {
             fail(c, WEBOTA_ERR_IMG_CHIP_REV_MIN, 15, true);
             return;
         }
-        if (in->max_rev_full != 0 && in->max_rev_full != 0xFFFF && pol->chip_rev > in->max_rev_full) {
+        if (st->max_rev_full != 0 && st->max_rev_full != 0xFFFF && pol->chip_rev > st->max_rev_full) {
             fail(c, WEBOTA_ERR_IMG_CHIP_REV_MAX, 17, true);
             return;
         }
     }
-    if (in->segment_count_hdr == 0 || in->segment_count_hdr > WEBOTA_IMAGE_MAX_SEGMENTS) {
+    if (c->seg_count == 0 || c->seg_count > WEBOTA_IMAGE_MAX_SEGMENTS) {
         fail(c, WEBOTA_ERR_IMG_SEGCOUNT, 1, true);
         return;
     }
@@ -186,23 +206,27 @@ static void on_header(webota_image_checker_t *c)
 /* After the last segment: zero padding up to the checksum byte. */
 static void start_footer(webota_image_checker_t *c, uint32_t end)
 {
-    c->info.checksum_offset = end | 15u;
-    c->remaining = c->info.checksum_offset - end;
+    c->checksum_offset = end | 15u;
+    if (c->info != NULL) {
+        c->info->checksum_offset = c->checksum_offset;
+    }
+    c->remaining = c->checksum_offset - end;
     c->state = c->remaining ? ST_PAD : ST_CHECKSUM;
 }
 
 static void on_seg_header(webota_image_checker_t *c, uint32_t off)
 {
-    webota_image_info_t *in = &c->info;
     uint32_t load = webota_le32_get(c->buf);
     uint32_t len = webota_le32_get(c->buf + 4);
     uint8_t i = c->seg_index;
     const webota_image_policy_t *pol = c->policy;
 
-    in->segment[i].load = load;
-    in->segment[i].length = len;
-    in->segment[i].offset = off;
-    in->segment_count = (uint8_t)(i + 1);
+    if (c->info != NULL) {
+        c->info->segment[i].load = load;
+        c->info->segment[i].length = len;
+        c->info->segment[i].offset = off;
+        c->info->segment_count = (uint8_t)(i + 1);
+    }
 
     if (len % 4 != 0) {
         fail(c, WEBOTA_ERR_IMG_SEG_ALIGN, off + 4, true);
@@ -221,9 +245,10 @@ static void on_seg_header(webota_image_checker_t *c, uint32_t off)
         fail(c, WEBOTA_ERR_IMG_TOO_BIG, off + 4, true);
         return;
     }
-    if (webota_chip_is_mapped(in->chip, load)) {
-        if (i == 0 && in->chip->mmu_page_configurable) {
+    if (webota_chip_is_mapped(c->chip, load)) {
+        if (i == 0 && c->chip->mmu_page_configurable) {
             c->seg0_align_pending = true; /* the page size comes with the descriptor */
+            c->seg0_load = load;
         } else if (!mapped_aligned(c, data_off, load)) {
             fail(c, WEBOTA_ERR_IMG_MAPPED_ALIGN, off, true);
             return;
@@ -231,7 +256,7 @@ static void on_seg_header(webota_image_checker_t *c, uint32_t off)
     } else if (load >= NOT_LOADED_BELOW) {
         uint32_t ram = WEBOTA_MEM_DRAM | WEBOTA_MEM_IRAM | WEBOTA_MEM_RTC_DRAM | WEBOTA_MEM_RTC_IRAM |
                        WEBOTA_MEM_RTC_DATA;
-        if ((webota_chip_load_types(in->chip, load, len) & ram) == 0) {
+        if ((webota_chip_load_types(c->chip, load, len) & ram) == 0) {
             fail(c, WEBOTA_ERR_IMG_LOAD_ADDR, off, true);
             return;
         }
@@ -241,28 +266,35 @@ static void on_seg_header(webota_image_checker_t *c, uint32_t off)
     c->state = ST_SEG_DATA;
 }
 
+/* The descriptor is decoded into the caller's info, or else on the stack for
+ * the checks and the policy callback only. */
 static void on_desc(webota_image_checker_t *c)
 {
-    webota_image_info_t *in = &c->info;
     const webota_image_policy_t *pol = c->policy;
+    webota_app_desc_t local;
+    webota_app_desc_t *d = c->info != NULL ? &c->info->desc : &local;
 
-    if (webota_app_desc_decode(c->buf, &in->desc) != WEBOTA_OK) {
+    if (webota_app_desc_decode(c->buf, d) != WEBOTA_OK) {
         fail(c, WEBOTA_ERR_IMG_APPDESC, WEBOTA_APP_DESC_OFFSET, true);
         return;
     }
-    if (in->chip->mmu_page_configurable && in->desc.mmu_page_size >= 13 && in->desc.mmu_page_size <= 16) {
-        in->mmu_page = 1u << in->desc.mmu_page_size;
+    if (c->chip->mmu_page_configurable && d->mmu_page_size >= 13 && d->mmu_page_size <= 16) {
+        c->mmu_page = 1u << d->mmu_page_size;
+        if (c->info != NULL) {
+            c->info->mmu_page = c->mmu_page;
+        }
     }
     if (c->seg0_align_pending) {
+        const uint32_t seg0 = WEBOTA_IMAGE_HEADER_LEN; /* segment 0's header follows the image header */
         c->seg0_align_pending = false;
-        if (!mapped_aligned(c, in->segment[0].offset + WEBOTA_IMAGE_SEG_HEADER_LEN, in->segment[0].load)) {
-            fail(c, WEBOTA_ERR_IMG_MAPPED_ALIGN, in->segment[0].offset, true);
+        if (!mapped_aligned(c, seg0 + WEBOTA_IMAGE_SEG_HEADER_LEN, c->seg0_load)) {
+            fail(c, WEBOTA_ERR_IMG_MAPPED_ALIGN, seg0, true);
             return;
         }
     }
-    in->desc_seen = true;
-    if (pol != NULL && pol->efuse_blk_rev >= 0 && in->chip->chip != WEBOTA_CHIP_ESP32) {
-        uint16_t lo = in->desc.min_efuse_blk_rev_full, hi = in->desc.max_efuse_blk_rev_full;
+    c->st.desc_seen = true;
+    if (pol != NULL && pol->efuse_blk_rev >= 0 && c->chip->chip != WEBOTA_CHIP_ESP32) {
+        uint16_t lo = d->min_efuse_blk_rev_full, hi = d->max_efuse_blk_rev_full;
         if (lo != 0 && lo != 0xFFFF && pol->efuse_blk_rev < lo) {
             fail(c, WEBOTA_ERR_IMG_EFUSE_BLK_REV, WEBOTA_APP_DESC_OFFSET + 176, true);
             return;
@@ -273,7 +305,7 @@ static void on_desc(webota_image_checker_t *c)
         }
     }
     if (pol != NULL && pol->on_desc != NULL) {
-        webota_err_t err = pol->on_desc(pol->ctx, &in->desc);
+        webota_err_t err = pol->on_desc(pol->ctx, d);
         if (err != WEBOTA_OK) {
             fail(c, err, WEBOTA_APP_DESC_OFFSET, true);
         }
@@ -282,40 +314,46 @@ static void on_desc(webota_image_checker_t *c)
 
 static void on_checksum(webota_image_checker_t *c, uint8_t stored)
 {
-    webota_image_info_t *in = &c->info;
-    in->checksum_seen = true;
-    in->checksum_stored = stored;
-    in->checksum_valid = stored == in->checksum_calc;
-    if (!in->checksum_valid) {
-        fail(c, WEBOTA_ERR_IMG_CHECKSUM, in->checksum_offset, false);
+    webota_image_status_t *st = &c->st;
+    st->checksum_seen = true;
+    st->checksum_valid = stored == c->checksum_calc;
+    if (c->info != NULL) {
+        c->info->checksum_stored = stored;
     }
+    if (!st->checksum_valid) {
+        fail(c, WEBOTA_ERR_IMG_CHECKSUM, c->checksum_offset, false);
+    }
+    memset(c->buf + HASH_CALC, 0, 32);
     if (c->hash_active) {
         c->hash_active = false;
-        if (webota_hash_finish(&c->sha, in->sha256_calc, sizeof(in->sha256_calc)) != WEBOTA_OK) {
-            fail(c, WEBOTA_ERR_CRYPTO, in->checksum_offset, true);
+        if (webota_hash_finish(&c->sha, c->buf + HASH_CALC, 32) != WEBOTA_OK) {
+            fail(c, WEBOTA_ERR_CRYPTO, c->checksum_offset, true);
             return;
         }
+        if (c->info != NULL) {
+            memcpy(c->info->sha256_calc, c->buf + HASH_CALC, 32);
+        }
     }
-    if (in->hash_appended) {
+    if (c->hash_appended) {
         c->buf_len = 0;
         c->state = ST_HASH;
     } else {
-        in->length = in->checksum_offset + 1;
-        in->complete = true;
+        st->length = c->checksum_offset + 1;
+        st->complete = true;
         c->state = ST_TRAILING;
     }
 }
 
 static void on_hash(webota_image_checker_t *c)
 {
-    webota_image_info_t *in = &c->info;
-    in->hash_seen = true;
-    in->hash_valid = memcmp(in->sha256_stored, in->sha256_calc, 32) == 0;
-    if (!in->hash_valid) {
-        fail(c, WEBOTA_ERR_IMG_HASH, in->checksum_offset + 1, false);
+    webota_image_status_t *st = &c->st;
+    st->hash_seen = true;
+    st->hash_valid = memcmp(c->buf + HASH_STORED, c->buf + HASH_CALC, 32) == 0;
+    if (!st->hash_valid) {
+        fail(c, WEBOTA_ERR_IMG_HASH, c->checksum_offset + 1, false);
     }
-    in->length = in->checksum_offset + 1 + 32;
-    in->complete = true;
+    st->length = c->checksum_offset + 1 + 32;
+    st->complete = true;
     c->state = ST_TRAILING;
 }
 
@@ -323,7 +361,7 @@ static void on_hash(webota_image_checker_t *c)
  * how many were consumed (at least 1 unless halted). */
 static size_t step(webota_image_checker_t *c, const uint8_t *p, size_t n, uint32_t pos)
 {
-    webota_image_info_t *in = &c->info;
+    webota_image_status_t *st = &c->st;
     size_t take = 0;
 
     switch (c->state) {
@@ -336,9 +374,6 @@ static size_t step(webota_image_checker_t *c, const uint8_t *p, size_t n, uint32
             take = 1; /* the magic alone, so that a wrong file stops at byte 0 */
         }
         memcpy(c->buf + c->buf_len, p, take);
-        if (c->buf_len == 0 && c->state == ST_SEG_HDR) {
-            c->field_off = pos;
-        }
         c->buf_len = (uint16_t)(c->buf_len + take);
         if (c->state == ST_HEADER && c->buf[0] != WEBOTA_IMAGE_MAGIC) {
             fail(c, WEBOTA_ERR_IMG_MAGIC, 0, true);
@@ -349,7 +384,7 @@ static size_t step(webota_image_checker_t *c, const uint8_t *p, size_t n, uint32
             if (c->state == ST_HEADER) {
                 on_header(c);
             } else {
-                on_seg_header(c, c->field_off);
+                on_seg_header(c, pos + (uint32_t)take - need);
             }
             if (!c->halted && c->state == ST_SEG_DATA && c->remaining == 0) {
                 goto segment_done;
@@ -370,7 +405,10 @@ static size_t step(webota_image_checker_t *c, const uint8_t *p, size_t n, uint32
         for (size_t i = 0; i < take; i++) {
             x ^= p[i];
         }
-        in->checksum_calc ^= x;
+        c->checksum_calc ^= x;
+        if (c->info != NULL) {
+            c->info->checksum_calc = c->checksum_calc;
+        }
         c->remaining -= (uint32_t)take;
         if (c->desc_pending && c->buf_len == WEBOTA_APP_DESC_SIZE) {
             c->desc_pending = false;
@@ -397,7 +435,10 @@ static size_t step(webota_image_checker_t *c, const uint8_t *p, size_t n, uint32
     case ST_HASH:
         take = 32u - c->buf_len;
         take = take < n ? take : n;
-        memcpy(in->sha256_stored + c->buf_len, p, take);
+        memcpy(c->buf + HASH_STORED + c->buf_len, p, take);
+        if (c->info != NULL) {
+            memcpy(c->info->sha256_stored + c->buf_len, p, take);
+        }
         c->buf_len = (uint16_t)(c->buf_len + take);
         if (c->buf_len == 32) {
             c->buf_len = 0;
@@ -406,21 +447,20 @@ static size_t step(webota_image_checker_t *c, const uint8_t *p, size_t n, uint32
         return take;
     default: /* ST_TRAILING */
         take = n;
-        if (in->length != 0) {
-            uint32_t sig = (in->length + 4095u) & ~4095u;
+        if (st->length != 0) {
+            uint32_t sig = (st->length + 4095u) & ~4095u;
             if (sig >= pos && (uint64_t)sig < (uint64_t)pos + n) {
-                in->sig_blocks = p[sig - pos] == WEBOTA_IMAGE_SIG_BLOCK_MAGIC;
+                st->sig_blocks = p[sig - pos] == WEBOTA_IMAGE_SIG_BLOCK_MAGIC;
             }
         }
-        in->trailing += (uint32_t)take;
+        st->trailing += (uint32_t)take;
         return take;
     }
 
 segment_done:
     c->seg_index++;
-    if (c->seg_index == in->segment_count_hdr) {
-        const webota_image_segment_t *s = &in->segment[c->seg_index - 1];
-        start_footer(c, s->offset + WEBOTA_IMAGE_SEG_HEADER_LEN + s->length);
+    if (c->seg_index == c->seg_count) {
+        start_footer(c, pos + (uint32_t)take); /* the last segment's data ends here */
     } else {
         c->state = ST_SEG_HDR;
     }
@@ -429,9 +469,9 @@ segment_done:
 
 static void consume(webota_image_checker_t *c, const uint8_t *p, size_t n)
 {
-    webota_image_info_t *in = &c->info;
+    webota_image_status_t *st = &c->st;
     while (n > 0 && !c->halted) {
-        uint32_t pos = in->received;
+        uint32_t pos = st->received;
         uint8_t state = c->state;
         size_t take;
         if (state == ST_CHECKSUM) {
@@ -449,7 +489,7 @@ static void consume(webota_image_checker_t *c, const uint8_t *p, size_t n)
         if (state == ST_CHECKSUM && !c->halted) {
             on_checksum(c, p[0]);
         }
-        in->received += (uint32_t)take;
+        st->received += (uint32_t)take;
         p += take;
         n -= take;
     }
@@ -458,44 +498,45 @@ static void consume(webota_image_checker_t *c, const uint8_t *p, size_t n)
 webota_err_t webota_image_feed(webota_image_checker_t *c, const void *data, size_t len)
 {
     const uint8_t *p = data;
+    webota_image_status_t *st = &c->st;
     if (c->halted) {
-        return c->info.err;
+        return st->err;
     }
     const webota_image_policy_t *pol = c->policy;
     size_t allowed = len;
     bool too_big = false;
     if (pol != NULL && pol->max_size != 0) {
-        uint32_t room = pol->max_size - (c->info.received < pol->max_size ? c->info.received : pol->max_size);
+        uint32_t room = pol->max_size - (st->received < pol->max_size ? st->received : pol->max_size);
         if (len > room) {
             allowed = room;
             too_big = true;
         }
     }
-    if ((uint64_t)c->info.received + allowed > 0xFFFFFFFFu) {
-        allowed = 0xFFFFFFFFu - c->info.received; /* images are < 4 GiB by format */
+    if ((uint64_t)st->received + allowed > 0xFFFFFFFFu) {
+        allowed = 0xFFFFFFFFu - st->received; /* images are < 4 GiB by format */
         too_big = true;
     }
     consume(c, p, allowed);
     if (too_big && !c->halted) {
-        fail(c, WEBOTA_ERR_IMG_TOO_BIG, c->info.received, true);
+        fail(c, WEBOTA_ERR_IMG_TOO_BIG, st->received, true);
     }
-    return c->info.err;
+    return st->err;
 }
 
 webota_err_t webota_image_finish(webota_image_checker_t *c)
 {
-    if (c->info.err == WEBOTA_OK && !c->info.complete) {
-        fail(c, WEBOTA_ERR_IMG_TRUNCATED, c->info.received, true);
+    if (c->st.err == WEBOTA_OK && !c->st.complete) {
+        fail(c, WEBOTA_ERR_IMG_TRUNCATED, c->st.received, true);
     }
     webota_image_abort(c);
     c->halted = true;
-    return c->info.err;
+    return c->st.err;
 }
 
 webota_err_t webota_image_check_buffer(const void *data, size_t len, const webota_image_policy_t *policy,
-                                       webota_image_checker_t *c)
+                                       webota_image_info_t *info, webota_image_checker_t *c)
 {
-    webota_image_init(c, policy);
+    webota_image_init(c, policy, info);
     webota_image_feed(c, data, len);
     return webota_image_finish(c);
 }

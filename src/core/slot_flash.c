@@ -85,6 +85,13 @@ static void fill_info(webota_slot_flash_t *s, const webota_partition_t *p, webot
     out->state = state_of(s, p);
 }
 
+/* Keeps the descriptor the checker hands over (the checker records no info). */
+static webota_err_t keep_desc(void *ctx, const webota_app_desc_t *desc)
+{
+    *(webota_app_desc_t *)ctx = *desc;
+    return WEBOTA_OK;
+}
+
 /* esp_image_verify from flash: feeds `len` bytes of p (0 = until the image
  * end, at most the partition) to the checker. *desc and *length may be NULL. */
 static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t *p, uint32_t len,
@@ -96,12 +103,15 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
     pol.chip_rev = s->cfg.chip_rev < 0 ? 0 : s->cfg.chip_rev;
     pol.efuse_blk_rev = -1;
     pol.max_size = p->size;
-    webota_image_checker_t *c = &s->work.checker;
-    webota_image_init(c, &pol);
+    pol.on_desc = keep_desc;
+    pol.ctx = &s->work.verify.desc;
+    webota_image_checker_t *c = &s->work.verify.checker;
+    webota_image_init(c, &pol, NULL);
+    const webota_image_status_t *st = webota_image_status(c);
     uint32_t limit = len != 0 ? len : p->size;
     webota_err_t err = WEBOTA_OK;
     for (uint32_t pos = 0; pos < limit && err == WEBOTA_OK;) {
-        if (len == 0 && webota_image_info(c)->complete)
+        if (len == 0 && st->complete)
             break;
         uint32_t n = limit - pos < sizeof s->buf ? limit - pos : (uint32_t)sizeof s->buf;
         err = webota_flash_read(s->cfg.flash, p->offset + pos, s->buf, n);
@@ -116,9 +126,9 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
     err = webota_image_finish(c);
     if (err == WEBOTA_OK) {
         if (desc != NULL)
-            *desc = webota_image_info(c)->desc;
+            *desc = s->work.verify.desc;
         if (length != NULL)
-            *length = webota_image_info(c)->length;
+            *length = st->length;
     }
     return err;
 }

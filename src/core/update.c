@@ -102,10 +102,11 @@ static const char *chip_display(int chip)
 /* Details for the checker's own errors, from what it has seen. */
 static void checker_detail(session_t *s, webota_err_t err, sbuf_t *b)
 {
-    const webota_image_info_t *in = webota_image_info(&s->checker);
+    const webota_image_status_t *in = webota_image_status(&s->checker);
+    const webota_chip_info_t *chip = webota_chip_by_id(in->chip_id);
     switch (err) {
     case WEBOTA_ERR_IMG_CHIP:
-        sb_str(b, in->chip != NULL ? in->chip->display : "unknown chip id");
+        sb_str(b, chip != NULL ? chip->display : "unknown chip id");
         sb_str(b, ", this device is ");
         sb_str(b, chip_display(s->policy.chip));
         break;
@@ -206,7 +207,7 @@ webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *op
     session_t *s = S(u);
     memset(s, 0, sizeof *s);
     s->state = WEBOTA_UPDATE_RECEIVING;
-    webota_image_init(&s->checker, NULL); /* re-initialised with the policy below */
+    webota_image_init(&s->checker, NULL, NULL); /* re-initialised with the policy below */
     if (ops == NULL || ops->next == NULL)
         return fail(s, WEBOTA_ERR_ARG, 0, "no slot writer");
     s->ops = ops;
@@ -227,7 +228,7 @@ webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *op
     s->ipol.on_desc = on_desc;
     s->ipol.ctx = s;
     webota_image_abort(&s->checker);
-    webota_image_init(&s->checker, &s->ipol);
+    webota_image_init(&s->checker, &s->ipol, NULL);
     if (total > s->slot.size) {
         char d[DETAIL_MAX];
         sbuf_t b;
@@ -293,7 +294,7 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
             sb_str(&b, s->detail);
         else
             checker_detail(s, err, &b);
-        return fail(s, err, webota_image_info(&s->checker)->err_offset, det);
+        return fail(s, err, webota_image_status(&s->checker)->err_offset, det);
     }
     /* The first HEAD_LEN bytes wait in the session until the descriptor has
      * passed the policy; then the slot is opened and they go first. */
@@ -348,7 +349,7 @@ webota_err_t webota_update_finish(webota_update_t *u)
             sb_uint(&b, s->received);
             sb_str(&b, " bytes");
         }
-        return fail(s, err, webota_image_info(&s->checker)->err_offset, det);
+        return fail(s, err, webota_image_status(&s->checker)->err_offset, det);
     }
     if (s->total != 0 && s->received != s->total) {
         char det[DETAIL_MAX];
@@ -361,8 +362,10 @@ webota_err_t webota_update_finish(webota_update_t *u)
         sb_str(&b, " bytes");
         return fail(s, WEBOTA_ERR_UPD_LENGTH, s->received, det);
     }
-    if (s->policy.require_marker && !s->force && !webota_image_info(&s->checker)->marker)
-        return fail(s, WEBOTA_ERR_UPD_NO_MARKER, 0, "force the update to install it anyway");
+    /* judged once the whole image has been seen: reported where it ended */
+    const webota_image_status_t *st = webota_image_status(&s->checker);
+    if (s->policy.require_marker && !s->force && !st->marker)
+        return fail(s, WEBOTA_ERR_UPD_NO_MARKER, st->length, "force the update to install it anyway");
     err = s->ops->finish(s->ops->ctx);
     if (err != WEBOTA_OK)
         return slot_fail(s, err, "verifying slot");

@@ -170,11 +170,12 @@ static bool try_load_partition(boot_ctx_t *c, const webota_partition_t *p)
         .max_size = p->size,
     };
     webota_image_checker_t chk;
-    webota_image_init(&chk, &pol);
+    webota_image_info_t info;
+    webota_image_init(&chk, &pol, &info);
     uint8_t buf[4096];
     webota_err_t e = WEBOTA_OK;
-    const webota_image_info_t *info = webota_image_info(&chk);
-    for (uint32_t off = 0; off < p->size && e == WEBOTA_OK && !info->complete;) {
+    const webota_image_status_t *st = webota_image_status(&chk);
+    for (uint32_t off = 0; off < p->size && e == WEBOTA_OK && !st->complete;) {
         uint32_t n = p->size - off < sizeof buf ? p->size - off : (uint32_t)sizeof buf;
         webota_err_t fe = webota_flash_read(c->flash, p->offset + off, buf, n);
         if (fe != WEBOTA_OK) {
@@ -189,12 +190,12 @@ static bool try_load_partition(boot_ctx_t *c, const webota_partition_t *p)
     e = webota_image_finish(&chk);
     if (e != WEBOTA_OK) {
         blog(c->out, "E esp_image: image at 0x%x is corrupt: %s at offset 0x%x", (unsigned)p->offset,
-             webota_strerror(e), (unsigned)info->err_offset);
+             webota_strerror(e), (unsigned)st->err_offset);
         return false;
     }
-    c->out->desc = info->desc;
-    c->out->marker = info->marker;
-    c->out->image_length = info->length;
+    c->out->desc = info.desc;
+    c->out->marker = st->marker;
+    c->out->image_length = st->length;
     blog(c->out, "I boot: Loaded app from partition at offset 0x%x", (unsigned)p->offset);
     return true;
 }

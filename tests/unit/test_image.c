@@ -18,10 +18,22 @@
 
 /* ---- helpers ---- */
 
-static webota_err_t check_chunked(const uint8_t *d, size_t n, const webota_image_policy_t *pol, size_t chunk,
-                                  unsigned rnd_seed, webota_image_checker_t *c)
+/* A checker and the info it records. */
+typedef struct {
+    webota_image_checker_t c;
+    webota_image_info_t in;
+} checked_t;
+
+static const webota_image_status_t *ST(const checked_t *r)
 {
-    webota_image_init(c, pol);
+    return webota_image_status(&r->c);
+}
+
+/* info may be NULL (nothing recorded). */
+static webota_err_t check_chunked(const uint8_t *d, size_t n, const webota_image_policy_t *pol, size_t chunk,
+                                  unsigned rnd_seed, webota_image_checker_t *c, webota_image_info_t *info)
+{
+    webota_image_init(c, pol, info);
     size_t off = 0;
     while (off < n) {
         size_t k = chunk;
@@ -39,18 +51,28 @@ static webota_err_t check_chunked(const uint8_t *d, size_t n, const webota_image
 }
 
 /* Whole-buffer verdict, then the same with 1, 7, 4096 and random chunks:
- * verdict, offset and every reported field identical. */
+ * verdict, offset, status and every recorded field identical; and each of
+ * these again without an info record: the same verdict and status. */
 static webota_err_t check_all_chunkings(const uint8_t *d, size_t n, const webota_image_policy_t *pol,
-                                        webota_image_checker_t *ref)
+                                        checked_t *ref)
 {
-    webota_err_t e = webota_image_check_buffer(d, n, pol, ref);
+    webota_err_t e = webota_image_check_buffer(d, n, pol, &ref->in, &ref->c);
+    assert_ptr_equal(webota_image_info(&ref->c), &ref->in);
+    webota_image_checker_t bare;
+    assert_int_equal(webota_image_check_buffer(d, n, pol, NULL, &bare), e);
+    assert_null(webota_image_info(&bare));
+    assert_memory_equal(webota_image_status(&bare), ST(ref), sizeof(webota_image_status_t));
     static const size_t chunks[] = {1, 7, 4096, 0, 0, 0};
     for (unsigned i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
-        webota_image_checker_t c;
-        webota_err_t e2 = check_chunked(d, n, pol, chunks[i], chunks[i] ? 0 : 1000 + i, &c);
+        checked_t r;
+        webota_err_t e2 = check_chunked(d, n, pol, chunks[i], chunks[i] ? 0 : 1000 + i, &r.c, &r.in);
         assert_int_equal(e2, e);
-        assert_int_equal(c.info.err_offset, ref->info.err_offset);
-        assert_memory_equal(&c.info, &ref->info, sizeof(c.info));
+        assert_int_equal(ST(&r)->err_offset, ST(ref)->err_offset);
+        assert_memory_equal(ST(&r), ST(ref), sizeof(webota_image_status_t));
+        assert_memory_equal(&r.in, &ref->in, sizeof(r.in));
+        e2 = check_chunked(d, n, pol, chunks[i], chunks[i] ? 0 : 1000 + i, &bare, NULL);
+        assert_int_equal(e2, e);
+        assert_memory_equal(webota_image_status(&bare), ST(ref), sizeof(webota_image_status_t));
     }
     return e;
 }
@@ -103,7 +125,7 @@ static void hexstr(const uint8_t *p, size_t n, char *out)
 }
 
 /* Compare the checker's fields with esptool's image_info text. */
-static void compare_with_esptool(const char *text, const webota_image_info_t *in)
+static void compare_with_esptool(const char *text, const webota_image_status_t *st, const webota_image_info_t *in)
 {
     char buf[128];
     unsigned u;
@@ -141,7 +163,11 @@ static void compare_with_esptool(const char *text, const webota_image_info_t *in
         rows = strchr(rows, '\n') + 1;
     }
 
-    if (in->checksum_valid) {
+    assert_int_equal(st->chip_id, in->chip_id);
+    assert_int_equal(st->min_rev_full, in->min_rev_full);
+    assert_int_equal(st->max_rev_full, in->max_rev_full);
+    assert_true(st->checksum_seen);
+    if (st->checksum_valid) {
         snprintf(buf, sizeof buf, "0x%x (valid)", in->checksum_stored);
     } else {
         snprintf(buf, sizeof buf, "0x%x (invalid - calculated %02x)", in->checksum_stored, in->checksum_calc);
@@ -149,13 +175,15 @@ static void compare_with_esptool(const char *text, const webota_image_info_t *in
     expect_str_field(text, "Checksum: ", buf);
     if (in->hash_appended) {
         hexstr(in->sha256_stored, 32, buf);
-        strcat(buf, in->hash_valid ? " (valid)" : " (invalid)");
+        assert_true(st->hash_seen);
+        strcat(buf, st->hash_valid ? " (valid)" : " (invalid)");
         expect_str_field(text, "Validation hash: ", buf);
     } else {
         assert_null(field(text, "Validation hash: "));
+        assert_false(st->hash_seen);
     }
 
-    assert_true(in->desc_seen);
+    assert_true(st->desc_seen);
     expect_str_field(text, "Project name: ", in->desc.project_name);
     expect_str_field(text, "App version: ", in->desc.version);
     snprintf(buf, sizeof buf, "%s %s", in->desc.date, in->desc.time);
@@ -236,13 +264,14 @@ static void test_all_image_vectors(void **state)
         size_t n;
         uint8_t *d = tu_read_vector(path, &n);
         webota_image_policy_t pol = {.chip = (int)chip->chip, .chip_rev = -1, .efuse_blk_rev = -1};
-        webota_image_checker_t c;
-        webota_err_t e = check_all_chunkings(d, n, &pol, &c);
-        const webota_image_info_t *in = webota_image_info(&c);
+        checked_t r;
+        webota_err_t e = check_all_chunkings(d, n, &pol, &r);
+        const webota_image_info_t *in = &r.in;
+        const webota_image_status_t *st = ST(&r);
 
         if (strcmp(expected, "valid") == 0) {
             if (e != WEBOTA_OK) {
-                fail_msg("%s: expected valid, got %s at 0x%x", path, webota_err_name(e), in->err_offset);
+                fail_msg("%s: expected valid, got %s at 0x%x", path, webota_err_name(e), st->err_offset);
             }
             char *text;
             if (strncmp(path, "image/corrupt/", 14) == 0) {
@@ -252,11 +281,11 @@ static void test_all_image_vectors(void **state)
                 snprintf(rel, sizeof rel, "%.*s.info.txt", (int)(strlen(path) - 4), path);
                 text = read_text(rel);
             }
-            compare_with_esptool(text, in);
+            compare_with_esptool(text, st, in);
             free(text);
-            assert_true(in->complete);
-            assert_true(in->length <= n);
-            assert_int_equal(in->trailing, n - in->length);
+            assert_true(st->complete);
+            assert_true(st->length <= n);
+            assert_int_equal(st->trailing, n - st->length);
             valid++;
         } else {
             assert_true(strncmp(expected, "invalid", 7) == 0);
@@ -273,10 +302,10 @@ static void test_all_image_vectors(void **state)
             }
             if (e != rule->err) {
                 fail_msg("%s: expected %s, got %s at 0x%x", path, webota_err_name(rule->err), webota_err_name(e),
-                         in->err_offset);
+                         st->err_offset);
             }
             if (rule->offset >= 0) {
-                assert_int_equal(in->err_offset, (uint32_t)rule->offset);
+                assert_int_equal(st->err_offset, (uint32_t)rule->offset);
             }
             /* cross-check the facts the manifest spells out */
             unsigned stored, at, calc;
@@ -286,24 +315,24 @@ static void test_all_image_vectors(void **state)
                                     &calc) == 3 && rule->err == WEBOTA_ERR_IMG_CHECKSUM) {
                 assert_int_equal(in->checksum_stored, stored);
                 assert_int_equal(in->checksum_calc, calc);
-                assert_int_equal(in->err_offset, at);
+                assert_int_equal(st->err_offset, at);
             }
-            if (strstr(detail, "appended SHA-256 does not match") != NULL && in->checksum_seen) {
-                assert_false(in->hash_valid);
+            if (strstr(detail, "appended SHA-256 does not match") != NULL && st->checksum_seen) {
+                assert_false(st->hash_valid);
             }
             p = strstr(detail, "truncated to ");
             if (p != NULL && rule->err == WEBOTA_ERR_IMG_TRUNCATED) {
                 assert_int_equal(sscanf(p, "truncated to %i", &trunc), 1);
-                assert_int_equal(in->err_offset, (uint32_t)trunc);
+                assert_int_equal(st->err_offset, (uint32_t)trunc);
                 assert_int_equal((size_t)trunc, n);
             }
             if (rule->err == WEBOTA_ERR_IMG_TRUNCATED) {
-                assert_int_equal(in->err_offset, n);
+                assert_int_equal(st->err_offset, n);
             }
             /* a wrong-chip image is refused without a chip policy too */
             if (rule->err == WEBOTA_ERR_IMG_CHIP) {
                 webota_image_checker_t c2;
-                assert_int_not_equal(webota_image_check_buffer(d, n, NULL, &c2), WEBOTA_OK);
+                assert_int_not_equal(webota_image_check_buffer(d, n, NULL, NULL, &c2), WEBOTA_OK);
             }
             invalid++;
         }
@@ -341,7 +370,7 @@ static void test_policy_refusal_stops_early(void **state)
         struct desc_seen s = {0, {0}, WEBOTA_ERR_UPD_PROJECT};
         webota_image_policy_t pol = {.chip = -1, .chip_rev = -1, .efuse_blk_rev = -1, .on_desc = on_desc, .ctx = &s};
         webota_image_checker_t c;
-        webota_image_init(&c, &pol);
+        webota_image_init(&c, &pol, NULL);
         size_t off = 0;
         webota_err_t e = WEBOTA_OK;
         while (off < n && e == WEBOTA_OK) {
@@ -352,8 +381,8 @@ static void test_policy_refusal_stops_early(void **state)
         assert_int_equal(e, WEBOTA_ERR_UPD_PROJECT);
         assert_int_equal(s.calls, 1);
         assert_true(off < 0x1000 + 0x120); /* stopped within the chunk holding the descriptor's end */
-        assert_int_equal(c.info.received, 0x120);
-        assert_int_equal(c.info.err_offset, 0x20);
+        assert_int_equal(webota_image_status(&c)->received, 0x120);
+        assert_int_equal(webota_image_status(&c)->err_offset, 0x20);
         assert_string_equal(s.desc.project_name, "vec-esp32c3-app");
         assert_string_equal(s.desc.version, "2.0.0-rc.1");
         assert_int_equal(s.desc.secure_version, 3);
@@ -367,7 +396,7 @@ static void test_policy_refusal_stops_early(void **state)
     webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32C3, .chip_rev = 4, .efuse_blk_rev = 0, .on_desc = on_desc,
                                  .ctx = &s};
     webota_image_checker_t c;
-    assert_int_equal(webota_image_check_buffer(d, n, &pol, &c), WEBOTA_OK);
+    assert_int_equal(webota_image_check_buffer(d, n, &pol, NULL, &c), WEBOTA_OK);
     assert_int_equal(s.calls, 1);
     free(d);
 }
@@ -377,21 +406,21 @@ static void test_policy_chip_rev_and_size(void **state)
     (void)state;
     size_t n;
     uint8_t *d = tu_read_vector("image/esp32s3_app.bin", &n); /* min v0.1, max v0.99 */
-    webota_image_checker_t c;
+    checked_t c;
     webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32S3, .chip_rev = 0, .efuse_blk_rev = -1};
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_CHIP_REV_MIN);
-    assert_int_equal(c.info.err_offset, 15);
+    assert_int_equal(ST(&c)->err_offset, 15);
     pol.chip_rev = 1;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_OK);
     pol.chip_rev = 99;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_OK);
     pol.chip_rev = 100;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_CHIP_REV_MAX);
-    assert_int_equal(c.info.err_offset, 17);
+    assert_int_equal(ST(&c)->err_offset, 17);
     pol.chip = WEBOTA_CHIP_ESP32C3;
     pol.chip_rev = -1;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_CHIP);
-    assert_int_equal(c.info.err_offset, 12);
+    assert_int_equal(ST(&c)->err_offset, 12);
 
     /* slot size: a segment that cannot fit fails at its header; the stream at the limit */
     pol.chip = -1;
@@ -399,18 +428,18 @@ static void test_policy_chip_rev_and_size(void **state)
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_OK);
     pol.max_size = 0x10000;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_TOO_BIG);
-    assert_int_equal(c.info.err_offset, 0x164); /* length field of the padding segment (header at 0x160) */
+    assert_int_equal(ST(&c)->err_offset, 0x164); /* length field of the padding segment (header at 0x160) */
     uint8_t *longer = malloc(n + 100);
     memcpy(longer, d, n);
     memset(longer + n, 0xFF, 100);
     pol.max_size = (uint32_t)n + 10;
     assert_int_equal(check_all_chunkings(longer, n + 100, &pol, &c), WEBOTA_ERR_IMG_TOO_BIG);
-    assert_int_equal(c.info.err_offset, n + 10);
-    assert_int_equal(c.info.received, n + 10);
+    assert_int_equal(ST(&c)->err_offset, n + 10);
+    assert_int_equal(ST(&c)->received, n + 10);
     pol.max_size = 0;
     assert_int_equal(check_all_chunkings(longer, n + 100, &pol, &c), WEBOTA_OK);
-    assert_int_equal(c.info.trailing, 100);
-    assert_false(c.info.sig_blocks);
+    assert_int_equal(ST(&c)->trailing, 100);
+    assert_false(ST(&c)->sig_blocks);
     free(longer);
     free(d);
 }
@@ -457,9 +486,9 @@ static webota_err_t check_edited(const char *vec, void (*edit)(uint8_t *), const
     uint8_t *d = tu_read_vector(vec, &n);
     edit(d);
     refresh(d, n);
-    webota_image_checker_t c;
+    checked_t c;
     webota_err_t e = check_all_chunkings(d, n, pol, &c);
-    *err_offset = c.info.err_offset;
+    *err_offset = ST(&c)->err_offset;
     free(d);
     return e;
 }
@@ -548,9 +577,9 @@ static void test_crafted_failures(void **state)
         0x00, 0x8f, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0xfb, 0x3f, 0x10, 0x00, 0x00, 0x00,
     };
     webota_image_checker_t c;
-    webota_image_init(&c, &any);
+    webota_image_init(&c, &any, NULL);
     assert_int_equal(webota_image_feed(&c, tiny, sizeof tiny), WEBOTA_ERR_IMG_SEG0_SHORT);
-    assert_int_equal(c.info.err_offset, 0x1c);
+    assert_int_equal(webota_image_status(&c)->err_offset, 0x1c);
     webota_image_abort(&c);
     assert_int_equal(webota_image_finish(&c), WEBOTA_ERR_IMG_SEG0_SHORT);
 }
@@ -590,23 +619,23 @@ static void test_marker_across_boundaries(void **state)
     for (size_t cut = pos - 2; cut <= pos + WEBOTA_MARKER_LEN + 2; cut++) {
         for (size_t mid = 0; mid <= 3; mid++) {
             webota_image_checker_t c;
-            webota_image_init(&c, NULL);
+            webota_image_init(&c, NULL, NULL);
             webota_image_feed(&c, m.p, cut);
             webota_image_feed(&c, m.p + cut, mid);
             webota_image_feed(&c, m.p + cut + mid, m.n - cut - mid);
             assert_int_equal(webota_image_finish(&c), WEBOTA_OK);
-            assert_true(c.info.marker);
+            assert_true(webota_image_status(&c)->marker);
         }
     }
     /* one byte at a time */
-    webota_image_checker_t c;
-    assert_int_equal(check_chunked(m.p, m.n, NULL, 1, 0, &c), WEBOTA_OK);
-    assert_true(c.info.marker);
+    checked_t c;
+    assert_int_equal(check_chunked(m.p, m.n, NULL, 1, 0, &c.c, &c.in), WEBOTA_OK);
+    assert_true(ST(&c)->marker);
     /* a damaged marker is not a marker */
     at[WEBOTA_MARKER_LEN - 1] ^= 1;
     refresh(m.p, m.n);
-    assert_int_equal(check_chunked(m.p, m.n, NULL, 5, 0, &c), WEBOTA_OK);
-    assert_false(c.info.marker);
+    assert_int_equal(check_chunked(m.p, m.n, NULL, 5, 0, &c.c, NULL), WEBOTA_OK);
+    assert_false(ST(&c)->marker);
     free(m.p);
 
     /* a marker only in the trailing data does not count */
@@ -615,8 +644,8 @@ static void test_marker_across_boundaries(void **state)
     d = realloc(d, n + 64);
     memcpy(d + n, webota_marker, WEBOTA_MARKER_LEN);
     assert_int_equal(check_all_chunkings(d, n + WEBOTA_MARKER_LEN, NULL, &c), WEBOTA_OK);
-    assert_false(c.info.marker);
-    assert_int_equal(c.info.trailing, WEBOTA_MARKER_LEN);
+    assert_false(ST(&c)->marker);
+    assert_int_equal(ST(&c)->trailing, WEBOTA_MARKER_LEN);
     free(d);
 }
 
@@ -633,38 +662,127 @@ static void test_signature_sector_located(void **state)
     for (unsigned i = 0; i < 2; i++) {
         size_t n;
         uint8_t *d = tu_read_vector(signed_vecs[i].vec, &n);
-        webota_image_checker_t c;
+        checked_t c;
         assert_int_equal(check_all_chunkings(d, n, NULL, &c), WEBOTA_OK);
-        assert_int_equal(c.info.length, signed_vecs[i].length);
-        assert_true(c.info.sig_blocks);
-        assert_int_equal(c.info.trailing, n - signed_vecs[i].length);
-        uint32_t sig = (c.info.length + 4095u) & ~4095u;
+        assert_int_equal(ST(&c)->length, signed_vecs[i].length);
+        assert_true(ST(&c)->sig_blocks);
+        assert_int_equal(ST(&c)->trailing, n - signed_vecs[i].length);
+        uint32_t sig = (ST(&c)->length + 4095u) & ~4095u;
         assert_int_equal(d[sig], 0xE7);
         d[sig] = 0xFF;
         assert_int_equal(check_all_chunkings(d, n, NULL, &c), WEBOTA_OK);
-        assert_false(c.info.sig_blocks);
+        assert_false(ST(&c)->sig_blocks);
         free(d);
     }
 }
 
-static void test_sizes_and_abort(void **state)
+/* The caller-allocated state stays within its documented bound (a few hundred
+ * bytes: the hash context plus 384), and the header's figure is the real one. */
+static void test_state_size(void **state)
 {
     (void)state;
     assert_true(sizeof(webota_image_checker_t) <= WEBOTA_IMAGE_CHECKER_MAX_SIZE);
+    assert_int_equal(WEBOTA_IMAGE_CHECKER_MAX_SIZE - WEBOTA_HASH_CTX_SIZE, 384);
+#if WEBOTA_HASH_CTX_SIZE == 256
+    assert_int_equal(WEBOTA_IMAGE_CHECKER_MAX_SIZE, 640);
+#if defined(__x86_64__)
+    assert_int_equal(sizeof(webota_image_checker_t), 608); /* as image.h says for x86-64 */
+#endif
+#endif
+    /* what it does not hold any more: the record lives with the caller */
+    assert_true(sizeof(webota_image_checker_t) < sizeof(webota_hash_t) + sizeof(webota_image_info_t));
+    print_message("checker state %zu bytes (bound %u), info record %zu bytes\n", sizeof(webota_image_checker_t),
+                  (unsigned)WEBOTA_IMAGE_CHECKER_MAX_SIZE, sizeof(webota_image_info_t));
+}
+
+struct desc_log {
+    unsigned calls;
+    webota_app_desc_t desc;
+};
+
+static webota_err_t log_desc(void *ctx, const webota_app_desc_t *d)
+{
+    struct desc_log *l = ctx;
+    l->calls++;
+    l->desc = *d;
+    return (d->secure_version & 1) ? WEBOTA_ERR_UPD_SECURE_VERSION : WEBOTA_OK;
+}
+
+/* Every image vector, whole and in 1/7/4096/random chunks, under a policy with
+ * a descriptor callback: with info = NULL the descriptor is decoded on the
+ * stack, and verdict, status and the callback's descriptor are the same as
+ * with an info record. */
+static void test_verdict_without_info(void **state)
+{
+    (void)state;
+    char *manifest = read_text("manifest.tsv");
+    unsigned vectors = 0, refused_by_policy = 0;
+    for (char *line = strtok(manifest, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char path[256];
+        if (sscanf(line, "%255[^\t]", path) != 1 || strncmp(path, "image/", 6) != 0 ||
+            strcmp(path + strlen(path) - 4, ".bin") != 0) {
+            continue;
+        }
+        size_t n;
+        uint8_t *d = tu_read_vector(path, &n);
+        static const size_t chunks[] = {0, 1, 7, 4096, 5};
+        for (unsigned i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+            struct desc_log with = {0, {0}}, without = {0, {0}};
+            webota_image_policy_t pol = {.chip = -1, .chip_rev = 0, .efuse_blk_rev = 0, .on_desc = log_desc};
+            checked_t r;
+            webota_image_checker_t bare;
+            webota_err_t e1, e2;
+            pol.ctx = &with;
+            if (chunks[i] == 0) {
+                e1 = webota_image_check_buffer(d, n, &pol, &r.in, &r.c);
+            } else {
+                e1 = check_chunked(d, n, &pol, chunks[i], chunks[i] == 5 ? 77 : 0, &r.c, &r.in);
+            }
+            pol.ctx = &without;
+            if (chunks[i] == 0) {
+                e2 = webota_image_check_buffer(d, n, &pol, NULL, &bare);
+            } else {
+                e2 = check_chunked(d, n, &pol, chunks[i], chunks[i] == 5 ? 77 : 0, &bare, NULL);
+            }
+            assert_int_equal(e2, e1);
+            assert_memory_equal(webota_image_status(&bare), ST(&r), sizeof(webota_image_status_t));
+            assert_int_equal(without.calls, with.calls);
+            assert_memory_equal(&without.desc, &with.desc, sizeof(with.desc));
+            if (with.calls > 0) {
+                assert_memory_equal(&with.desc, &r.in.desc, sizeof(with.desc));
+            }
+            refused_by_policy += e1 == WEBOTA_ERR_UPD_SECURE_VERSION;
+        }
+        vectors++;
+        free(d);
+    }
+    assert_int_equal(vectors, 19 + 62);
+    assert_true(refused_by_policy > 0); /* the callback's refusal is among the verdicts compared */
+    free(manifest);
+}
+
+static void test_abort_and_empty(void **state)
+{
+    (void)state;
     size_t n;
     uint8_t *d = tu_read_vector("image/esp32_app.bin", &n);
     webota_image_checker_t c;
-    webota_image_init(&c, NULL);
+    webota_image_init(&c, NULL, NULL);
+    assert_null(webota_image_info(&c));
     assert_int_equal(webota_image_feed(&c, d, 1000), WEBOTA_OK);
-    assert_true(c.info.desc_seen);
-    assert_false(c.info.complete);
+    assert_true(webota_image_status(&c)->desc_seen);
+    assert_false(webota_image_status(&c)->complete);
     webota_image_abort(&c);
     webota_image_abort(&c);
     /* an empty stream is truncated at 0 */
-    webota_image_init(&c, NULL);
+    webota_image_info_t in;
+    memset(&in, 0xA5, sizeof in);
+    webota_image_init(&c, NULL, &in);
+    assert_null(in.chip); /* the record starts empty */
+    assert_int_equal(in.segment_count, 0);
     assert_int_equal(webota_image_feed(&c, NULL, 0), WEBOTA_OK);
     assert_int_equal(webota_image_finish(&c), WEBOTA_ERR_IMG_TRUNCATED);
-    assert_int_equal(c.info.err_offset, 0);
+    assert_int_equal(webota_image_status(&c)->err_offset, 0);
     free(d);
 }
 
@@ -677,7 +795,9 @@ int main(void)
         cmocka_unit_test(test_crafted_failures),
         cmocka_unit_test(test_marker_across_boundaries),
         cmocka_unit_test(test_signature_sector_located),
-        cmocka_unit_test(test_sizes_and_abort),
+        cmocka_unit_test(test_state_size),
+        cmocka_unit_test(test_verdict_without_info),
+        cmocka_unit_test(test_abort_and_empty),
     };
     assert_int_equal(webota_crypto_init(), WEBOTA_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);

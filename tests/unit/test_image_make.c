@@ -74,17 +74,20 @@ static void test_every_chip_passes_checker(void **state)
                 }
                 webota_image_policy_t pol = {.chip = (int)makeable[ci], .chip_rev = 150, .efuse_blk_rev = 0};
                 webota_image_checker_t c;
-                webota_err_t e = webota_image_check_buffer(m.p, m.n, &pol, &c);
+                webota_image_info_t info;
+                webota_err_t e = webota_image_check_buffer(m.p, m.n, &pol, &info, &c);
                 const webota_image_info_t *in = webota_image_info(&c);
+                const webota_image_status_t *st = webota_image_status(&c);
+                assert_ptr_equal(in, &info);
                 if (e != WEBOTA_OK) {
                     fail_msg("chip %s size %u: %s at 0x%x", webota_chip_info(makeable[ci])->name,
-                             (unsigned)sizes[si], webota_err_name(e), in->err_offset);
+                             (unsigned)sizes[si], webota_err_name(e), st->err_offset);
                 }
-                assert_int_equal(in->marker, o.marker);
+                assert_int_equal(st->marker, o.marker);
                 assert_int_equal(in->hash_appended, o.hash);
-                assert_true(in->checksum_valid);
-                assert_int_equal(in->hash_valid, o.hash);
-                assert_int_equal(in->length, m.n);
+                assert_true(st->checksum_valid);
+                assert_int_equal(st->hash_valid, o.hash);
+                assert_int_equal(st->length, m.n);
                 assert_int_equal(in->min_rev_full, 1);
                 assert_int_equal(in->max_rev_full, 199);
                 assert_string_equal(in->desc.project_name, "maker-test");
@@ -132,14 +135,15 @@ static void test_seed_and_defaults(void **state)
     assert_memory_not_equal(a.p, b.p, a.n);
     assert_memory_equal(a.p, b.p, 0x20); /* same header and segment 0 header */
     webota_image_checker_t c;
-    assert_int_equal(webota_image_check_buffer(a.p, a.n, NULL, &c), WEBOTA_OK);
-    assert_string_equal(c.info.desc.project_name, "webota-app");
-    assert_string_equal(c.info.desc.date, "Jan  1 2025");
-    assert_string_equal(c.info.desc.time, "00:00:00");
-    assert_string_equal(c.info.desc.idf_ver, "v5.5");
-    assert_true(c.info.marker);
-    assert_int_equal(c.info.spi_mode, 2);
-    assert_int_equal(c.info.spi_size, 2);
+    webota_image_info_t in;
+    assert_int_equal(webota_image_check_buffer(a.p, a.n, NULL, &in, &c), WEBOTA_OK);
+    assert_string_equal(in.desc.project_name, "webota-app");
+    assert_string_equal(in.desc.date, "Jan  1 2025");
+    assert_string_equal(in.desc.time, "00:00:00");
+    assert_string_equal(in.desc.idf_ver, "v5.5");
+    assert_true(webota_image_status(&c)->marker);
+    assert_int_equal(in.spi_mode, 2);
+    assert_int_equal(in.spi_size, 2);
     free(a.p);
     free(b.p);
 }

@@ -224,13 +224,14 @@ static void test_error_paths(void **state)
             send = ilen;
             break;
         case 4:
-            c = (err_case_t){"no marker", WEBOTA_ERR_UPD_NO_MARKER, 0, NULL, AFTER_ERASE};
             o = fx_img_defaults("2.0");
             o.marker = false;
             free(img);
             img = fx_image_opts(&o, &ilen);
             total = (uint32_t)ilen;
             send = ilen;
+            /* judged once the whole image is in: reported where it ended */
+            c = (err_case_t){"no marker", WEBOTA_ERR_UPD_NO_MARKER, (uint32_t)ilen, NULL, AFTER_ERASE};
             break;
         case 5:
             c = (err_case_t){"secure_version too low", WEBOTA_ERR_UPD_SECURE_VERSION, 0x20,
