@@ -199,8 +199,11 @@ sim_httpd_t *sim_httpd_start(const sim_httpd_config_t *cfg, char *err, size_t er
         free(h);
         return NULL;
     }
+    /* poll(), not epoll: with libmicrohttpd 0.9.75's epoll mode a client that
+     * closed mid-upload was sometimes noticed only by the idle timeout (the
+     * session stayed busy for 20 s); poll sees the closed socket at once. */
     h->d = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, cfg->port, NULL, NULL, on_request, h,
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, cfg->port, NULL, NULL, on_request, h,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_LISTENING_ADDRESS_REUSE,
         (unsigned)1, MHD_OPTION_CONNECTION_LIMIT, (unsigned)SIM_HTTPD_MAX_CONN,

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,9 +79,18 @@ static void wait_log(const char *needle, size_t *from, double timeout)
 
 static size_t log_pos;
 
-static void start_sim(void)
+/* Starts `webota sim --port 0 --watchdog 1 --confirm MODE` in a folder `sub`
+ * of the test's temporary directory (created; a flash already there is
+ * used again) and reads the port it prints. */
+static void start_sim(const char *sub, const char *confirm)
 {
-    snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
+    snprintf(dir, sizeof(dir), "%s/%s", tu_tmpdir(), sub);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fail_msg("mkdir %s: %s", dir, strerror(errno));
+    }
+    simlog_len = 0;
+    simlog[0] = '\0';
+    log_pos = 0;
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     sim_pid = fork();
@@ -92,7 +102,8 @@ static void start_sim(void)
         if (chdir(dir) != 0) {
             _exit(127);
         }
-        execl(WEBOTA_BIN, WEBOTA_BIN, "sim", "--port", "0", "--watchdog", "1", (char *)NULL);
+        execl(WEBOTA_BIN, WEBOTA_BIN, "sim", "--port", "0", "--watchdog", "1", "--confirm", confirm,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -100,6 +111,24 @@ static void start_sim(void)
     wait_log("listening on http://127.0.0.1:", &log_pos, 30);
     port = (unsigned)strtoul(simlog + log_pos, NULL, 10);
     assert_true(port > 0 && port < 65536);
+}
+
+/* Ctrl-C: the simulator stops cleanly (exit 0, "stopped"). */
+static void stop_sim(void)
+{
+    kill(sim_pid, SIGINT);
+    int wst = 0;
+    double end = now_s() + 20;
+    while (waitpid(sim_pid, &wst, WNOHANG) == 0) {
+        assert_true(now_s() < end);
+        usleep(20000);
+    }
+    sim_pid = -1;
+    assert_true(WIFEXITED(wst));
+    assert_int_equal(WEXITSTATUS(wst), 0);
+    wait_log("webota sim: stopped", &log_pos, 5);
+    close(sim_out);
+    sim_out = -1;
 }
 
 /* ---- a small HTTP/1.1 client ---- */
@@ -249,10 +278,11 @@ static void flash_same_outside(const uint8_t *before, uint32_t slot, uint32_t si
     free(now);
 }
 
-/* Polls GET /api/status until its body contains `needle` (bounded). */
-static void wait_status(const char *needle)
+/* Polls GET /api/status until its body contains `needle`, for at most
+ * `timeout` seconds. */
+static void wait_status_within(const char *needle, double timeout)
 {
-    double end = now_s() + 20;
+    double end = now_s() + timeout;
     for (;;) {
         resp_t st;
         request("GET", "/api/status", NULL, NULL, 0, &st);
@@ -264,6 +294,11 @@ static void wait_status(const char *needle)
         }
         usleep(20000);
     }
+}
+
+static void wait_status(const char *needle)
+{
+    wait_status_within(needle, 20);
 }
 
 /* The server answers a request on a fresh connection (used after limits). */
@@ -314,7 +349,22 @@ static void check_limits(void)
     for (int i = 0; i < SIM_HTTPD_MAX_PER_IP; i++) {
         close(held[i]);
     }
-    still_serves();
+    /* the server notices the closes asynchronously: until it has, a new
+     * connection may still be over the limit and be dropped (bounded retry) */
+    double end = now_s() + 10;
+    for (;;) {
+        s = connect_sim();
+        send_head(s, "GET", "/api/status", NULL);
+        p.fd = s;
+        if (poll(&p, 1, 5000) == 1 && recv(s, buf, 12, MSG_PEEK) > 0) {
+            read_resp(s, &r);
+            expect(&r, 200, "\"chip\":\"esp32\"");
+            break;
+        }
+        close(s);
+        assert_true(now_s() < end);
+        usleep(50000);
+    }
 }
 
 /* A client that sends part of an upload and then nothing: after the idle
@@ -333,7 +383,7 @@ static void check_stalled_upload(const uint8_t *img, size_t len, const char *run
     char buf[64];
     assert_true(recv(s, buf, sizeof(buf), 0) <= 0); /* closed without an answer */
     close(s);
-    wait_status("\"error\":\"aborted\"");
+    wait_status_within("\"error\":\"aborted\"", 30);
     resp_t st;
     request("GET", "/api/status", NULL, NULL, 0, &st);
     uint32_t slot = 0;
@@ -359,7 +409,7 @@ static void test_sim_over_http(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    start_sim();
+    start_sim("first-request", "first-request");
     resp_t r;
     size_t glen, nlen;
     uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
@@ -444,7 +494,9 @@ static void test_sim_over_http(void **state)
     upload("/api/update", good, glen, &r);
     expect(&r, 409, "\"error\":\"busy\"");
     close(s); /* the client goes away */
-    wait_status("\"error\":\"aborted\"");
+    /* noticed from the closed connection itself, not by the idle timeout
+     * (SIM_HTTPD_TIMEOUT_S) that ends stalled uploads: the bound is below it */
+    wait_status_within("\"error\":\"aborted\"", SIM_HTTPD_TIMEOUT_S / 2.0);
     /* nothing outside ota_0 changed by any failure: table, otadata, factory, ota_1 */
     flash_same_outside(before, 0x110000, 0x100000, false);
     still_serves();
@@ -534,22 +586,76 @@ static void test_sim_over_http(void **state)
     request("POST", "/api/rollback", "Content-Length: 0\r\n", NULL, 0, &r);
     expect(&r, 409, "\"error\":\"rollback_impossible\"");
 
-    /* Ctrl-C stops it cleanly */
-    kill(sim_pid, SIGINT);
-    int wst = 0;
-    double end = now_s() + 20;
-    while (waitpid(sim_pid, &wst, WNOHANG) == 0) {
-        assert_true(now_s() < end);
-        usleep(20000);
-    }
-    sim_pid = -1;
-    assert_true(WIFEXITED(wst));
-    assert_int_equal(WEXITSTATUS(wst), 0);
-    wait_log("webota sim: stopped", &log_pos, 5);
+    stop_sim();
     free(bad);
     free(good);
     free(nomark);
     free(before);
+}
+
+/* --confirm manual: a new firmware stays pending_verify whatever is
+ * requested, updates are refused, a reboot makes the bootloader roll back;
+ * POST /api/confirm makes it valid. --confirm delay:1 on the same flash: the
+ * simulator confirms by itself once the delay has passed. */
+static void test_confirm_modes(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    start_sim("manual", "manual");
+    resp_t r;
+    size_t glen;
+    uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
+    const char *pending = "\"running\":{\"label\":\"ota_0\",\"offset\":1114112,\"size\":1048576,"
+                          "\"index\":0,\"state\":\"pending_verify\"}";
+
+    upload("/api/update", good, glen, &r);
+    expect(&r, 200, "\"slot\":\"ota_0\"");
+    wait_log("running webota-demo 1.1.0 from ota_0 (pending_verify)", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    wait_log("confirmed by POST /api/confirm", &log_pos, 5);
+    request("GET", "/", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    status_expect(pending);
+    status_expect(pending); /* requests do not confirm in this mode */
+    upload("/api/update", good, glen, &r);
+    expect(&r, 409, "\"error\":\"pending_verify\"");
+    request("POST", "/api/reboot", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 200, "\"rebooting\":true");
+    wait_log("pending_verify -> aborted", &log_pos, 20); /* the bootloader rolls back */
+    wait_log("running webota-demo 1.0.0 from factory", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"running\":{\"label\":\"factory\"");
+
+    upload("/api/update", good, glen, &r);
+    expect(&r, 200, "\"slot\":\"ota_0\"");
+    wait_log("running webota-demo 1.1.0 from ota_0 (pending_verify)", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    request("POST", "/api/confirm", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 200, "\"state\":\"valid\"");
+    request("POST", "/api/reboot", "Content-Length: 0\r\n", NULL, 0, &r);
+    expect(&r, 200, "\"rebooting\":true");
+    wait_log("running webota-demo 1.1.0 from ota_0 (valid)", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    stop_sim();
+
+    start_sim("manual", "delay:1");
+    size_t boot_line = 0; /* printed before the port line start_sim waited for */
+    wait_log("running webota-demo 1.1.0 from ota_0 (valid)", &boot_line, 5);
+    char path[1024], err[200];
+    snprintf(path, sizeof(path), "%s/next-1.3.0.bin", dir);
+    assert_true(sim_device_write_demo(path, WEBOTA_CHIP_ESP32, "1.3.0", true, 130, err, sizeof(err)));
+    size_t nlen;
+    uint8_t *next = read_in_dir("next-1.3.0.bin", &nlen);
+    upload("/api/update", next, nlen, &r);
+    expect(&r, 200, "\"slot\":\"ota_1\"");
+    wait_log("running webota-demo 1.3.0 from ota_1 (pending_verify)", &log_pos, 20);
+    wait_log("confirmed after the --confirm delay", &log_pos, 5);
+    wait_log("confirm delay elapsed: firmware confirmed (valid)", &log_pos, 20);
+    status_expect("\"running\":{\"label\":\"ota_1\",\"offset\":2162688,\"size\":1048576,"
+                  "\"index\":1,\"state\":\"valid\"}");
+    stop_sim();
+    free(next);
+    free(good);
 }
 
 static int cleanup(void **state)
@@ -566,6 +672,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_sim_over_http, cleanup),
+        cmocka_unit_test_teardown(test_confirm_modes, cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
