@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "sim/bootloader.h"
 #include "sim/flash_image.h"
 #include "sim/nor_flash.h"
@@ -684,6 +685,59 @@ static void test_flash_failure_is_500(void **state)
     free(img);
 }
 
+/* Every corrupted ESP32 image of the conformance vectors (made from ESP-IDF's
+ * own tools' output, tests/vectors/manifest.tsv) sent as an upload: refused
+ * with 422 or 413 and an image-checker code (never a device error), and the
+ * otadata and the factory app untouched. The ones the manifest calls valid
+ * pass the checker and stop only at the missing webota marker. A good upload
+ * works afterwards. */
+static void test_vector_images(void **state)
+{
+    dev_t_ *d = *state;
+    size_t mlen;
+    uint8_t *raw = tu_read_vector("manifest.tsv", &mlen);
+    char *manifest = malloc(mlen + 1);
+    memcpy(manifest, raw, mlen);
+    manifest[mlen] = '\0';
+    free(raw);
+    uint8_t *before = snapshot(d);
+    int invalid = 0, valid = 0;
+    static const char prefix[] = "image/corrupt/esp32_small.";
+    for (char *line = strtok(manifest, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char path[256], kind[64], expected[64];
+        if (sscanf(line, "%255[^\t]\t%63[^\t]\t%63[^\t]", path, kind, expected) != 3 ||
+            strcmp(kind, "image.corrupt") != 0 || strncmp(path, prefix, sizeof(prefix) - 1) != 0) {
+            continue;
+        }
+        size_t n;
+        uint8_t *img = tu_read_vector(path, &n);
+        answer_t a;
+        post_raw(d, NULL, img, n, &a);
+        free(img);
+        if (strncmp(expected, "valid", 5) == 0) {
+            expect_error(&a, 422, "no_updater");
+            valid++;
+            continue;
+        }
+        if ((a.status != 422 && a.status != 413) || strncmp(a.body, "{\"error\":\"", 10) != 0 ||
+            strstr(a.body, "\"message\":\"\"") != NULL) {
+            fail_msg("%s (%s): want an image refusal (422/413 with a reason), got %d %s", path,
+                     expected, a.status, a.body);
+        }
+        invalid++;
+    }
+    free(manifest);
+    assert_unchanged(d, before);
+    assert_int_equal(invalid, 19); /* every ESP32 kind in the manifest, none skipped */
+    assert_int_equal(valid, 2);
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    answer_t a;
+    post_raw(d, NULL, img, len, &a);
+    assert_int_equal(a.status, 200);
+    free(img);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -691,7 +745,7 @@ int main(void)
         T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),
         T(test_concurrent_and_abort), T(test_form),            T(test_http_status_map),
-        T(test_flash_failure_is_500),
+        T(test_flash_failure_is_500), T(test_vector_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
