@@ -29,8 +29,8 @@
  * config.request_reboot(ctx) while building the response; the platform must
  * reboot only AFTER that response has been delivered (resp->reboot is also set).
  *
- * No allocation: webota_api_t is caller-owned (about 7.5 KiB, the update
- * session's 4 KiB and the multipart parser included). */
+ * No allocation: webota_api_t is caller-owned (about 5.5 KiB, the update
+ * session's 2 KiB and the multipart parser included). */
 #ifndef WEBOTA_API_H
 #define WEBOTA_API_H
 

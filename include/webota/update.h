@@ -59,7 +59,7 @@ typedef enum {
     WEBOTA_UPDATE_FAILED,    /* error/abort; see webota_update_error/message */
 } webota_update_state_t;
 
-#define WEBOTA_UPDATE_STORAGE_SIZE 4096u
+#define WEBOTA_UPDATE_STORAGE_SIZE 2048u
 #define WEBOTA_UPDATE_MESSAGE_MAX 200u /* message buffer, NUL included */
 
 typedef struct webota_update {

@@ -350,7 +350,7 @@ static void print_log(FILE *out, const char *log)
     while (*p != '\0') {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        fprintf(out, "  boot: %.*s\n", (int)n, p);
+        fprintf(out, "  %.*s\n", (int)n, p);
         p += n + (nl ? 1 : 0);
     }
 }
