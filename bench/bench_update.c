@@ -75,7 +75,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int run_checker(const buf_t *img)
+/* noinline: callgrind counts from the entry of these two functions */
+__attribute__((noinline)) static int run_checker(const buf_t *img)
 {
     webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32, .chip_rev = -1, .efuse_blk_rev = -1,
                                  .max_size = 1024u * 1024u};
@@ -93,7 +94,7 @@ static int run_checker(const buf_t *img)
     return 0;
 }
 
-static int run_session(const buf_t *img, const buf_t *factory, double *flash_ms)
+__attribute__((noinline)) static int run_session(const buf_t *img, const buf_t *factory, double *flash_ms)
 {
     sim_nor_t *nor = sim_nor_new_ram(FLASH_SIZE);
     webota_parttable_t pt;
