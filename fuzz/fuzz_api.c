@@ -8,7 +8,10 @@
  * Input: per request a 4-byte header [route|method, ctype|length mode,
  * origin|auth|force|abort, chunk] and a 2-byte body length (little endian),
  * then the body; a body starting with 'G' is the good image with the rest of
- * the body XORed over it (so that the fuzzer reaches deep into the checker). */
+ * the body XORed over it (so that the fuzzer reaches deep into the checker).
+ * When bits 6-7 of the second header byte are set, the body's first line is
+ * the Accept header (the form route's HTML/JSON choice); HTML answers must be
+ * whole documents within the answer buffer. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -144,6 +147,15 @@ static void check(const webota_api_response_t *r)
         (r->body[0] != '{' || r->body[r->body_len - 1] != '}')) {
         abort();
     }
+    /* the form route's pages (not the gzipped page) are whole documents */
+    static const char head[] = "<!doctype html><html>", tail[] = "</body></html>";
+    if (strncmp(r->content_type, "text/html", 9) == 0 && r->content_encoding == NULL &&
+        (r->body_len < sizeof(head) + sizeof(tail) ||
+         memcmp(r->body, head, sizeof(head) - 1) != 0 ||
+         memcmp(r->body + r->body_len - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0 ||
+         r->body_len >= WEBOTA_API_BODY_MAX)) {
+        abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -201,6 +213,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         const uint8_t *b = data + pos;
         pos += blen;
+        /* h[1] bits 6-7 = 3: the body's first line is the Accept header */
+        static char accept[256];
+        bool own_accept = (h[1] >> 6) == 3;
+        if (own_accept) {
+            const uint8_t *nl = memchr(b, '\n', blen < sizeof(accept) ? blen : sizeof(accept) - 1);
+            size_t alen = nl != NULL ? (size_t)(nl - b) : (blen < sizeof(accept) ? blen : sizeof(accept) - 1);
+            memcpy(accept, b, alen);
+            accept[alen] = '\0';
+            size_t skip = nl != NULL ? alen + 1 : alen;
+            b += skip;
+            blen -= skip;
+        }
         size_t n = blen;
         if (blen > 0 && b[0] == 'G') {
             memcpy(body, good, good_len);
@@ -223,7 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         req.host = "dev";
         req.origin = origins[h[2] & 3];
         req.authorization = auths[(h[2] >> 2) & 3];
-        req.accept = (h[2] & 0x10) ? "application/json" : "text/html";
+        req.accept = own_accept ? accept : (h[2] & 0x10) ? "application/json" : "text/html";
         webota_api_conn_t conn;
         webota_api_response_t resp;
         if (webota_api_begin(&api, &conn, &req, &resp) == WEBOTA_API_READ_BODY) {

@@ -16,7 +16,9 @@
  *     POST /api/confirm   POST /api/rollback   POST /api/reboot
  *
  * Every error is an HTTP status with a JSON body {"error": webota_err_name,
- * "message": human text}. POST requests whose Origin header does not match
+ * "message": human text}, except on POST /update (the no-JavaScript form):
+ * there every answer is a small HTML page unless Accept prefers
+ * application/json. POST requests whose Origin header does not match
  * Host are refused (403); no CORS header is ever sent.
  *
  * Threading: one webota_api_t serves all connections but is not thread-safe:
@@ -131,7 +133,7 @@ typedef struct webota_api_conn {
     bool in_file;   /* multipart: inside the file part */
     bool in_force;  /* multipart: inside a "force" field */
     bool force;
-    bool form_json; /* multipart: answer JSON (Accept asked for it) */
+    bool form_json; /* POST /update: answer JSON (Accept prefers it), else HTML */
     char force_val[8];
     uint8_t force_len;
     webota_err_t err; /* first error of this request */

@@ -185,6 +185,153 @@ static bool origin_ok(const webota_api_request_t *req)
     return olen == strlen(req->host) && eq_ci_n(o, req->host, olen);
 }
 
+/* A qvalue ("1", "0.5", "0.125") in thousandths; -1 when malformed. */
+static int parse_q(const char *v, size_t len)
+{
+    if (len == 0 || (v[0] != '0' && v[0] != '1')) {
+        return -1;
+    }
+    int q = (v[0] - '0') * 1000;
+    if (len == 1) {
+        return q;
+    }
+    if (v[1] != '.' || len > 5) {
+        return -1;
+    }
+    int scale = 100;
+    for (size_t i = 2; i < len; i++, scale /= 10) {
+        if (v[i] < '0' || v[i] > '9') {
+            return -1;
+        }
+        q += (v[i] - '0') * scale;
+    }
+    return q > 1000 ? -1 : q;
+}
+
+/* The q of one Accept element's parameters ("; level=1; q=0.5"); 1000 without one. */
+static int element_q(const char *p, const char *end)
+{
+    int q = 1000;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *pend = semi != NULL ? semi : end;
+        while (p < pend && is_ws(*p)) {
+            p++;
+        }
+        const char *vend = pend;
+        while (vend > p && is_ws(vend[-1])) {
+            vend--;
+        }
+        if (vend - p >= 2 && lower(p[0]) == 'q' && p[1] == '=') {
+            q = parse_q(p + 2, (size_t)(vend - p - 2));
+        }
+        p = semi != NULL ? semi + 1 : end;
+    }
+    return q;
+}
+
+/* Does the Accept header prefer JSON to HTML? Only when it names
+ * application/json itself with a q above 0 and not below what text/html gets
+ * (the most specific of text/html, text/any, any/any ranges). No header,
+ * a lone wildcard or a browser's navigation Accept: HTML. */
+static bool accept_wants_json(const char *accept)
+{
+    if (accept == NULL) {
+        return false;
+    }
+    int json_q = -1, html_q = 0, html_level = 0;
+    const char *p = accept;
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        const char *end = comma != NULL ? comma : p + strlen(p);
+        while (p < end && is_ws(*p)) {
+            p++;
+        }
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *mend = semi != NULL ? semi : end;
+        while (mend > p && is_ws(mend[-1])) {
+            mend--;
+        }
+        size_t mlen = (size_t)(mend - p);
+        int q = semi != NULL ? element_q(semi + 1, end) : 1000;
+        int level = 0;
+        if (mlen == 16 && eq_ci_n(p, "application/json", 16)) {
+            json_q = q;
+        } else if (mlen == 9 && eq_ci_n(p, "text/html", 9)) {
+            level = 3;
+        } else if (mlen == 6 && eq_ci_n(p, "text/*", 6)) {
+            level = 2;
+        } else if (mlen == 3 && eq_ci_n(p, "*/*", 3)) {
+            level = 1;
+        }
+        if (level > html_level) {
+            html_level = level;
+            html_q = q < 0 ? 0 : q;
+        }
+        p = comma != NULL ? comma + 1 : end;
+    }
+    return json_q > 0 && json_q >= html_q;
+}
+
+/* ---- HTML answers of the form route (bounded writes into api->buf) ---- */
+
+/* Appends s whole, or as much of it as fits, always NUL-terminated. */
+static void append(char *buf, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n >= cap) {
+        n = cap - 1 - *len;
+    }
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+/* Appends s HTML-escaped; stops before an entity that would not fit whole. */
+static void append_escaped(char *buf, size_t cap, size_t *len, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        const char *rep;
+        char one[2] = {*s, '\0'};
+        switch (*s) {
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '&': rep = "&amp;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: rep = one; break;
+        }
+        size_t r = strlen(rep);
+        if (*len + r >= cap) {
+            break;
+        }
+        memcpy(buf + *len, rep, r);
+        *len += r;
+    }
+    buf[*len] = '\0';
+}
+
+static void append_uint(char *buf, size_t cap, size_t *len, uint32_t v)
+{
+    char digits[11];
+    size_t n = sizeof(digits) - 1;
+    digits[n] = '\0';
+    do {
+        digits[--n] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0);
+    append(buf, cap, len, digits + n);
+}
+
+#define HTML_HEAD                                                                                  \
+    "<!doctype html><html><head><meta charset=\"utf-8\">"                                          \
+    "<meta name=\"viewport\" content=\"width=device-width\">"
+
+/* The longest error page: the fixed text (under 400 bytes) plus a full update
+ * message with every byte escaped to 6 ("&quot;") must fit the buffer. */
+_Static_assert(400 + 6 * WEBOTA_UPDATE_MESSAGE_MAX <= WEBOTA_API_BODY_MAX,
+               "an escaped update message must fit the answer buffer");
+
 /* ---- answers ---- */
 
 int webota_api_http_status(webota_err_t err)
@@ -244,30 +391,64 @@ static void set_body(webota_api_t *api, webota_api_response_t *resp, const char 
     resp->body_len = len;
 }
 
-static void respond_error_msg(webota_api_t *api, webota_api_response_t *resp, webota_err_t err,
-                              const char *message)
+/* The error page of the form route: a browser without JavaScript shows it
+ * as the result of its upload. Links are relative: the form is at
+ * <prefix>/update, the page at <prefix>/. */
+static size_t error_html(webota_api_t *api, int status, webota_err_t err, const char *message)
 {
+    char *b = api->buf;
+    size_t cap = sizeof(api->buf), len = 0;
+    const char *title = status >= 500 ? "Update failed" : "Update refused";
+    b[0] = '\0';
+    append(b, cap, &len, HTML_HEAD "<title>");
+    append(b, cap, &len, title);
+    append(b, cap, &len, "</title></head><body><h1>");
+    append(b, cap, &len, title);
+    append(b, cap, &len, "</h1><p>");
+    append_escaped(b, cap, &len, message);
+    append(b, cap, &len, "</p><p>Error <code>");
+    append_escaped(b, cap, &len, webota_err_name(err));
+    append(b, cap, &len, "</code> (HTTP ");
+    append_uint(b, cap, &len, (uint32_t)status);
+    append(b, cap, &len, "). The running firmware is unchanged.</p>"
+                         "<p><a href=\"./\">Back to the updater</a></p></body></html>");
+    return len;
+}
+
+/* An error answer: JSON, or for POST /update an HTML page unless the request's
+ * Accept prefers JSON (conn->form_json). conn may be NULL (JSON). */
+static void respond_error_msg(webota_api_t *api, const webota_api_conn_t *conn,
+                              webota_api_response_t *resp, webota_err_t err, const char *message)
+{
+    if (message == NULL || message[0] == '\0') {
+        message = webota_strerror(err);
+    }
+    resp->status = webota_api_http_status(err);
+    resp->cache_control = "no-store";
+    if (err == WEBOTA_ERR_HTTP_UNAUTHORIZED) {
+        resp->www_authenticate = "Basic realm=\"webota\", charset=\"UTF-8\"";
+    }
+    if (conn != NULL && conn->route == WEBOTA_API_ROUTE_FORM && !conn->form_json) {
+        set_body(api, resp, CT_HTML, error_html(api, resp->status, err, message));
+        return;
+    }
     webota_json_t j;
     webota_json_init(&j, api->buf, sizeof(api->buf));
     webota_json_obj_begin(&j);
     webota_json_key(&j, "error");
     webota_json_str(&j, webota_err_name(err));
     webota_json_key(&j, "message");
-    webota_json_str(&j, (message != NULL && message[0] != '\0') ? message : webota_strerror(err));
+    webota_json_str(&j, message);
     webota_json_obj_end(&j);
     size_t len = 0;
     webota_json_end(&j, &len); /* fits: names and messages are bounded (200 B) */
-    resp->status = webota_api_http_status(err);
-    resp->cache_control = "no-store";
-    if (err == WEBOTA_ERR_HTTP_UNAUTHORIZED) {
-        resp->www_authenticate = "Basic realm=\"webota\", charset=\"UTF-8\"";
-    }
     set_body(api, resp, CT_JSON, len);
 }
 
-static void respond_error(webota_api_t *api, webota_api_response_t *resp, webota_err_t err)
+static void respond_error(webota_api_t *api, const webota_api_conn_t *conn,
+                          webota_api_response_t *resp, webota_err_t err)
 {
-    respond_error_msg(api, resp, err, NULL);
+    respond_error_msg(api, conn, resp, err, NULL);
 }
 
 static void respond_ok(webota_api_t *api, webota_api_response_t *resp, const char *state,
@@ -387,7 +568,7 @@ static void respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_obj_end(&j);
     size_t len = 0;
     if (webota_json_end(&j, &len) != WEBOTA_OK) {
-        respond_error(api, resp, WEBOTA_ERR_NO_SPACE);
+        respond_error(api, NULL, resp, WEBOTA_ERR_NO_SPACE);
         return;
     }
     resp->status = 200;
@@ -475,33 +656,33 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
     if (form) {
         err = webota_mp_boundary(req->content_type, boundary, sizeof(boundary));
         if (err != WEBOTA_OK) {
-            respond_error(api, resp, err);
+            respond_error(api, conn, resp, err);
             return WEBOTA_API_RESPOND;
         }
     } else if (req->content_type != NULL &&
                !media_type_is(req->content_type, "application/octet-stream")) {
-        respond_error_msg(api, resp, WEBOTA_ERR_HTTP_MEDIA_TYPE,
+        respond_error_msg(api, conn, resp, WEBOTA_ERR_HTTP_MEDIA_TYPE,
                           "send the image as application/octet-stream (or as a multipart form to /update)");
         return WEBOTA_API_RESPOND;
     }
     if (req->content_length < 0 && !req->chunked) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_LENGTH_REQUIRED);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_LENGTH_REQUIRED);
         return WEBOTA_API_RESPOND;
     }
     if (api->upload != NULL || api->reboot_pending) {
-        respond_error_msg(api, resp, WEBOTA_ERR_UPD_BUSY,
+        respond_error_msg(api, conn, resp, WEBOTA_ERR_UPD_BUSY,
                           api->reboot_pending ? "the device is rebooting" : NULL);
         return WEBOTA_API_RESPOND;
     }
     webota_slot_info_t next;
     err = api->cfg.slot->next(api->cfg.slot->ctx, &next);
     if (err != WEBOTA_OK) {
-        respond_error(api, resp, WEBOTA_ERR_UPD_NO_SLOT);
+        respond_error(api, conn, resp, WEBOTA_ERR_UPD_NO_SLOT);
         return WEBOTA_API_RESPOND;
     }
     uint64_t limit = (uint64_t)next.size + (form ? WEBOTA_API_FORM_OVERHEAD : 0u);
     if (req->content_length > 0 && (uint64_t)req->content_length > limit) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_TOO_LARGE);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_TOO_LARGE);
         return WEBOTA_API_RESPOND;
     }
     bool force = query_flag(req->query, "force");
@@ -509,13 +690,12 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
         webota_mp_callbacks_t cb = {api, mp_part_begin, mp_part_data, mp_part_end};
         err = webota_mp_init(&api->mp, boundary, &cb);
         conn->force = force;
-        conn->form_json = req->accept != NULL && strstr(req->accept, "application/json") != NULL;
     } else {
         uint32_t total = req->content_length > 0 ? (uint32_t)req->content_length : 0;
         err = session_begin(api, total, force);
     }
     if (err != WEBOTA_OK) {
-        respond_error_msg(api, resp, err, form ? NULL : webota_update_message(&api->update));
+        respond_error_msg(api, conn, resp, err, form ? NULL : webota_update_message(&api->update));
         return WEBOTA_API_RESPOND;
     }
     conn->uploading = true;
@@ -578,27 +758,29 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     memset(resp, 0, sizeof(*resp));
     resp->cache_control = "no-store";
     if (req->method == NULL || req->path == NULL) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_BAD_REQUEST);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_BAD_REQUEST);
         return WEBOTA_API_RESPOND;
     }
     webota_api_route_t route = route_of(req->path);
     conn->route = (uint8_t)route;
+    /* decided first: every answer of the form route, errors included, follows it */
+    conn->form_json = route == WEBOTA_API_ROUTE_FORM && accept_wants_json(req->accept);
     if (route == WEBOTA_API_ROUTE_NONE) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
         return WEBOTA_API_RESPOND;
     }
     bool is_get = route == WEBOTA_API_ROUTE_PAGE || route == WEBOTA_API_ROUTE_STATUS;
     if (strcmp(req->method, is_get ? "GET" : "POST") != 0) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_METHOD);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_METHOD);
         resp->allow = is_get ? "GET" : "POST";
         return WEBOTA_API_RESPOND;
     }
     if (!auth_ok(api, req->authorization)) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_UNAUTHORIZED);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_UNAUTHORIZED);
         return WEBOTA_API_RESPOND;
     }
     if (!is_get && !origin_ok(req)) {
-        respond_error(api, resp, WEBOTA_ERR_HTTP_FORBIDDEN);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_FORBIDDEN);
         return WEBOTA_API_RESPOND;
     }
     if (api->cfg.on_request != NULL) {
@@ -609,7 +791,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     switch (route) {
     case WEBOTA_API_ROUTE_PAGE:
         if (api->cfg.page_gz == NULL) {
-            respond_error(api, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
+            respond_error(api, conn, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
             break;
         }
         resp->status = 200;
@@ -627,24 +809,24 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         return begin_upload(api, conn, req, resp, route == WEBOTA_API_ROUTE_FORM);
     case WEBOTA_API_ROUTE_CONFIRM:
         if (api->upload != NULL) {
-            respond_error(api, resp, WEBOTA_ERR_UPD_BUSY);
+            respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
         err = ops->confirm(ops->ctx);
         if (err != WEBOTA_OK) {
-            respond_error(api, resp, err);
+            respond_error(api, conn, resp, err);
         } else {
             respond_ok(api, resp, "valid", false);
         }
         break;
     case WEBOTA_API_ROUTE_ROLLBACK:
         if (api->upload != NULL || api->reboot_pending) {
-            respond_error(api, resp, WEBOTA_ERR_UPD_BUSY);
+            respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
         err = ops->rollback(ops->ctx);
         if (err != WEBOTA_OK) {
-            respond_error(api, resp, err);
+            respond_error(api, conn, resp, err);
             break;
         }
         respond_ok(api, resp, "invalid", true);
@@ -652,7 +834,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         break;
     case WEBOTA_API_ROUTE_REBOOT:
         if (api->upload != NULL) {
-            respond_error_msg(api, resp, WEBOTA_ERR_UPD_BUSY,
+            respond_error_msg(api, conn, resp, WEBOTA_ERR_UPD_BUSY,
                               "an update is in progress: reboot after it");
             break;
         }
@@ -660,7 +842,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         reboot_now(api, resp);
         break;
     default:
-        respond_error(api, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
+        respond_error(api, conn, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
         break;
     }
     return WEBOTA_API_RESPOND;
@@ -685,41 +867,6 @@ bool webota_api_body(webota_api_t *api, webota_api_conn_t *conn, const void *dat
     return true;
 }
 
-static size_t html_escape(char *out, size_t cap, const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++) {
-        const char *rep = NULL;
-        char one[2] = {*s, '\0'};
-        switch (*s) {
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '&': rep = "&amp;"; break;
-        case '"': rep = "&quot;"; break;
-        default: rep = one; break;
-        }
-        size_t r = strlen(rep);
-        if (n + r >= cap) {
-            break;
-        }
-        memcpy(out + n, rep, r);
-        n += r;
-    }
-    out[n] = '\0';
-    return n;
-}
-
-static void append(char *buf, size_t cap, size_t *len, const char *s)
-{
-    size_t n = strlen(s);
-    if (*len + n >= cap) {
-        n = cap - 1 - *len;
-    }
-    memcpy(buf + *len, s, n);
-    *len += n;
-    buf[*len] = '\0';
-}
-
 static void respond_installed(webota_api_t *api, webota_api_conn_t *conn,
                               webota_api_response_t *resp)
 {
@@ -731,24 +878,20 @@ static void respond_installed(webota_api_t *api, webota_api_conn_t *conn,
     resp->status = 200;
     resp->cache_control = "no-store";
     if (conn->route == WEBOTA_API_ROUTE_FORM && !conn->form_json) {
-        char v[3 * 33 * 6], p[33 * 6], l[17 * 6];
-        html_escape(v, sizeof(v), version);
-        html_escape(p, sizeof(p), project);
-        html_escape(l, sizeof(l), slot);
-        size_t len = 0;
-        api->buf[0] = '\0';
-        append(api->buf, sizeof(api->buf), &len,
-               "<!doctype html><html><head><meta charset=\"utf-8\">"
-               "<meta name=\"viewport\" content=\"width=device-width\">"
+        char *b = api->buf;
+        size_t cap = sizeof(api->buf), len = 0;
+        b[0] = '\0';
+        append(b, cap, &len,
+               HTML_HEAD
                /* relative: the form is at <prefix>/update, the page at <prefix>/ */
                "<meta http-equiv=\"refresh\" content=\"15;url=./\">"
                "<title>Firmware installed</title></head><body><h1>Firmware installed</h1><p>");
-        append(api->buf, sizeof(api->buf), &len, p);
-        append(api->buf, sizeof(api->buf), &len, " ");
-        append(api->buf, sizeof(api->buf), &len, v);
-        append(api->buf, sizeof(api->buf), &len, " was written to ");
-        append(api->buf, sizeof(api->buf), &len, l);
-        append(api->buf, sizeof(api->buf), &len,
+        append_escaped(b, cap, &len, project);
+        append(b, cap, &len, " ");
+        append_escaped(b, cap, &len, version);
+        append(b, cap, &len, " was written to ");
+        append_escaped(b, cap, &len, slot);
+        append(b, cap, &len,
                ". The device is rebooting into it.</p><p><a href=\"./\">Back to the updater</a> "
                "(this page returns there in 15 seconds).</p></body></html>");
         set_body(api, resp, CT_HTML, len);
@@ -780,7 +923,7 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
     memset(resp, 0, sizeof(*resp));
     resp->cache_control = "no-store";
     if (api->upload != conn || !conn->uploading) {
-        respond_error(api, resp, WEBOTA_ERR_STATE);
+        respond_error(api, conn, resp, WEBOTA_ERR_STATE);
         return;
     }
     webota_err_t err = conn->err;
@@ -804,7 +947,7 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
         bool from_session = api->session_used &&
                             webota_update_state(&api->update) == WEBOTA_UPDATE_FAILED &&
                             webota_update_error(&api->update) == err;
-        respond_error_msg(api, resp, err, from_session ? webota_update_message(&api->update) : NULL);
+        respond_error_msg(api, conn, resp, err, from_session ? webota_update_message(&api->update) : NULL);
         return;
     }
     respond_installed(api, conn, resp);

@@ -2,7 +2,8 @@
 // device info, in-browser refusal of wrong files (nothing sent), the marker
 // warning, a throttled upload whose progress bar moves, the reboot into the new
 // version, confirm, a forced updater-less image rolled back by the watchdog,
-// the no-JavaScript form, and phone/desktop screenshots.
+// the no-JavaScript form and its readable refusal page, and phone/desktop
+// screenshots.
 //
 // usage: node page.test.js --webota PATH/webota --artifacts DIR
 'use strict';
@@ -322,6 +323,17 @@ async function main() {
     assert(/^multipart\/form-data; boundary=/.test(ct), `the form was not sent as multipart: ${ct}`);
     await p.waitForLoadState();
     await p.screenshot({ path: path.join(ARTIFACTS, 'nojs-refused.png'), fullPage: true });
+    // the refusal is a readable page, not raw JSON, with a way back
+    const rct = resp.headers()['content-type'] || '';
+    assert(/^text\/html\b/.test(rct), `the refusal came as ${rct}, expected text/html`);
+    assert(await p.title() === 'Update refused', `the refusal page is titled "${await p.title()}"`);
+    const shown = await p.evaluate(() => document.body.innerText);
+    assert(/not an ESP app image \(first byte is not 0xE9\)/.test(shown) && /Error bad_magic \(HTTP 422\)/.test(shown),
+      `the refusal page does not say why: "${shown}"`);
+    assert(!shown.includes('{"error"'), `the refusal page shows JSON: "${shown}"`);
+    await Promise.all([p.waitForNavigation({ timeout: 15000 }), p.click('text=Back to the updater')]);
+    assert(new URL(p.url()).pathname === '/', `"Back to the updater" went to ${p.url()}`);
+    await p.waitForSelector('#b-up');
     await nojs.close();
   });
 }

@@ -30,6 +30,7 @@ typedef struct {
     int reboots;
     int requests[8];
     char *pw;
+    const char *project; /* policy: the project this device runs (NULL = any) */
 } dev_t_;
 
 static const unsigned char page[] = {0x1f, 0x8b, 8, 0, 'p', 'a', 'g', 'e'};
@@ -42,11 +43,12 @@ static webota_err_t sink(void *ctx, const void *d, size_t n)
     return WEBOTA_OK;
 }
 
-static uint8_t *make_image(const char *version, bool marker, uint32_t seed, size_t *len)
+static uint8_t *make_image_of(const char *project, const char *version, bool marker,
+                              uint32_t seed, size_t *len)
 {
     webota_image_make_opts_t o;
     webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
-    o.project = "webota-demo";
+    o.project = project;
     o.version = version;
     o.marker = marker;
     o.seed = seed;
@@ -57,6 +59,11 @@ static uint8_t *make_image(const char *version, bool marker, uint32_t seed, size
     assert_int_equal(webota_image_make(&o, sink, &p), WEBOTA_OK);
     assert_int_equal((size_t)(p - buf), *len);
     return buf;
+}
+
+static uint8_t *make_image(const char *version, bool marker, uint32_t seed, size_t *len)
+{
+    return make_image_of("webota-demo", version, marker, seed, len);
 }
 
 static void on_reboot(void *ctx)
@@ -91,6 +98,7 @@ static void boot(dev_t_ *d)
     ac.slot = &d->ops;
     webota_update_policy_init(&ac.policy);
     ac.policy.chip = WEBOTA_CHIP_ESP32;
+    ac.policy.project = d->project;
     ac.chip = "esp32";
     ac.chip_rev = 300;
     ac.password = d->pw;
@@ -198,6 +206,31 @@ static void expect_error(const answer_t *a, int status, const char *code)
     }
     assert_string_equal(a->resp.content_type, "application/json");
     assert_string_equal(a->resp.cache_control, "no-store");
+}
+
+/* The error page of POST /update for a browser without JavaScript: a whole,
+ * small HTML document naming the code and status, with a relative link back. */
+static void expect_html_error(const answer_t *a, int status, const char *code)
+{
+    char want[160];
+    snprintf(want, sizeof(want), "<p>Error <code>%s</code> (HTTP %d).", code, status);
+    if (a->status != status || strstr(a->body, want) == NULL) {
+        fail_msg("want an HTML page for %d %s, got %d %s", status, code, a->status, a->body);
+    }
+    assert_string_equal(a->resp.content_type, "text/html; charset=utf-8");
+    assert_string_equal(a->resp.cache_control, "no-store");
+    assert_int_equal(a->resp.body_len, strlen(a->body));
+    assert_true(a->resp.body_len < WEBOTA_API_BODY_MAX);
+    assert_int_equal(strncmp(a->body, "<!doctype html><html>", 21), 0);
+    const char *title = status >= 500 ? "<h1>Update failed</h1><p>" : "<h1>Update refused</h1><p>";
+    const char *h1 = strstr(a->body, title);
+    assert_non_null(h1);
+    /* the human message follows the title and is not empty */
+    assert_true(h1[strlen(title)] != '<');
+    assert_non_null(strstr(a->body, "<a href=\"./\">Back to the updater</a>"));
+    assert_null(strstr(a->body, "\"/\""));
+    size_t n = strlen(a->body);
+    assert_true(n > 14 && strcmp(a->body + n - 14, "</body></html>") == 0);
 }
 
 /* The otadata sectors and the factory app: what no failure may change. */
@@ -321,7 +354,11 @@ static void test_cross_origin(void **state)
             r.origin = bad[i];
             r.content_length = 0;
             call(d, &r, NULL, 0, 0, &a);
-            expect_error(&a, 403, "forbidden");
+            if (p == 1) {
+                expect_html_error(&a, 403, "forbidden"); /* the no-JavaScript form's answer */
+            } else {
+                expect_error(&a, 403, "forbidden");
+            }
         }
     }
     webota_api_request_t r = req_of("POST", "/api/reboot");
@@ -589,41 +626,72 @@ static void test_form(void **state)
     answer_t a;
     uint8_t *before = snapshot(d);
 
-    webota_api_request_t r = req_of("POST", "/update");
-    r.content_type = "application/octet-stream";
-    r.content_length = 10;
-    call(d, &r, NULL, 0, 0, &a);
-    expect_error(&a, 415, "unsupported_media_type");
-    r.content_type = "multipart/form-data";
-    call(d, &r, NULL, 0, 0, &a);
-    expect_error(&a, 400, "bad_multipart");
-    r.content_type = "multipart/form-data; boundary=BoUnD";
-    r.content_length = -1;
-    call(d, &r, NULL, 0, 0, &a);
-    expect_error(&a, 411, "length_required");
-    r.content_length = 0x100000 + WEBOTA_API_FORM_OVERHEAD + 1;
-    call(d, &r, NULL, 0, 0, &a);
-    expect_error(&a, 413, "too_large");
+    /* refusals known from the headers, as the no-JavaScript form's HTML page,
+     * and as JSON when Accept prefers it (curl -F -H 'Accept: application/json') */
+    static const char *const accepts[] = {NULL, "application/json"};
+    for (size_t i = 0; i < 2; i++) {
+        void (*want)(const answer_t *, int, const char *) = i == 0 ? expect_html_error : expect_error;
+        webota_api_request_t r = req_of("POST", "/update");
+        r.accept = accepts[i];
+        r.content_type = "application/octet-stream";
+        r.content_length = 10;
+        call(d, &r, NULL, 0, 0, &a);
+        want(&a, 415, "unsupported_media_type");
+        r.content_type = "multipart/form-data";
+        call(d, &r, NULL, 0, 0, &a);
+        want(&a, 400, "bad_multipart");
+        r.content_type = "multipart/form-data; boundary=BoUnD";
+        r.content_length = -1;
+        call(d, &r, NULL, 0, 0, &a);
+        want(&a, 411, "length_required");
+        r.content_length = 0x100000 + WEBOTA_API_FORM_OVERHEAD + 1;
+        call(d, &r, NULL, 0, 0, &a);
+        want(&a, 413, "too_large");
+        r = req_of("GET", "/update");
+        r.accept = accepts[i];
+        call(d, &r, NULL, 0, 0, &a);
+        want(&a, 405, "method_not_allowed");
+        assert_string_equal(a.resp.allow, "POST");
+    }
 
     const char *nofile = "--BoUnD\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n--BoUnD--";
     post_form(d, NULL, nofile, strlen(nofile), 0, &a);
+    expect_html_error(&a, 400, "no_file");
+    post_form(d, "application/json", nofile, strlen(nofile), 0, &a);
     expect_error(&a, 400, "no_file");
     size_t n = form_body(body, nomark, len, NULL);
     post_form(d, NULL, body, n, 777, &a);
+    expect_html_error(&a, 422, "no_updater");
+    /* the update session's own message, with its details */
+    assert_non_null(strstr(a.body, "<h1>Update refused</h1><p>image does not contain the webota updater"));
+    post_form(d, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", body, n, 777,
+              &a);
+    expect_html_error(&a, 422, "no_updater");
+    post_form(d, "application/json", body, n, 777, &a);
     expect_error(&a, 422, "no_updater");
     n = form_body(body, nomark, len, "0");
     post_form(d, NULL, body, n, 777, &a);
-    expect_error(&a, 422, "no_updater");
+    expect_html_error(&a, 422, "no_updater");
+    /* a bad image */
+    nomark[0] = 0x12; /* the magic byte */
+    n = form_body(body, nomark, len, NULL);
+    nomark[0] = 0xe9;
+    post_form(d, "text/html", body, n, 777, &a);
+    expect_html_error(&a, 422, "bad_magic");
+    assert_non_null(strstr(a.body, "not an ESP app image (first byte is not 0xE9) at offset 0"));
     /* malformed: the closing boundary never comes */
     n = form_body(body, img, len, NULL);
     post_form(d, NULL, body, n - 12, 1000, &a);
+    expect_html_error(&a, 400, "bad_multipart");
+    post_form(d, "application/json", body, n - 12, 1000, &a);
     expect_error(&a, 400, "bad_multipart");
     /* malformed in the middle of the file */
     n = form_body(body, img, len, NULL);
     memcpy(body + 3000, "\r\n--BoUnDx", 10);
     post_form(d, NULL, body, n, 1000, &a);
-    expect_error(&a, 400, "bad_multipart");
+    expect_html_error(&a, 400, "bad_multipart");
     assert_unchanged(d, before);
+    assert_int_equal(d->reboots, 0);
 
     /* HTML answer for a browser form */
     n = form_body(body, img, len, NULL);
@@ -648,6 +716,147 @@ static void test_form(void **state)
     free(body);
     free(img);
     free(nomark);
+}
+
+/* Which Accept headers get JSON from POST /update: only those naming
+ * application/json with a q above 0 and not below text/html's. The other
+ * routes answer JSON whatever Accept says. */
+static void test_form_accept(void **state)
+{
+    dev_t_ *d = *state;
+    static const struct {
+        const char *accept;
+        bool json;
+    } cases[] = {
+        {NULL, false},
+        {"", false},
+        {"*/*", false},
+        {"text/html", false},
+        {"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8", false},
+        {"application/json", true},
+        {"  Application/JSON ; charset=utf-8 ", true},
+        {"application/json, text/html", true},
+        {"text/html, application/json", true},
+        {"application/json, text/plain, */*", true},
+        {"text/html, application/json;q=0.9", false},
+        {"text/html;q=0.5, application/json;q=0.8", true},
+        {"application/json;q=0.9, text/*;q=0.5", true},
+        {"application/json;q=0.5, text/*", false},
+        {"application/json;q=0.5, */*", false},
+        {"application/json;q=0.5, */*;q=0.4", true},
+        {"text/html;level=1;q=0.2, application/json;q=0.3", true},
+        {"application/json;q=0", false},
+        {"application/json;q=0.000", false},
+        {"application/json;q=1.000", true},
+        {"application/json;q=1.5", false},
+        {"application/json;q=bogus", false},
+        {"application/json;q=0.1234", false},
+        {"application/jsonx", false},
+        {"application/*", false},
+        {"application/json-seq", false},
+    };
+    answer_t a;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        webota_api_request_t r = req_of("POST", "/update");
+        r.accept = cases[i].accept;
+        r.content_type = "text/plain";
+        r.content_length = 10;
+        call(d, &r, NULL, 0, 0, &a);
+        bool json = strcmp(a.resp.content_type, "application/json") == 0;
+        if (json != cases[i].json) {
+            fail_msg("Accept: %s answered %s", cases[i].accept ? cases[i].accept : "(none)",
+                     a.resp.content_type);
+        }
+        if (json) {
+            expect_error(&a, 415, "unsupported_media_type");
+        } else {
+            expect_html_error(&a, 415, "unsupported_media_type");
+        }
+    }
+    /* the API routes stay JSON for a browser's Accept */
+    static const char *const nav = "text/html,application/xhtml+xml,*/*;q=0.8";
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.accept = nav;
+    r.content_type = "text/plain";
+    r.content_length = 10;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 415, "unsupported_media_type");
+    r = req_of("GET", "/api/update");
+    r.accept = nav;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 405, "method_not_allowed");
+    r = req_of("GET", "/nowhere");
+    r.accept = nav;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 404, "not_found_route");
+    r = req_of("POST", "/api/confirm");
+    r.accept = nav;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 409, "not_pending");
+}
+
+/* Whatever the image or the request brings is escaped in the HTML pages;
+ * the longest message still makes a whole page. */
+static void test_form_html_escaping(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    answer_t a;
+    d->project = "webota-demo";
+    boot(d);
+    uint8_t *before = snapshot(d);
+    uint8_t *evil = make_image_of("<script>x</script>", "1.1.0", true, 2, &len);
+    char *body = malloc(len + 1024);
+    size_t n = form_body(body, evil, len, NULL);
+    post_form(d, NULL, body, n, 1000, &a);
+    expect_html_error(&a, 422, "wrong_project");
+    if (strstr(a.body, "image is &quot;&lt;script&gt;x&lt;/script&gt;&quot;, this device runs "
+                       "&quot;webota-demo&quot;") == NULL) {
+        fail_msg("project not escaped: %s", a.body);
+    }
+    assert_null(strstr(a.body, "<script"));
+    assert_null(strstr(a.body, "\"<"));
+    /* the same refusal as JSON keeps the raw name (JSON-escaped) */
+    post_form(d, "application/json", body, n, 1000, &a);
+    expect_error(&a, 422, "wrong_project");
+    assert_non_null(strstr(a.body, "<script>x</script>"));
+    free(evil);
+    free(body);
+
+    /* the longest names: every byte of both is escaped to 5 or 6 */
+    static const char quotes[] = "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"";
+    d->project = "&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&";
+    boot(d);
+    assert_int_equal(strlen(quotes), 31);
+    evil = make_image_of(quotes, "1.1.0", true, 2, &len);
+    body = malloc(len + 1024);
+    n = form_body(body, evil, len, NULL);
+    post_form(d, NULL, body, n, 1000, &a);
+    expect_html_error(&a, 422, "wrong_project");
+    assert_non_null(strstr(a.body, "&quot;&quot;&quot;&quot;&quot;&quot;&quot;&quot;"));
+    assert_non_null(strstr(a.body, "&amp;&amp;&amp;&amp;&amp;&amp;&amp;&amp;&amp;&amp;"));
+    assert_null(strstr(a.body, "\"\""));
+    free(evil);
+    free(body);
+    assert_unchanged(d, before);
+
+    /* the success page escapes the installed image's project too */
+    d->project = NULL;
+    boot(d);
+    evil = make_image_of("<i>'a'&\"b\"</i>", "1.1.0", true, 2, &len);
+    body = malloc(len + 1024);
+    n = form_body(body, evil, len, NULL);
+    post_form(d, NULL, body, n, 1000, &a);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.resp.content_type, "text/html; charset=utf-8");
+    if (strstr(a.body, "<p>&lt;i&gt;&#39;a&#39;&amp;&quot;b&quot;&lt;/i&gt; 1.1.0 was written to "
+                       "ota_0.") == NULL) {
+        fail_msg("success page not escaped: %s", a.body);
+    }
+    assert_null(strstr(a.body, "<i>"));
+    assert_int_equal(d->reboots, 1);
+    free(evil);
+    free(body);
 }
 
 static void test_http_status_map(void **state)
@@ -744,7 +953,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),
-        T(test_concurrent_and_abort), T(test_form),            T(test_http_status_map),
+        T(test_concurrent_and_abort), T(test_form),            T(test_form_accept),
+        T(test_form_html_escaping),            T(test_http_status_map),
         T(test_flash_failure_is_500), T(test_vector_images),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

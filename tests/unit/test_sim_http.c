@@ -435,8 +435,17 @@ static void test_sim_over_http(void **state)
     expect(&r, 411, "\"error\":\"length_required\"");
     request("POST", "/api/update", "Content-Type: text/plain\r\nContent-Length: 5\r\n", "hello", 5, &r);
     expect(&r, 415, "\"error\":\"unsupported_media_type\"");
+    /* the form route answers a browser without JavaScript with an HTML page, curl with JSON */
     request("POST", "/update", "Content-Type: multipart/form-data\r\nContent-Length: 5\r\n", "hello", 5,
             &r);
+    expect(&r, 400, "<p>Error <code>bad_multipart</code> (HTTP 400).");
+    expect(&r, 400, "<a href=\"./\">Back to the updater</a>");
+    if (strstr(r.head, "Content-Type: text/html; charset=utf-8\r\n") == NULL) {
+        fail_msg("the form's error page is not text/html: %s", r.head);
+    }
+    request("POST", "/update",
+            "Accept: application/json\r\nContent-Type: multipart/form-data\r\nContent-Length: 5\r\n",
+            "hello", 5, &r);
     expect(&r, 400, "\"error\":\"bad_multipart\"");
     request("POST", "/api/update",
             "Content-Type: application/octet-stream\r\nContent-Length: 5000000\r\n", NULL, 0, &r);
