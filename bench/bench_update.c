@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "sim/flash_image.h"
+#include "sim/image_buf.h"
 #include "sim/nor_flash.h"
 #include "webota/image.h"
 #include "webota/image_make.h"
@@ -27,28 +28,8 @@
 
 typedef struct buf {
     uint8_t *data;
-    size_t len, cap;
+    size_t len;
 } buf_t;
-
-static webota_err_t sink(void *ctx, const void *data, size_t len)
-{
-    buf_t *b = ctx;
-    if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 65536;
-        while (cap < b->len + len) {
-            cap *= 2;
-        }
-        uint8_t *p = realloc(b->data, cap);
-        if (p == NULL) {
-            return WEBOTA_ERR_NO_SPACE;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    return WEBOTA_OK;
-}
 
 static int make_image(buf_t *img, uint32_t size, const char *version)
 {
@@ -60,7 +41,7 @@ static int make_image(buf_t *img, uint32_t size, const char *version)
     o.marker = true;
     o.hash = true;
     o.seed = 42;
-    webota_err_t err = webota_image_make(&o, sink, img);
+    webota_err_t err = sim_image_make_alloc(&o, &img->data, &img->len);
     if (err != WEBOTA_OK) {
         fprintf(stderr, "bench: image make: %s\n", webota_strerror(err));
         return -1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sim/image_buf.h"
 #include "webota/image.h"
 #include "webota/image_make.h"
 
@@ -343,22 +344,6 @@ static int cmd_check(int argc, char **argv)
     return CLI_OK;
 }
 
-typedef struct {
-    uint8_t *buf;
-    size_t len, cap;
-} membuf_t;
-
-static webota_err_t mem_sink(void *ctx, const void *data, size_t len)
-{
-    membuf_t *m = ctx;
-    if (m->len + len > m->cap) {
-        return WEBOTA_ERR_NO_SPACE;
-    }
-    memcpy(m->buf + m->len, data, len);
-    m->len += len;
-    return WEBOTA_OK;
-}
-
 static int cmd_make(int argc, char **argv)
 {
     webota_image_make_opts_t o;
@@ -433,19 +418,19 @@ static int cmd_make(int argc, char **argv)
         fprintf(stderr, "webota image: crypto library failed to start\n");
         return CLI_INVALID;
     }
-    membuf_t m = {malloc(len), 0, len};
-    if (m.buf == NULL) {
+    uint8_t *img;
+    size_t img_len;
+    webota_err_t err = sim_image_make_alloc(&o, &img, &img_len);
+    if (err == WEBOTA_ERR_NO_SPACE) {
         cli_error("image make", "out of memory");
         return CLI_INVALID;
     }
-    webota_err_t err = webota_image_make(&o, mem_sink, &m);
     if (err != WEBOTA_OK) {
         cli_error("image make", "%s", webota_strerror(err));
-        free(m.buf);
         return CLI_INVALID;
     }
-    bool ok = cli_write_file(out, m.buf, m.len);
-    free(m.buf);
+    bool ok = cli_write_file(out, img, img_len);
+    free(img);
     if (!ok) {
         return CLI_INVALID;
     }

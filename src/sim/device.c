@@ -16,6 +16,7 @@
 #include "sim/bootloader.h"
 #include "sim/flash_image.h"
 #include "sim/httpd.h"
+#include "sim/image_buf.h"
 #include "sim/nor_flash.h"
 #include "webota/api.h"
 #include "webota/chip.h"
@@ -45,22 +46,6 @@ struct sim_device {
 
 /* ---- demo firmware ---- */
 
-typedef struct {
-    uint8_t *buf;
-    size_t len, cap;
-} membuf_t;
-
-static webota_err_t mem_sink(void *ctx, const void *data, size_t len)
-{
-    membuf_t *m = ctx;
-    if (m->len + len > m->cap) {
-        return WEBOTA_ERR_NO_SPACE;
-    }
-    memcpy(m->buf + m->len, data, len);
-    m->len += len;
-    return WEBOTA_OK;
-}
-
 /* malloc'd image, NULL on error. */
 static uint8_t *make_demo(int chip, const char *version, bool marker, uint32_t seed, size_t *len,
                           char *err, size_t errcap)
@@ -72,21 +57,17 @@ static uint8_t *make_demo(int chip, const char *version, bool marker, uint32_t s
     o.marker = marker;
     o.seed = seed;
     o.size = DEMO_SIZE;
-    uint32_t n = webota_image_make_length(&o);
-    membuf_t m = {malloc(n ? n : 1), 0, n};
-    if (m.buf == NULL) {
+    uint8_t *img;
+    webota_err_t e = sim_image_make_alloc(&o, &img, len);
+    if (e == WEBOTA_ERR_NO_SPACE) {
         snprintf(err, errcap, "out of memory");
         return NULL;
     }
-    webota_err_t e = webota_image_make(&o, mem_sink, &m);
-    if (e != WEBOTA_OK || m.len != n) {
-        snprintf(err, errcap, "cannot make the demo firmware %s: %s", version,
-                 webota_strerror(e != WEBOTA_OK ? e : WEBOTA_ERR_STATE));
-        free(m.buf);
+    if (e != WEBOTA_OK) {
+        snprintf(err, errcap, "cannot make the demo firmware %s: %s", version, webota_strerror(e));
         return NULL;
     }
-    *len = m.len;
-    return m.buf;
+    return img;
 }
 
 static bool write_atomic(const char *path, const void *data, size_t len, char *err, size_t errcap)
