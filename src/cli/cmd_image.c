@@ -411,7 +411,10 @@ static int cmd_make(int argc, char **argv)
     }
     uint32_t len = webota_image_make_length(&o);
     if (len == 0) {
-        cli_error("image make", "size %u is too large for one image (at most 15 MiB)", (unsigned)o.size);
+        cli_error("image make",
+                  "size %u is too large for one %s image (at most 15 MiB, and what the chip's "
+                  "flash-mapped code and data windows can hold)",
+                  (unsigned)o.size, webota_chip_info(o.chip)->display);
         return CLI_USAGE;
     }
     if (webota_crypto_init() != WEBOTA_OK) {
