@@ -247,8 +247,15 @@ static bool accept_wants_json(const char *accept)
         while (p < end && is_ws(*p)) {
             p++;
         }
-        const char *semi = memchr(p, ';', (size_t)(end - p));
-        const char *mend = semi != NULL ? semi : end;
+        /* a loop, not memchr: gcc -O2 cannot see p <= end and warns */
+        const char *semi = p;
+        while (semi < end && *semi != ';') {
+            semi++;
+        }
+        const char *mend = semi;
+        if (semi == end) {
+            semi = NULL;
+        }
         while (mend > p && is_ws(mend[-1])) {
             mend--;
         }
