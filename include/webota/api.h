@@ -124,7 +124,7 @@ typedef enum {
 } webota_api_action_t;
 
 /* Per-request state the binding keeps with its connection (small; fields
- * private to api.c). Zero it (or let begin do it) for each request. */
+ * private to src/core/api*.c). Zero it (or let begin do it) for each request. */
 typedef struct webota_api_conn {
     uint8_t route;
     bool uploading; /* this connection owns the update session */
@@ -139,7 +139,7 @@ typedef struct webota_api_conn {
     webota_err_t err; /* first error of this request */
 } webota_api_conn_t;
 
-/* Fields are private to api.c. */
+/* Fields are private to src/core/api*.c. */
 typedef struct webota_api {
     webota_api_config_t cfg;
     webota_update_t update;

@@ -1,0 +1,75 @@
+/* Internal to src/core: what the HTTP API modules share.
+ *
+ *   api.c         routing, the upload into an update session, JSON answers
+ *   api_auth.c    password (HTTP Basic) and the same-origin rule
+ *   api_html.c    the form route: Accept negotiation and its HTML pages
+ *   api_status.c  GET /api/status
+ *
+ * Every answer is written into api->buf and set with webota_api_set_body. */
+#ifndef WEBOTA_CORE_API_INTERNAL_H
+#define WEBOTA_CORE_API_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "webota/api.h"
+
+#define CT_JSON "application/json"
+#define CT_HTML "text/html; charset=utf-8"
+
+/* ---- small string helpers (the core has no ctype/strcasecmp) ---- */
+
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static inline bool eq_ci_n(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (lower(a[i]) != lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static inline bool is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* ---- answers (api.c) ---- */
+
+void webota_api_set_body(webota_api_t *api, webota_api_response_t *resp, const char *ct,
+                         size_t len);
+/* An error answer: JSON, or for POST /update an HTML page unless the request's
+ * Accept prefers JSON (conn->form_json). conn may be NULL (JSON). A NULL or
+ * empty message is webota_strerror(err). */
+void webota_api_respond_error_msg(webota_api_t *api, const webota_api_conn_t *conn,
+                                  webota_api_response_t *resp, webota_err_t err,
+                                  const char *message);
+void webota_api_respond_error(webota_api_t *api, const webota_api_conn_t *conn,
+                              webota_api_response_t *resp, webota_err_t err);
+
+/* ---- who may ask (api_auth.c) ---- */
+
+/* True without a configured password, else when authz is "Basic" with it. */
+bool webota_api_auth_ok(const webota_api_t *api, const char *authz);
+/* True without an Origin header, else when its host[:port] is the Host header. */
+bool webota_api_origin_ok(const webota_api_request_t *req);
+
+/* ---- the form route (api_html.c) ---- */
+
+bool webota_api_accept_wants_json(const char *accept);
+/* The pages into api->buf; return their length. */
+size_t webota_api_error_html(webota_api_t *api, int status, webota_err_t err,
+                             const char *message);
+size_t webota_api_installed_html(webota_api_t *api, const char *project, const char *version,
+                                 const char *slot);
+
+/* ---- GET /api/status (api_status.c) ---- */
+
+void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp);
+
+#endif

@@ -1,0 +1,99 @@
+/* GET /api/status: the running and next slots, the running app, the update
+ * session and whether the device is about to reboot, as one JSON object. */
+#include "api_internal.h"
+
+#include "webota/json.h"
+
+static void slot_json(webota_json_t *j, const webota_slot_info_t *s, bool with_state)
+{
+    webota_json_obj_begin(j);
+    webota_json_key(j, "label");
+    webota_json_str(j, s->label);
+    webota_json_key(j, "offset");
+    webota_json_uint(j, s->offset);
+    webota_json_key(j, "size");
+    webota_json_uint(j, s->size);
+    webota_json_key(j, "index");
+    webota_json_int(j, s->index);
+    if (with_state) {
+        webota_json_key(j, "state");
+        webota_json_str(j, webota_ota_state_name(s->state));
+    }
+    webota_json_obj_end(j);
+}
+
+void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
+{
+    const webota_slot_ops_t *ops = api->cfg.slot;
+    webota_app_desc_t desc;
+    bool have_desc = ops->running_desc != NULL && ops->running_desc(ops->ctx, &desc) == WEBOTA_OK;
+    webota_slot_info_t run, next;
+    bool have_run = ops->running(ops->ctx, &run) == WEBOTA_OK;
+    bool have_next = ops->next(ops->ctx, &next) == WEBOTA_OK;
+
+    webota_json_t j;
+    webota_json_init(&j, api->buf, sizeof(api->buf));
+    webota_json_obj_begin(&j);
+    webota_json_key(&j, "chip");
+    webota_json_str(&j, api->cfg.chip);
+    if (api->cfg.chip_rev >= 0) {
+        webota_json_key(&j, "chip_rev");
+        webota_json_int(&j, api->cfg.chip_rev);
+    }
+    webota_json_key(&j, "project");
+    webota_json_str(&j, have_desc ? desc.project_name : NULL);
+    webota_json_key(&j, "version");
+    webota_json_str(&j, have_desc ? desc.version : NULL);
+    webota_json_key(&j, "idf_ver");
+    webota_json_str(&j, have_desc ? desc.idf_ver : NULL);
+    webota_json_key(&j, "secure_version");
+    if (have_desc) {
+        webota_json_uint(&j, desc.secure_version);
+    } else {
+        webota_json_null(&j);
+    }
+    webota_json_key(&j, "running");
+    if (have_run) {
+        slot_json(&j, &run, true);
+    } else {
+        webota_json_null(&j);
+    }
+    webota_json_key(&j, "next");
+    if (have_next) {
+        slot_json(&j, &next, false);
+    } else {
+        webota_json_null(&j);
+    }
+    webota_json_key(&j, "rollback_possible");
+    webota_json_bool(&j, ops->rollback_possible != NULL && ops->rollback_possible(ops->ctx));
+    webota_json_key(&j, "require_marker");
+    webota_json_bool(&j, api->cfg.policy.require_marker);
+    webota_json_key(&j, "update");
+    webota_json_obj_begin(&j);
+    webota_update_state_t st = api->session_used ? webota_update_state(&api->update)
+                                                 : WEBOTA_UPDATE_IDLE;
+    webota_json_key(&j, "state");
+    webota_json_str(&j, webota_update_state_name(st));
+    webota_json_key(&j, "received");
+    webota_json_uint(&j, api->session_used ? webota_update_received(&api->update) : 0);
+    webota_json_key(&j, "total");
+    webota_json_uint(&j, api->session_used ? webota_update_total(&api->update) : 0);
+    if (st == WEBOTA_UPDATE_FAILED) {
+        webota_json_key(&j, "error");
+        webota_json_str(&j, webota_err_name(webota_update_error(&api->update)));
+        webota_json_key(&j, "message");
+        webota_json_str(&j, webota_update_message(&api->update));
+    }
+    webota_json_obj_end(&j);
+    webota_json_key(&j, "rebooting");
+    webota_json_bool(&j, api->reboot_pending);
+    webota_json_obj_end(&j);
+    size_t len = 0;
+    if (webota_json_end(&j, &len) != WEBOTA_OK) {
+        webota_api_respond_error(api, NULL, resp, WEBOTA_ERR_NO_SPACE);
+        return;
+    }
+    resp->status = 200;
+    resp->cache_control = "no-store";
+    webota_api_set_body(api, resp, CT_JSON, len);
+}
