@@ -428,13 +428,21 @@ static void print_hint(sim_device_t *d, const char *url)
         }
         free(copy);
     }
+    /* the command as the user can paste it: this binary is rarely on PATH */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+    } else {
+        snprintf(self, sizeof(self), "webota");
+    }
     fprintf(d->out,
             "webota sim: open %s in a browser to update the simulated device, or from a shell:\n"
-            "webota sim:   webota push %s %s\n"
+            "webota sim:   %s push %s %s\n"
             "webota sim:   curl -H 'Content-Type: application/octet-stream' --data-binary @%s "
             "%sapi/update\n"
             "webota sim: Ctrl-C stops it.\n",
-            url, url, demo, demo, url);
+            url, self, url, demo, demo, url);
 }
 
 /* A new firmware on its first boot: say how it becomes valid (or rolls back). */
