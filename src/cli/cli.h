@@ -35,6 +35,14 @@ bool cli_parse_size(const char *s, uint64_t *out);
 /* "--help" or "-h". */
 bool cli_is_help(const char *arg);
 
+/* An argument that is none of cmd's own options: --help prints the usage to
+ * stdout (CLI_OK); another word starting with '-' is an unknown option and a
+ * word beyond the n positional slots an unexpected argument (both name it and
+ * print the usage to stderr: CLI_USAGE). Otherwise the word fills the first
+ * NULL slot of pos and the result is -1. */
+int cli_other_arg(const char *cmd, const char *arg, const char **pos, size_t n,
+                  void (*usage)(FILE *f));
+
 /* A chip by esptool name (esp32, esp32c3, ...) that the image checker can
  * judge; NULL for unknown names, NULL and id-only chips. */
 const webota_chip_info_t *cli_chip(const char *name);

@@ -238,15 +238,31 @@ static void print_text(const struct dump_view *v, const webota_parttable_t *pt,
     printf(" [%s]\n", how);
 }
 
+/* An argument that is none of a subcommand's options: --help prints the
+ * usage (CLI_OK), another word starting with '-' is an unknown option, any
+ * other the next of at most max positional arguments. Returns -1 when the
+ * argument was taken, else the exit status. */
+static int other_arg(const char *arg, const char **pos, int *npos, int max)
+{
+    if (cli_is_help(arg)) {
+        fputs(usage_text, stdout);
+        return CLI_OK;
+    }
+    if (arg[0] == '-' && arg[1])
+        return usage_error("unknown option %s", arg);
+    if (*npos >= max)
+        return usage_error("unexpected argument %s", arg);
+    pos[(*npos)++] = arg;
+    return -1;
+}
+
 static int dump(int argc, char **argv)
 {
     bool json = false, rollback = false;
     const char *pt_path = NULL, *file = NULL;
+    int nfile = 0;
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--json")) {
+        if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if (!strcmp(argv[i], "--rollback")) {
             rollback = true;
@@ -254,12 +270,10 @@ static int dump(int argc, char **argv)
             if (++i >= argc)
                 return usage_error("%s needs a file", "--parttable");
             pt_path = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error("unknown option %s", argv[i]);
-        } else if (!file) {
-            file = argv[i];
         } else {
-            return usage_error("unexpected argument %s", argv[i]);
+            int rc = other_arg(argv[i], &file, &nfile, 1);
+            if (rc >= 0)
+                return rc;
         }
     }
     if (!file)
@@ -395,10 +409,7 @@ static int set_boot(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return CLI_OK;
-        } else if (!strcmp(argv[i], "--rollback")) {
+        if (!strcmp(argv[i], "--rollback")) {
             rollback = true;
         } else if (!strcmp(argv[i], "--skip-validate")) {
             validate = false;
@@ -413,12 +424,10 @@ static int set_boot(int argc, char **argv)
                 rule = WEBOTA_OTA_RULE_OTATOOL;
             else
                 return usage_error("unknown rule %s (v6.0, v5.5 or otatool)", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error("unknown option %s", argv[i]);
-        } else if (npos < 2) {
-            pos[npos++] = argv[i];
         } else {
-            return usage_error("unexpected argument %s", argv[i]);
+            int rc = other_arg(argv[i], pos, &npos, 2);
+            if (rc >= 0)
+                return rc;
         }
     }
     if (npos != 2)

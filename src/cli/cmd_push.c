@@ -143,29 +143,20 @@ static void print_result(const cli_http_answer_t *a)
 int cmd_push(int argc, char **argv)
 {
     bool json = false, force = false;
-    const char *base = NULL, *path = NULL;
+    const char *pos[2] = {NULL, NULL}; /* URL, FILE */
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-            cli_error("push", "unknown option '%s'", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (base == NULL) {
-            base = argv[i];
-        } else if (path == NULL) {
-            path = argv[i];
         } else {
-            cli_error("push", "unexpected argument '%s'", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
+            int rc = cli_other_arg("push", argv[i], pos, 2, usage);
+            if (rc >= 0) {
+                return rc;
+            }
         }
     }
+    const char *base = pos[0], *path = pos[1];
     if (base == NULL || path == NULL) {
         usage(stderr);
         return CLI_USAGE;

@@ -92,23 +92,15 @@ static void summary(const cli_http_answer_t *a)
 int cmd_status(int argc, char **argv)
 {
     bool json = false;
-    const char *base = NULL;
+    const char *base = NULL; /* URL */
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
+        if (strcmp(argv[i], "--json") == 0) {
             json = true;
-        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
-            cli_error("status", "unknown option '%s'", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
-        } else if (base == NULL) {
-            base = argv[i];
         } else {
-            cli_error("status", "unexpected argument '%s'", argv[i]);
-            usage(stderr);
-            return CLI_USAGE;
+            int rc = cli_other_arg("status", argv[i], &base, 1, usage);
+            if (rc >= 0) {
+                return rc;
+            }
         }
     }
     if (base == NULL) {

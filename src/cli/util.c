@@ -13,6 +13,29 @@ bool cli_is_help(const char *arg)
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
+int cli_other_arg(const char *cmd, const char *arg, const char **pos, size_t n,
+                  void (*usage)(FILE *f))
+{
+    if (cli_is_help(arg)) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (arg[0] == '-' && arg[1] != 0) {
+        cli_error(cmd, "unknown option '%s'", arg);
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (pos[k] == NULL) {
+            pos[k] = arg;
+            return -1;
+        }
+    }
+    cli_error(cmd, "unexpected argument '%s'", arg);
+    usage(stderr);
+    return CLI_USAGE;
+}
+
 const webota_chip_info_t *cli_chip(const char *name)
 {
     const webota_chip_info_t *c = name != NULL ? webota_chip_by_name(name) : NULL;

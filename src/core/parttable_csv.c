@@ -239,6 +239,23 @@ static void line_error_prefix(webota_sb_t *msg, uint32_t line_no, field_t name)
     webota_sb_s(msg, "'): ");
 }
 
+#define NO_PRIMARY_BOOTLOADER                                                                      \
+    "Primary bootloader offset is not defined. Please use --primary-bootloader-offset"
+
+/* A bootloader line's offset comes from an option (the tool's
+ * --primary-/--recovery-bootloader-offset); `missing` says which is not given. */
+static webota_err_t option_offset(bool given, uint32_t offset, const char *missing, entry_t *e,
+                                  webota_sb_t *msg)
+{
+    if (!given) {
+        webota_sb_s(msg, missing);
+        return WEBOTA_ERR_ARG;
+    }
+    e->offset = offset;
+    e->has_offset = true;
+    return WEBOTA_OK;
+}
+
 static webota_err_t parse_entry(ctx_t *c, uint32_t line_no, const char *s, size_t len)
 {
     field_t f[6];
@@ -300,22 +317,14 @@ static webota_err_t parse_entry(ctx_t *c, uint32_t line_no, const char *s, size_
     /* offset: the pseudo-entries take theirs from the options */
     if (err == WEBOTA_OK) {
         if (type == WEBOTA_PT_TYPE_BOOTLOADER && subtype == WEBOTA_PT_SUBTYPE_BOOTLOADER_PRIMARY) {
-            if (!o->has_primary_bootloader) {
-                webota_sb_s(&inner, "Primary bootloader offset is not defined. Please use --primary-bootloader-offset");
-                err = WEBOTA_ERR_ARG;
-            } else {
-                e->offset = o->primary_bootloader_offset;
-                e->has_offset = true;
-            }
+            err = option_offset(o->has_primary_bootloader, o->primary_bootloader_offset,
+                                NO_PRIMARY_BOOTLOADER, e, &inner);
         } else if (type == WEBOTA_PT_TYPE_BOOTLOADER &&
                    subtype == WEBOTA_PT_SUBTYPE_BOOTLOADER_RECOVERY) {
-            if (!o->has_recovery_bootloader) {
-                webota_sb_s(&inner, "Recovery bootloader offset is not defined. Please use --recovery-bootloader-offset");
-                err = WEBOTA_ERR_ARG;
-            } else {
-                e->offset = o->recovery_bootloader_offset;
-                e->has_offset = true;
-            }
+            err = option_offset(o->has_recovery_bootloader, o->recovery_bootloader_offset,
+                                "Recovery bootloader offset is not defined. Please use "
+                                "--recovery-bootloader-offset",
+                                e, &inner);
         } else if (type == WEBOTA_PT_TYPE_PARTITION_TABLE &&
                    subtype == WEBOTA_PT_SUBTYPE_PARTITION_TABLE_PRIMARY) {
             e->offset = o->table_offset;
@@ -329,7 +338,7 @@ static webota_err_t parse_entry(ctx_t *c, uint32_t line_no, const char *s, size_
     if (err == WEBOTA_OK) {
         if (type == WEBOTA_PT_TYPE_BOOTLOADER) {
             if (!o->has_primary_bootloader) {
-                webota_sb_s(&inner, "Primary bootloader offset is not defined. Please use --primary-bootloader-offset");
+                webota_sb_s(&inner, NO_PRIMARY_BOOTLOADER);
                 err = WEBOTA_ERR_ARG;
             } else {
                 e->size = (int64_t)o->table_offset - (int64_t)o->primary_bootloader_offset;

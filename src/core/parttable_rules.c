@@ -54,6 +54,18 @@ static void invalid_prefix(ctx_t *c, webota_sb_t *msg, unsigned i)
     webota_sb_s(msg, " invalid: ");
 }
 
+/* The tool's words for a data partition's rule, after invalid_prefix:
+ * "'NAME' partition of type 1 and subtype ". */
+static void data_rule_prefix(ctx_t *c, webota_sb_t *msg, unsigned i)
+{
+    char name[64];
+    invalid_prefix(c, msg, i);
+    webota_ptcsv_entry_name(c, i, name, sizeof(name));
+    webota_sb_s(msg, "'");
+    webota_sb_s(msg, name);
+    webota_sb_s(msg, "' partition of type 1 and subtype ");
+}
+
 static void name_at_line(ctx_t *c, webota_sb_t *msg, unsigned i)
 {
     char name[64];
@@ -146,26 +158,17 @@ static webota_err_t verify_entries(ctx_t *c, unsigned n)
         }
         if (e->type == WEBOTA_PT_TYPE_DATA && readonly &&
             (e->subtype == WEBOTA_PT_SUBTYPE_DATA_OTA || e->subtype == WEBOTA_PT_SUBTYPE_DATA_COREDUMP)) {
-            char name[64];
             webota_ptcsv_set_error(c, WEBOTA_ERR_CSV_READONLY, e->line, &msg);
-            invalid_prefix(c, &msg, i);
-            webota_ptcsv_entry_name(c, i, name, sizeof(name));
-            webota_sb_s(&msg, "'");
-            webota_sb_s(&msg, name);
-            webota_sb_s(&msg, "' partition of type 1 and subtype ");
+            data_rule_prefix(c, &msg, i);
             webota_sb_d(&msg, e->subtype);
             webota_sb_s(&msg, " is always read-write and cannot be read-only");
             return WEBOTA_ERR_CSV_READONLY;
         }
         if (e->type == WEBOTA_PT_TYPE_DATA && e->subtype == WEBOTA_PT_SUBTYPE_DATA_NVS &&
             e->size < 0x3000 && !readonly) {
-            char name[64];
             webota_ptcsv_set_error(c, WEBOTA_ERR_CSV_NVS_SIZE, e->line, &msg);
-            invalid_prefix(c, &msg, i);
-            webota_ptcsv_entry_name(c, i, name, sizeof(name));
-            webota_sb_s(&msg, "'");
-            webota_sb_s(&msg, name);
-            webota_sb_s(&msg, "' partition of type 1 and subtype 2 of this size (");
+            data_rule_prefix(c, &msg, i);
+            webota_sb_s(&msg, "2 of this size (");
             webota_sb_hex(&msg, e->size);
             webota_sb_s(&msg, ") must be flagged as 'readonly' (the size of read/write NVS has to be at least 0x3000)");
             return WEBOTA_ERR_CSV_NVS_SIZE;

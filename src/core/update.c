@@ -86,6 +86,15 @@ static void sb_rev(sbuf_t *b, uint32_t rev)
     sb_uint(b, rev % 100);
 }
 
+/* "<what>v1.3, this chip is v1.0": the image's revision bound against the chip's. */
+static void rev_detail(sbuf_t *b, const char *what, uint32_t image_rev, int chip_rev)
+{
+    sb_str(b, what);
+    sb_rev(b, image_rev);
+    sb_str(b, ", this chip is ");
+    sb_rev(b, (uint32_t)chip_rev);
+}
+
 static void sb_quoted(sbuf_t *b, const char *s)
 {
     sb_str(b, "\"");
@@ -111,16 +120,10 @@ static void checker_detail(session_t *s, webota_err_t err, sbuf_t *b)
         sb_str(b, chip_display(s->policy.chip));
         break;
     case WEBOTA_ERR_IMG_CHIP_REV_MIN:
-        sb_str(b, "image needs at least ");
-        sb_rev(b, in->min_rev_full);
-        sb_str(b, ", this chip is ");
-        sb_rev(b, (uint32_t)s->policy.chip_rev);
+        rev_detail(b, "image needs at least ", in->min_rev_full, s->policy.chip_rev);
         break;
     case WEBOTA_ERR_IMG_CHIP_REV_MAX:
-        sb_str(b, "image supports up to ");
-        sb_rev(b, in->max_rev_full);
-        sb_str(b, ", this chip is ");
-        sb_rev(b, (uint32_t)s->policy.chip_rev);
+        rev_detail(b, "image supports up to ", in->max_rev_full, s->policy.chip_rev);
         break;
     case WEBOTA_ERR_IMG_TOO_BIG:
         sb_str(b, "slot ");
@@ -262,15 +265,32 @@ static webota_err_t slot_write(session_t *s, const uint8_t *data, size_t len)
     return err == WEBOTA_OK ? WEBOTA_OK : slot_fail(s, err, "writing slot");
 }
 
+/* The session of u while it receives the image; otherwise NULL with *err
+ * saying why: ARG, the error it has failed with, or STATE. */
+static session_t *receiving(webota_update_t *u, webota_err_t *err)
+{
+    if (u == NULL) {
+        *err = WEBOTA_ERR_ARG;
+        return NULL;
+    }
+    session_t *s = S(u);
+    if (s->state == WEBOTA_UPDATE_FAILED) {
+        *err = s->err;
+        return NULL;
+    }
+    if (s->state != WEBOTA_UPDATE_RECEIVING) {
+        *err = WEBOTA_ERR_STATE;
+        return NULL;
+    }
+    return s;
+}
+
 webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t len)
 {
-    if (u == NULL)
-        return WEBOTA_ERR_ARG;
-    session_t *s = S(u);
-    if (s->state == WEBOTA_UPDATE_FAILED)
-        return s->err;
-    if (s->state != WEBOTA_UPDATE_RECEIVING)
-        return WEBOTA_ERR_STATE;
+    webota_err_t err;
+    session_t *s = receiving(u, &err);
+    if (s == NULL)
+        return err;
     if (len == 0)
         return WEBOTA_OK;
     if (data == NULL)
@@ -285,7 +305,7 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
         sb_str(&b, " bytes");
         return fail(s, WEBOTA_ERR_UPD_LENGTH, s->total, det);
     }
-    webota_err_t err = webota_image_feed(&s->checker, d, len);
+    err = webota_image_feed(&s->checker, d, len);
     if (err != WEBOTA_OK) {
         char det[DETAIL_MAX];
         sbuf_t b;
@@ -329,17 +349,14 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
 
 webota_err_t webota_update_finish(webota_update_t *u)
 {
-    if (u == NULL)
-        return WEBOTA_ERR_ARG;
-    session_t *s = S(u);
-    if (s->state == WEBOTA_UPDATE_FAILED)
-        return s->err;
-    if (s->state != WEBOTA_UPDATE_RECEIVING)
-        return WEBOTA_ERR_STATE;
+    webota_err_t err;
+    session_t *s = receiving(u, &err);
+    if (s == NULL)
+        return err;
     s->state = WEBOTA_UPDATE_VERIFYING;
     if (s->received == 0)
         return fail(s, WEBOTA_ERR_UPD_EMPTY, 0, NULL);
-    webota_err_t err = webota_image_finish(&s->checker);
+    err = webota_image_finish(&s->checker);
     if (err != WEBOTA_OK) {
         char det[DETAIL_MAX];
         sbuf_t b;
