@@ -9,7 +9,7 @@
  *                          and subtype keywords
  *   parttable_rules.c      blank offsets, then every verify rule of the tool
  *   parttable_csv_emit.c   table -> the tool's CSV text
- *   parttable_textbuf.c    bounded text builder (the core has no stdio)
+ *   textbuf.c              bounded text builder (the core has no stdio)
  *
  * Split this way because the order of the tool's checks decides which message
  * a broken table gets; each step is a module that can be read alone. */
@@ -22,6 +22,8 @@
 
 #include "webota/parttable.h"
 
+#include "textbuf.h"
+
 #define LINE_CAP 1024u /* one expanded CSV line; longer data lines are refused */
 /* Numbers are Python ints in the tool; here they are kept within +-2^61 on
  * input and sums saturate at +-2^62, far beyond anything that can be packed. */
@@ -29,20 +31,6 @@
 #define SUM_MAX (INT64_C(1) << 62)
 #define NO_LINE 0u
 #define TABLE_SECTOR 0x1000u
-
-/* ---- bounded text builder (parttable_textbuf.c) ---- */
-
-typedef struct {
-    char *buf;
-    size_t cap, len; /* len may exceed cap: the text is truncated, not lost count */
-} webota_sb_t;
-
-void webota_sb_n(webota_sb_t *sb, const char *s, size_t n);
-void webota_sb_s(webota_sb_t *sb, const char *s);
-void webota_sb_u(webota_sb_t *sb, uint64_t v, unsigned base);
-void webota_sb_d(webota_sb_t *sb, int64_t v);
-/* Python's '0x%x' % v, which writes negative numbers as 0x-1000. */
-void webota_sb_hex(webota_sb_t *sb, int64_t v);
 
 /* ---- decoding (parttable_csv_decode.c) ---- */
 

@@ -7,6 +7,8 @@
 #include "webota/image.h"
 #include "webota/update.h"
 
+#include "textbuf.h"
+
 #define HEAD_LEN (WEBOTA_APP_DESC_OFFSET + WEBOTA_APP_DESC_SIZE) /* 0x120 */
 #define DETAIL_MAX 128
 
@@ -41,65 +43,29 @@ static const session_t *CS(const webota_update_t *u)
     return (const session_t *)(const void *)u->opaque.bytes;
 }
 
-/* ---- bounded string building (no stdio in the core) ---- */
-typedef struct {
-    char *p;
-    size_t cap, len;
-} sbuf_t;
-
-static void sb_init(sbuf_t *b, char *p, size_t cap)
-{
-    b->p = p;
-    b->cap = cap;
-    b->len = 0;
-    p[0] = '\0';
-}
-
-static void sb_str(sbuf_t *b, const char *s)
-{
-    while (s != NULL && *s != '\0' && b->len + 1 < b->cap)
-        b->p[b->len++] = *s++;
-    b->p[b->len] = '\0';
-}
-
-static void sb_uint(sbuf_t *b, uint32_t v)
-{
-    char tmp[11];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    char out[12];
-    for (int i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    out[n] = '\0';
-    sb_str(b, out);
-}
-
 /* "v1.3" from major*100+minor */
-static void sb_rev(sbuf_t *b, uint32_t rev)
+static void sb_rev(webota_sb_t *b, uint32_t rev)
 {
-    sb_str(b, "v");
-    sb_uint(b, rev / 100);
-    sb_str(b, ".");
-    sb_uint(b, rev % 100);
+    webota_sb_s(b, "v");
+    webota_sb_u(b, rev / 100, 10);
+    webota_sb_s(b, ".");
+    webota_sb_u(b, rev % 100, 10);
 }
 
 /* "<what>v1.3, this chip is v1.0": the image's revision bound against the chip's. */
-static void rev_detail(sbuf_t *b, const char *what, uint32_t image_rev, int chip_rev)
+static void rev_detail(webota_sb_t *b, const char *what, uint32_t image_rev, int chip_rev)
 {
-    sb_str(b, what);
+    webota_sb_s(b, what);
     sb_rev(b, image_rev);
-    sb_str(b, ", this chip is ");
+    webota_sb_s(b, ", this chip is ");
     sb_rev(b, (uint32_t)chip_rev);
 }
 
-static void sb_quoted(sbuf_t *b, const char *s)
+static void sb_quoted(webota_sb_t *b, const char *s)
 {
-    sb_str(b, "\"");
-    sb_str(b, s);
-    sb_str(b, "\"");
+    webota_sb_s(b, "\"");
+    webota_sb_s(b, s);
+    webota_sb_s(b, "\"");
 }
 
 static const char *chip_display(int chip)
@@ -109,15 +75,15 @@ static const char *chip_display(int chip)
 }
 
 /* Details for the checker's own errors, from what it has seen. */
-static void checker_detail(session_t *s, webota_err_t err, sbuf_t *b)
+static void checker_detail(session_t *s, webota_err_t err, webota_sb_t *b)
 {
     const webota_image_status_t *in = webota_image_status(&s->checker);
     const webota_chip_info_t *chip = webota_chip_by_id(in->chip_id);
     switch (err) {
     case WEBOTA_ERR_IMG_CHIP:
-        sb_str(b, chip != NULL ? chip->display : "unknown chip id");
-        sb_str(b, ", this device is ");
-        sb_str(b, chip_display(s->policy.chip));
+        webota_sb_s(b, chip != NULL ? chip->display : "unknown chip id");
+        webota_sb_s(b, ", this device is ");
+        webota_sb_s(b, chip_display(s->policy.chip));
         break;
     case WEBOTA_ERR_IMG_CHIP_REV_MIN:
         rev_detail(b, "image needs at least ", in->min_rev_full, s->policy.chip_rev);
@@ -126,11 +92,11 @@ static void checker_detail(session_t *s, webota_err_t err, sbuf_t *b)
         rev_detail(b, "image supports up to ", in->max_rev_full, s->policy.chip_rev);
         break;
     case WEBOTA_ERR_IMG_TOO_BIG:
-        sb_str(b, "slot ");
-        sb_str(b, s->slot.label);
-        sb_str(b, " holds ");
-        sb_uint(b, s->slot.size);
-        sb_str(b, " bytes");
+        webota_sb_s(b, "slot ");
+        webota_sb_s(b, s->slot.label);
+        webota_sb_s(b, " holds ");
+        webota_sb_u(b, s->slot.size, 10);
+        webota_sb_s(b, " bytes");
         break;
     default:
         break;
@@ -149,17 +115,17 @@ static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset, const 
     s->state = WEBOTA_UPDATE_FAILED;
     s->err = err;
     s->err_offset = offset;
-    sbuf_t b;
-    sb_init(&b, s->msg, sizeof s->msg);
-    sb_str(&b, webota_strerror(err));
+    webota_sb_t b;
+    webota_sb_init(&b, s->msg, sizeof s->msg);
+    webota_sb_s(&b, webota_strerror(err));
     /* a detail that only repeats the reason adds nothing */
     if (detail != NULL && detail[0] != '\0' && strcmp(detail, webota_strerror(err)) != 0) {
-        sb_str(&b, " (");
-        sb_str(&b, detail);
-        sb_str(&b, ")");
+        webota_sb_s(&b, " (");
+        webota_sb_s(&b, detail);
+        webota_sb_s(&b, ")");
     }
-    sb_str(&b, " at offset ");
-    sb_uint(&b, offset);
+    webota_sb_s(&b, " at offset ");
+    webota_sb_u(&b, offset, 10);
     return err;
 }
 
@@ -167,22 +133,22 @@ static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset, const 
 static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
 {
     session_t *s = ctx;
-    sbuf_t b;
+    webota_sb_t b;
     s->desc = *d;
     s->desc_seen = true;
-    sb_init(&b, s->detail, sizeof s->detail);
+    webota_sb_init(&b, s->detail, sizeof s->detail);
     const webota_update_policy_t *p = &s->policy;
     if (!p->allow_secure_downgrade && d->secure_version < p->running_secure_version) {
-        sb_str(&b, "image ");
-        sb_uint(&b, d->secure_version);
-        sb_str(&b, ", running firmware ");
-        sb_uint(&b, p->running_secure_version);
+        webota_sb_s(&b, "image ");
+        webota_sb_u(&b, d->secure_version, 10);
+        webota_sb_s(&b, ", running firmware ");
+        webota_sb_u(&b, p->running_secure_version, 10);
         return WEBOTA_ERR_UPD_SECURE_VERSION;
     }
     if (p->project != NULL && strcmp(p->project, d->project_name) != 0) {
-        sb_str(&b, "image is ");
+        webota_sb_s(&b, "image is ");
         sb_quoted(&b, d->project_name);
-        sb_str(&b, ", this device runs ");
+        webota_sb_s(&b, ", this device runs ");
         sb_quoted(&b, p->project);
         return WEBOTA_ERR_UPD_PROJECT;
     }
@@ -234,14 +200,14 @@ webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *op
     webota_image_init(&s->checker, &s->ipol, NULL);
     if (total > s->slot.size) {
         char d[DETAIL_MAX];
-        sbuf_t b;
-        sb_init(&b, d, sizeof d);
-        sb_str(&b, "announced ");
-        sb_uint(&b, total);
-        sb_str(&b, " bytes, slot ");
-        sb_str(&b, s->slot.label);
-        sb_str(&b, " holds ");
-        sb_uint(&b, s->slot.size);
+        webota_sb_t b;
+        webota_sb_init(&b, d, sizeof d);
+        webota_sb_s(&b, "announced ");
+        webota_sb_u(&b, total, 10);
+        webota_sb_s(&b, " bytes, slot ");
+        webota_sb_s(&b, s->slot.label);
+        webota_sb_s(&b, " holds ");
+        webota_sb_u(&b, s->slot.size, 10);
         return fail(s, WEBOTA_ERR_IMG_TOO_BIG, 0, d);
     }
     return WEBOTA_OK;
@@ -251,11 +217,11 @@ webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *op
 static webota_err_t slot_fail(session_t *s, webota_err_t err, const char *what)
 {
     char d[DETAIL_MAX];
-    sbuf_t b;
-    sb_init(&b, d, sizeof d);
-    sb_str(&b, what);
-    sb_str(&b, " ");
-    sb_str(&b, s->slot.label);
+    webota_sb_t b;
+    webota_sb_init(&b, d, sizeof d);
+    webota_sb_s(&b, what);
+    webota_sb_s(&b, " ");
+    webota_sb_s(&b, s->slot.label);
     return fail(s, err, s->received, d);
 }
 
@@ -298,20 +264,20 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
     const uint8_t *d = data;
     if (s->total != 0 && len > s->total - s->received) {
         char det[DETAIL_MAX];
-        sbuf_t b;
-        sb_init(&b, det, sizeof det);
-        sb_str(&b, "more than the announced ");
-        sb_uint(&b, s->total);
-        sb_str(&b, " bytes");
+        webota_sb_t b;
+        webota_sb_init(&b, det, sizeof det);
+        webota_sb_s(&b, "more than the announced ");
+        webota_sb_u(&b, s->total, 10);
+        webota_sb_s(&b, " bytes");
         return fail(s, WEBOTA_ERR_UPD_LENGTH, s->total, det);
     }
     err = webota_image_feed(&s->checker, d, len);
     if (err != WEBOTA_OK) {
         char det[DETAIL_MAX];
-        sbuf_t b;
-        sb_init(&b, det, sizeof det);
+        webota_sb_t b;
+        webota_sb_init(&b, det, sizeof det);
         if (s->detail[0] != '\0')
-            sb_str(&b, s->detail);
+            webota_sb_s(&b, s->detail);
         else
             checker_detail(s, err, &b);
         return fail(s, err, webota_image_status(&s->checker)->err_offset, det);
@@ -359,24 +325,24 @@ webota_err_t webota_update_finish(webota_update_t *u)
     err = webota_image_finish(&s->checker);
     if (err != WEBOTA_OK) {
         char det[DETAIL_MAX];
-        sbuf_t b;
-        sb_init(&b, det, sizeof det);
+        webota_sb_t b;
+        webota_sb_init(&b, det, sizeof det);
         if (err == WEBOTA_ERR_IMG_TRUNCATED) {
-            sb_str(&b, "received ");
-            sb_uint(&b, s->received);
-            sb_str(&b, " bytes");
+            webota_sb_s(&b, "received ");
+            webota_sb_u(&b, s->received, 10);
+            webota_sb_s(&b, " bytes");
         }
         return fail(s, err, webota_image_status(&s->checker)->err_offset, det);
     }
     if (s->total != 0 && s->received != s->total) {
         char det[DETAIL_MAX];
-        sbuf_t b;
-        sb_init(&b, det, sizeof det);
-        sb_str(&b, "received ");
-        sb_uint(&b, s->received);
-        sb_str(&b, " of ");
-        sb_uint(&b, s->total);
-        sb_str(&b, " bytes");
+        webota_sb_t b;
+        webota_sb_init(&b, det, sizeof det);
+        webota_sb_s(&b, "received ");
+        webota_sb_u(&b, s->received, 10);
+        webota_sb_s(&b, " of ");
+        webota_sb_u(&b, s->total, 10);
+        webota_sb_s(&b, " bytes");
         return fail(s, WEBOTA_ERR_UPD_LENGTH, s->received, det);
     }
     /* judged once the whole image has been seen: reported where it ended */

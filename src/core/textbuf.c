@@ -1,8 +1,16 @@
-/* Bounded text builder for the CSV modules' messages and output: the core
- * has no stdio, and a message that does not fit is cut, not lost count of. */
+/* Bounded text builder (textbuf.h): the core has no stdio, and a message
+ * that does not fit is cut, not lost count of. */
+#include "textbuf.h"
+
 #include <string.h>
 
-#include "parttable_internal.h"
+void webota_sb_init(webota_sb_t *sb, char *buf, size_t cap)
+{
+    sb->buf = buf;
+    sb->cap = cap;
+    sb->len = 0;
+    buf[0] = '\0';
+}
 
 void webota_sb_n(webota_sb_t *sb, const char *s, size_t n)
 {
