@@ -1,5 +1,6 @@
-/* The slot writer over a raw NOR flash: esp_ota_ops' rules (spec §2.7, §2.8,
- * §5) applied through webota_flash_t, otadata.c and the image checker. */
+/* The slot writer over a raw NOR flash: esp_ota_ops' rules
+ * (docs/formats.md#esp_ota_ops-behaviour) applied through webota_flash_t,
+ * otadata.c and the image checker. */
 #include <string.h>
 
 #include "webota/otadata.h"
@@ -195,7 +196,8 @@ static webota_err_t op_begin(void *ctx, uint32_t image_size)
                 st == WEBOTA_OTA_STATE_PENDING_VERIFY)
                 return WEBOTA_ERR_UPD_PENDING_VERIFY;
         }
-        /* §2.8: the bootloader must not fall back into the slot being
+        /* docs/formats.md#other-otadata-writes-by-the-application:
+         * the bootloader must not fall back into the slot being
          * overwritten. Errors are ignored, as esp_ota_begin does. */
         if (err == WEBOTA_OK) {
             int sector = webota_ota_inactive_sector_to_erase(e, n_app(s), running_slot);
@@ -289,7 +291,7 @@ static webota_err_t op_activate(void *ctx)
     if (err != WEBOTA_OK)
         return err;
     if (s->cfg.anti_rollback && desc.secure_version < s->cfg.efuse_secure_version) {
-        /* §2.7 step 3: ESP-IDF erases the refused partition. */
+        /* Set boot partition step 3: ESP-IDF erases the refused partition. */
         s->finished = false;
         (void)webota_flash_erase(s->cfg.flash, s->target->offset, s->target->size);
         return WEBOTA_ERR_UPD_SECURE_VERSION;
