@@ -24,6 +24,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/image.c
   core/json.c
   core/multipart.c
+  core/release.c
   core/slot.c
   core/textbuf.c
   core/update.c)

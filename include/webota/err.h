@@ -104,7 +104,20 @@ extern "C" {
     X(HTTP_UNAUTHORIZED, "unauthorized", "password required")                                  \
     X(HTTP_NOT_FOUND, "not_found_route", "no such page")                                       \
     X(HTTP_METHOD, "method_not_allowed", "method not allowed")                                 \
-    X(HTTP_TOO_LARGE, "too_large", "request body is larger than the update slot")
+    X(HTTP_TOO_LARGE, "too_large", "request body is larger than the update slot")              \
+    /* releases and pulls (docs/fleet.md) */                                                    \
+    X(REL_MALFORMED, "bad_manifest", "release manifest is malformed")                          \
+    X(REL_SIGNATURE, "bad_manifest_signature",                                                  \
+      "release manifest signature does not verify with a trusted key")                         \
+    X(REL_CHIP, "other_chip", "release is built for another chip")                             \
+    X(REL_NOT_NEWER, "not_newer", "release is not newer than the running firmware")            \
+    X(REL_REVOKED, "revoked", "release has been revoked")                                      \
+    X(REL_NOT_IN_ROLLOUT, "not_in_rollout", "this device is not in the release's rollout yet")  \
+    X(REL_ROLLED_BACK, "rolled_back_before",                                                    \
+      "this release rolled back on this device before: it is not retried")                     \
+    X(REL_HASH, "hash_mismatch", "image does not match the manifest's SHA-256")                \
+    X(REL_SIZE, "size_mismatch", "image size differs from the manifest's")                     \
+    X(REL_HTTP, "download_failed", "the release server did not deliver the file")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, name, msg) WEBOTA_ERR_##id,
