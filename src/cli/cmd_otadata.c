@@ -346,10 +346,7 @@ static bool verify_app(const char *file, const uint8_t *flash, size_t len,
         return false;
     }
     webota_image_policy_t pol;
-    memset(&pol, 0, sizeof pol);
-    pol.chip = -1;
-    pol.chip_rev = -1;
-    pol.efuse_blk_rev = -1;
+    webota_image_policy_init(&pol);
     pol.max_size = p->size;
     webota_image_checker_t *c = malloc(sizeof *c);
     if (!c) {

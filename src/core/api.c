@@ -229,6 +229,15 @@ static webota_api_route_t route_of(const char *path)
     return WEBOTA_API_ROUTE_NONE;
 }
 
+void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->slot = slot;
+    webota_update_policy_init(&cfg->policy);
+    cfg->chip = "";
+    cfg->chip_rev = -1;
+}
+
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg)
 {
     if (api == NULL || cfg == NULL || cfg->slot == NULL || cfg->slot->ops == NULL) {
