@@ -94,6 +94,11 @@ extern "C" {
     X(UPD_ABORTED, "aborted", "update aborted")                                                \
     X(UPD_ROLLBACK_IMPOSSIBLE, "rollback_impossible", "there is no valid firmware to roll back to") \
     X(UPD_NOT_PENDING, "not_pending", "running firmware has nothing to confirm")               \
+    /* update: signature (Secure Boot V2 signature sector after the image) */                  \
+    X(SIG_UNSIGNED, "unsigned", "image is not signed and this device requires a signature")    \
+    X(SIG_MALFORMED, "bad_signature_sector", "signature sector is malformed")                  \
+    X(SIG_UNTRUSTED, "untrusted_key", "image is not signed by a key this device trusts")       \
+    X(SIG_MISMATCH, "bad_signature", "signature does not match the image")                     \
     /* multipart and HTTP API */                                                                \
     X(MP_SYNTAX, "bad_multipart", "malformed multipart/form-data body")                        \
     X(MP_NO_FILE, "no_file", "form has no file field")                                         \

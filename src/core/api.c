@@ -106,6 +106,10 @@ int webota_api_http_status(webota_err_t err)
     case WEBOTA_ERR_UPD_SECURE_VERSION:
     case WEBOTA_ERR_UPD_PROJECT:
     case WEBOTA_ERR_UPD_SAME_VERSION:
+    case WEBOTA_ERR_SIG_UNSIGNED:
+    case WEBOTA_ERR_SIG_MALFORMED:
+    case WEBOTA_ERR_SIG_UNTRUSTED:
+    case WEBOTA_ERR_SIG_MISMATCH:
         return 422;
     default:
         /* every image-checker verdict is "the image is not acceptable" */
