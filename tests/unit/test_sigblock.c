@@ -185,6 +185,13 @@ static void test_verdict_codes(void **state)
         {"sbv2/esp32c5_small.sbv2_p384.bin", "p384", WEBOTA_OK, 0, 0x1000},
         {"sbv2/esp32c3_small.sbv2_rsa3072.bin", "rsa3072", WEBOTA_OK, 0, 0x1000},
         {"sbv2/esp32c3_secure_pad.sbv2_rsa3072.bin", "rsa3072", WEBOTA_OK, 0, 0x10000},
+        {"sbv2/webota_esp32c3.sbv2_3keys.bin", "p256_a", WEBOTA_OK, 0, 0x5000},
+        {"sbv2/webota_esp32c3.sbv2_3keys.bin", "rsa3072", WEBOTA_OK, 1, 0x5000 + 1216},
+        {"sbv2/webota_esp32c3.sbv2_3keys.bin", "p384", WEBOTA_OK, 2, 0x5000 + 2432},
+        {"sbv2/webota_esp32c3.sbv2_3keys.bin", "p256_b", WEBOTA_ERR_SIG_UNTRUSTED, 0, 0x5000},
+        {"sbv2/webota_esp32c3.sbv2_p256.block_in_slot1.bin", "p256_a", WEBOTA_OK, 1, 0x5000 + 1216},
+        {"sbv2/webota_esp32c3.sbv2_p256.bad_version.bin", "p256_a", WEBOTA_ERR_SIG_MALFORMED, 0, 0x5000},
+        {"sbv2/esp32c6_small.sbv2_p192.bin", "p256_a", WEBOTA_ERR_SIG_UNTRUSTED, 0, 0x1000},
         /* the data is not what was signed: the stored digest differs */
         {"sbv2/esp32c6_small.sbv2_p256.payload_flip.bin", "p256_a", WEBOTA_ERR_SIG_MISMATCH, 0, 0x1000},
         {"sbv2/esp32c6_small.sbv2_p256.pad_flip.bin", "p256_a", WEBOTA_ERR_SIG_MISMATCH, 0, 0x1000},
@@ -367,6 +374,26 @@ static void test_crafted_sectors(void **state)
     free(d);
 }
 
+/* P-192 blocks are read (key digest as espsecure's) but never trusted, even
+ * when their digest is given as a trusted key. */
+static void test_p192_never_trusted(void **state)
+{
+    (void)state;
+    size_t n, len;
+    uint8_t *dig = tu_read_vector("sbv2/keys/p192.digest.bin", &n);
+    assert_int_equal(n, 32);
+    webota_sig_key_t k = {.scheme = WEBOTA_SIG_SCHEME_ECDSA192};
+    memcpy(k.digest, dig, 32);
+    free(dig);
+    uint8_t *d = tu_read_vector("sbv2/esp32c6_small.sbv2_p192.bin", &len);
+    webota_sig_result_t res;
+    assert_int_equal(verify_all_chunkings(d, len, &k, 1, &res), WEBOTA_ERR_SIG_UNTRUSTED);
+    assert_int_equal(res.block_info[0].scheme, WEBOTA_SIG_SCHEME_ECDSA192);
+    assert_memory_equal(res.block_info[0].key_digest, k.digest, 32);
+    assert_int_equal(res.block_info[0].trusted_key, -1);
+    free(d);
+}
+
 /* API misuse is refused; finish before the image end says STATE. */
 static void test_misuse(void **state)
 {
@@ -403,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_block_key_digests),
         cmocka_unit_test(test_digest_shared_with_checker),
         cmocka_unit_test(test_crafted_sectors),
+        cmocka_unit_test(test_p192_never_trusted),
         cmocka_unit_test(test_misuse),
     };
     return cmocka_run_group_tests(tests, load_keys, NULL);
