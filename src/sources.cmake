@@ -20,12 +20,14 @@ set(WEBOTA_ENGINE_SOURCES
   core/api_status.c
   core/app_desc.c
   core/chip.c
+  core/confirm.c
   core/crc32.c
   core/err.c
   core/image.c
   core/json.c
   core/multipart.c
   core/sigblock.c
+  core/slot.c
   core/textbuf.c
   core/update.c)
 
