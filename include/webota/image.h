@@ -14,8 +14,8 @@
  * recorded). The verdict, error offset and status are the same with or
  * without it, and, like every recorded field, whatever the chunking.
  *
- * Checks, in stream order (spec §3.5), each failure a distinct code with the
- * offset of the byte or field where it was found:
+ * Checks, in stream order (docs/formats.md#image-verification), each failure
+ * a distinct code with the offset of the byte or field where it was found:
  *   magic 0xE9 (IMG_MAGIC @0); chip id known and equal to policy.chip (IMG_CHIP
  *   @12; chips without a memory table: UNSUPPORTED @12); hash_appended 0/1
  *   (IMG_HEADER @23); chip revision against min/max_rev_full (IMG_CHIP_REV_MIN
@@ -64,7 +64,7 @@ extern "C" {
 #define WEBOTA_IMAGE_MAX_SEGMENTS 16u
 #define WEBOTA_IMAGE_CHECKSUM_SEED 0xEFu
 #define WEBOTA_IMAGE_SEG_MAX_LEN 0x1000000u /* data_len must be below 16 MiB */
-#define WEBOTA_IMAGE_SIG_BLOCK_MAGIC 0xE7u  /* SBv2 signature block, spec §4 */
+#define WEBOTA_IMAGE_SIG_BLOCK_MAGIC 0xE7u  /* SBv2 block, formats.md#signature-blocks */
 /* Bound on sizeof(webota_image_checker_t), enforced by a static assertion in
  * image.c: the hash context plus 384 bytes, 640 with the 256-byte context.
  * In use: 608 bytes on x86-64, 600 on riscv32 (ESP32-C3 and later), 592 on

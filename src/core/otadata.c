@@ -1,4 +1,5 @@
-/* otadata entries and the ESP-IDF rules that read and write them (spec §2).
+/* otadata entries and the ESP-IDF rules that read and write them
+ * (docs/formats.md#otadata).
  * Every function mirrors one ESP-IDF routine; the comment names it so the two
  * can be compared line by line. */
 #include "webota/otadata.h"

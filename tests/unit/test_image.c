@@ -571,7 +571,8 @@ static void test_crafted_failures(void **state)
     assert_int_equal(check_edited("image/esp32_small.bin", edit_seg_too_big, &any, &off), WEBOTA_ERR_IMG_SEG_TOO_BIG);
     assert_int_equal(off, 0x130);
 
-    /* the 112-byte hand-built vector of spec §3.8: well-formed, but segment 0 cannot hold an app descriptor */
+    /* the 112-byte hand-built vector of docs/formats.md#example-images:
+     * well-formed, but segment 0 cannot hold an app descriptor */
     static const uint8_t tiny[] = {
         0xe9, 0x02, 0x02, 0x20, 0x00, 0x00, 0x08, 0x40, 0xee, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x8f, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0xfb, 0x3f, 0x10, 0x00, 0x00, 0x00,
