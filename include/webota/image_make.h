@@ -39,6 +39,11 @@ typedef struct webota_image_make_opts {
     uint8_t flash_mode;   /* header byte 2, 0 QIO .. 5 SLOW_READ */
     uint8_t flash_speed;  /* header low nibble of byte 3 */
     uint8_t flash_size;   /* header high nibble of byte 3 */
+    /* Bytes placed in the read-only data right after the marker (at most
+     * 32), e.g. the simulator's crash flag (`webota image make --sim-crash`,
+     * src/sim/fleet.h); NULL = none. */
+    const uint8_t *extra;
+    uint8_t extra_len;
 } webota_image_make_opts_t;
 
 /* Fills defaults: DIO, 40 MHz code 0, 4 MB, marker and hash on, seed 1,

@@ -162,6 +162,14 @@ webota_err_t webota_sig_block_parse(const uint8_t block[WEBOTA_SIG_BLOCK_LEN],
                                     uint8_t key_digest[WEBOTA_SIG_KEY_DIGEST_LEN],
                                     webota_sig_block_state_t *state);
 
+/* The signature of a usable block (webota_sig_block_parse said OK and gave
+ * scheme), checked with the block's own key over digest: 32 bytes (SHA-256)
+ * or 48 for P-384. The block's numbers are reversed in place: pass a copy.
+ * OK, SIG_MISMATCH, ARG, CRYPTO as webota_sig_verify. Used by the verifier
+ * and for detached signatures (release manifests, webota/pull.h). */
+webota_err_t webota_sig_block_verify(uint8_t block[WEBOTA_SIG_BLOCK_LEN], webota_sig_scheme_t scheme,
+                                     const uint8_t *digest);
+
 /* Offset and length of the key bytes inside a block of a scheme (what the
  * key digest covers); false for NONE. */
 bool webota_sig_key_span(webota_sig_scheme_t scheme, size_t *offset, size_t *len);

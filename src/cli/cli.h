@@ -26,6 +26,13 @@ int cmd_flash_update(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
+
+/* --trusted-key FILE: loads a public (or private) Secure Boot V2 key and
+ * keeps its scheme and digest; prints why not and returns false. */
+struct webota_sig_key;
+bool cli_trusted_key(const char *cmd, const char *path, struct webota_sig_key *out);
 
 /* Whole-file I/O (the CLI may allocate; the core may not). read_file returns a
  * malloc'd buffer or NULL with a message printed to stderr. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sim/fleet.h"
 #include "sim/image_buf.h"
 #include "webota/image.h"
 #include "webota/image_make.h"
@@ -26,12 +27,14 @@ static const char check_usage[] =
 static const char make_usage[] =
     "usage: webota image make --chip CHIP --project NAME --version VER [--secure-version N]\n"
     "                         [--idf-ver STR] [--size BYTES] [--no-marker] [--no-hash]\n"
-    "                         [--seed N] -o OUT.bin\n"
+    "                         [--seed N] [--sim-crash] -o OUT.bin\n"
     "Makes a deterministic app image laid out as esptool's elf2image does: app\n"
     "descriptor in the first (DROM) segment, RAM segments, padding, IROM segment,\n"
     "checksum and SHA-256. Contents are pseudo-random from --seed (default 1). The\n"
     "image carries the webota marker unless --no-marker (then devices refuse it,\n"
-    "since it could not update itself again).\n"
+    "since it could not update itself again). --sim-crash adds the simulator's\n"
+    "crash flag: the simulated device resets at every boot of this firmware, before\n"
+    "confirming it, so it rolls back (a release that never becomes healthy).\n"
     "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
 
 static bool parse_u32(const char *s, uint32_t *out)
@@ -454,6 +457,10 @@ static int cmd_make(int argc, char **argv)
             o.marker = false;
         } else if (strcmp(a, "--no-hash") == 0) {
             o.hash = false;
+        } else if (strcmp(a, "--sim-crash") == 0) {
+            /* the simulator's flag: this firmware crashes at every boot */
+            o.extra = sim_crash_flag;
+            o.extra_len = SIM_CRASH_FLAG_LEN;
         } else if (v == NULL) {
             fputs(make_usage, stderr);
             return CLI_USAGE;

@@ -18,6 +18,8 @@ static const struct subcommand subcommands[] = {
     {"keygen", cmd_keygen, "generate a Secure Boot V2 signing key (RSA-3072, ECDSA P-256/P-384)"},
     {"parttable", cmd_parttable, "generate and dump ESP-IDF partition tables"},
     {"otadata", cmd_otadata, "dump otadata and switch the boot slot"},
+    {"release", cmd_release, "publish and revoke signed releases as static files for devices to pull"},
+    {"fleet", cmd_fleet, "simulate many devices pulling releases, and list what devices run"},
     {"flash", cmd_flash, "make whole flash images, boot and update them offline"},
 };
 

@@ -243,7 +243,7 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
     if (sink == NULL || !plan_layout(o, &p) || !str_ok(o->project, 31) || !str_ok(o->version, 31) ||
         !str_ok(idf_ver, 31) || !str_ok(date, 15) || !str_ok(time, 15) || o->flash_mode > 5 ||
         o->flash_speed > 15 || o->flash_size > 15 || o->min_rev_full < -1 || o->min_rev_full > 0xFFFF ||
-        o->max_rev_full < -1 || o->max_rev_full > 0xFFFF) {
+        o->max_rev_full < -1 || o->max_rev_full > 0xFFFF || o->extra_len > 32) {
         return WEBOTA_ERR_ARG;
     }
 
@@ -306,6 +306,10 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
             if (o->marker) {
                 put(&e, webota_marker, WEBOTA_MARKER_LEN, true);
                 len -= WEBOTA_MARKER_LEN;
+            }
+            if (o->extra != NULL && o->extra_len > 0) {
+                put(&e, o->extra, o->extra_len, true);
+                len -= o->extra_len;
             }
             put_random(&e, &rnd, len);
         } else if (p.kind[i] == SEG_PAD) {

@@ -232,29 +232,36 @@ static void reverse(uint8_t *p, size_t n)
     }
 }
 
-/* Checks the block's signature with its own key over the computed digest.
- * The block stores its numbers little-endian; the crypto seam takes them
- * big-endian, so they are reversed in place (the block has been judged
- * otherwise already). */
-static webota_err_t verify_block(webota_sig_verifier_t *v, uint8_t *b, webota_sig_scheme_t scheme)
+/* The block stores its numbers little-endian; the crypto seam takes them
+ * big-endian, so they are reversed in place. */
+webota_err_t webota_sig_block_verify(uint8_t b[WEBOTA_SIG_BLOCK_LEN], webota_sig_scheme_t scheme,
+                                     const uint8_t *digest)
 {
     switch (scheme) {
     case WEBOTA_SIG_SCHEME_RSA3072:
         reverse(b + 36, 384);  /* n */
         reverse(b + 420, 4);   /* e: now right after n, big-endian */
         reverse(b + 812, 384); /* signature */
-        return webota_sig_verify(WEBOTA_SIG_ALG_RSA3072_PSS, b + 36, 388, v->res.sha256, 32, b + 812, 384);
+        return webota_sig_verify(WEBOTA_SIG_ALG_RSA3072_PSS, b + 36, 388, digest, 32, b + 812, 384);
     case WEBOTA_SIG_SCHEME_ECDSA256:
         reverse(b + 37, 32), reverse(b + 69, 32);   /* X, Y */
         reverse(b + 101, 32), reverse(b + 133, 32); /* r, s */
-        return webota_sig_verify(WEBOTA_SIG_ALG_ECDSA_P256, b + 37, 64, v->res.sha256, 32, b + 101, 64);
+        return webota_sig_verify(WEBOTA_SIG_ALG_ECDSA_P256, b + 37, 64, digest, 32, b + 101, 64);
     case WEBOTA_SIG_SCHEME_ECDSA384:
         reverse(b + 53, 48), reverse(b + 101, 48);
         reverse(b + 149, 48), reverse(b + 197, 48);
-        return webota_sig_verify(WEBOTA_SIG_ALG_ECDSA_P384, b + 53, 96, v->res.sha384, 48, b + 149, 96);
+        return webota_sig_verify(WEBOTA_SIG_ALG_ECDSA_P384, b + 53, 96, digest, 48, b + 149, 96);
     default:
         return WEBOTA_ERR_SIG_MISMATCH;
     }
+}
+
+/* Checks the block's signature with its own key over the computed digest
+ * (the block has been judged otherwise already). */
+static webota_err_t verify_block(webota_sig_verifier_t *v, uint8_t *b, webota_sig_scheme_t scheme)
+{
+    return webota_sig_block_verify(b, scheme,
+                                   scheme == WEBOTA_SIG_SCHEME_ECDSA384 ? v->res.sha384 : v->res.sha256);
 }
 
 static int trusted_index(const webota_sig_config_t *cfg, webota_sig_scheme_t scheme, const uint8_t *digest)
