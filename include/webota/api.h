@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "webota/err.h"
+#include "webota/json.h"
 #include "webota/multipart.h"
 #include "webota/slot.h"
 #include "webota/update.h"
@@ -89,6 +90,9 @@ typedef struct webota_api_config {
      * (the platform confirms a PENDING_VERIFY firmware on the first page or
      * status request there). May be NULL. */
     void (*on_request)(void *ctx, webota_api_route_t route);
+    /* Adds keys to the /api/status object (the platform's puller writes its
+     * "pull" object there, webota/pull.h). May be NULL. */
+    void (*status_json)(void *ctx, webota_json_t *j);
     void *ctx;
 } webota_api_config_t;
 

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "sim/device.h"
 #include "webota/chip.h"
+#include "webota/sigblock.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -21,7 +22,9 @@ static void usage(FILE *f)
     fputs("usage: webota sim [--flash FILE] [--bind ADDR] [--port N] [--chip CHIP]\n"
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
-          "                  [--watchdog SECONDS] [--password PW]\n\n"
+          "                  [--watchdog SECONDS] [--password PW]\n"
+          "                  [--pull URL --trusted-key KEY.pem [--pull-interval S]\n"
+          "                   [--device-id ID]]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
           "printed URL in a browser, upload a firmware, watch it boot.\n\n"
@@ -39,7 +42,14 @@ static void usage(FILE *f)
           "                   (POST /api/confirm)\n"
           "  --watchdog S     a firmware without the updater resets after S seconds\n"
           "                   (default 30)\n"
-          "  --password PW    require HTTP Basic authentication (any user, this password)\n\n"
+          "  --password PW    require HTTP Basic authentication (any user, this password)\n"
+          "  --pull URL       poll a release manifest (webota release publish) and install\n"
+          "                   what it allows: signed by a --trusted-key, this project and\n"
+          "                   chip, newer, in the rollout (docs/fleet.md)\n"
+          "  --trusted-key K  a key (PEM, public or private) whose signatures the device\n"
+          "                   trusts; repeatable\n"
+          "  --pull-interval S  seconds between manifest polls (default 60, +-10 %% jitter)\n"
+          "  --device-id ID   the id rollouts are drawn from (default: the flash file name)\n\n"
           "It prints 'webota sim: listening on http://ADDR:PORT/' each time the web server\n"
           "(re)starts. Ctrl-C stops it.\n",
           f);
@@ -70,6 +80,9 @@ int cmd_sim(int argc, char **argv)
     cfg.watchdog_s = 30;
     cfg.port = 8080;
     cfg.bind = "127.0.0.1";
+    cfg.pull_interval_ms = 60000;
+    webota_sig_key_t keys[8];
+    webota_sig_config_t trust = {keys, 0, 0, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -129,12 +142,39 @@ int cmd_sim(int argc, char **argv)
             cfg.watchdog_s = (unsigned)n;
         } else if (strcmp(a, "--password") == 0) {
             cfg.password = v;
+        } else if (strcmp(a, "--pull") == 0) {
+            cfg.pull_url = v;
+        } else if (strcmp(a, "--device-id") == 0) {
+            cfg.device_id = v;
+        } else if (strcmp(a, "--pull-interval") == 0) {
+            char *end = NULL;
+            double s = strtod(v, &end);
+            if (*v == '\0' || *end != '\0' || !(s >= 0.1) || s > 86400) {
+                cli_error("sim", "--pull-interval %s: want 0.1..86400 seconds", v);
+                return CLI_USAGE;
+            }
+            cfg.pull_interval_ms = (uint32_t)(s * 1000.0 + 0.5);
+        } else if (strcmp(a, "--trusted-key") == 0) {
+            if (trust.key_count >= sizeof(keys) / sizeof(keys[0])) {
+                cli_error("sim", "at most 8 --trusted-key");
+                return CLI_USAGE;
+            }
+            if (!cli_trusted_key("sim", v, &keys[trust.key_count])) {
+                return CLI_INVALID;
+            }
+            trust.key_count++;
         } else {
             cli_error("sim", "unknown option %s", a);
             usage(stderr);
             return CLI_USAGE;
         }
     }
+    if (cfg.pull_url != NULL && trust.key_count == 0) {
+        cli_error("sim", "--pull needs at least one --trusted-key: a device never installs an unsigned "
+                         "release");
+        return CLI_USAGE;
+    }
+    cfg.trust = &trust;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

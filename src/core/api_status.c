@@ -85,6 +85,9 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
         webota_json_str(&j, webota_update_message(&api->update));
     }
     webota_json_obj_end(&j);
+    if (api->cfg.status_json != NULL) {
+        api->cfg.status_json(api->cfg.ctx, &j);
+    }
     webota_json_key(&j, "rebooting");
     webota_json_bool(&j, api->reboot_pending);
     webota_json_obj_end(&j);

@@ -19,6 +19,8 @@
 #include "sim/image_buf.h"
 #include "sim/nor_flash.h"
 #include "sim/power_on.h"
+#include "sim/fleet.h"
+#include "sim/pull_client.h"
 #include "webota/api.h"
 #include "webota/chip.h"
 #include "webota/image_make.h"
@@ -41,6 +43,8 @@ struct sim_device {
     bool reboot;          /* a delivered answer asked for a reboot */
     uint16_t port;        /* bound port, kept across reboots */
     bool hinted;          /* the how-to-try lines have been printed */
+    sim_pull_t pull;      /* with --pull */
+    bool pulling;
 };
 
 /* ---- demo firmware ---- */
@@ -317,6 +321,16 @@ static void api_on_request(void *ctx, webota_api_route_t route)
                                                     : "first request reached the updater");
 }
 
+/* /api/status gets the puller's "pull" object (under d->lock). */
+static void api_status_json(void *ctx, webota_json_t *j)
+{
+    sim_device_t *d = ctx;
+    if (d->pulling) {
+        webota_json_key(j, "pull");
+        webota_pull_status_json(&d->pull.pull, j, now_ms());
+    }
+}
+
 static void rebooting(void *ctx)
 {
     sim_device_t *d = ctx;
@@ -467,6 +481,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.page_gz_len = (size_t)webota_page_gz_len;
     ac.request_reboot = api_request_reboot;
     ac.on_request = api_on_request;
+    ac.status_json = api_status_json;
     ac.ctx = d;
     if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {
         fprintf(d->out, "webota sim: cannot start the API\n");
@@ -495,21 +510,58 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     if (d->run.boot.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
         print_pending(d);
     }
+    if (d->cfg.pull_url != NULL) {
+        const char *id = d->cfg.device_id;
+        if (id == NULL) {
+            id = strrchr(d->cfg.flash_path, '/') ? strrchr(d->cfg.flash_path, '/') + 1 : d->cfg.flash_path;
+        }
+        sim_pull_config_t pc = {d->cfg.pull_url, id, d->cfg.flash_path, d->cfg.chip,
+                                d->cfg.pull_interval_ms, 0, d->cfg.trust, d->out, "webota sim"};
+        if (!sim_pull_start(&d->pull, &pc, &d->run, &d->lock, err, sizeof(err))) {
+            fprintf(d->out, "webota sim: %s\n", err);
+        } else {
+            pthread_mutex_lock(&d->lock);
+            d->pulling = true;
+            pthread_mutex_unlock(&d->lock);
+            fprintf(d->out, "webota sim: pulling releases from %s every %.1f s (device id %s)\n",
+                    d->cfg.pull_url, d->cfg.pull_interval_ms / 1000.0, id);
+        }
+    }
     fflush(d->out);
 
     pthread_mutex_lock(&d->lock);
     char ev;
     for (;;) {
         uint32_t ms = webota_confirm_due_in(&d->confirm, now_ms());
+        if (d->pulling) {
+            uint32_t pd = webota_pull_due_in(&d->pull.pull, sim_pull_now_ms());
+            ms = pd < ms ? pd : ms;
+        }
         struct timespec until = deadline_in((double)(ms == UINT32_MAX ? 0 : ms) / 1000.0);
         ev = wait_event(d, stop, ms == UINT32_MAX ? NULL : &until);
         if (ev != 't') {
             break;
         }
         log_confirm(d, webota_confirm_poll(&d->confirm, now_ms()), "confirm delay elapsed");
+        if (d->pulling && webota_pull_due_in(&d->pull.pull, sim_pull_now_ms()) == 0) {
+            /* the transfers run without the lock; the puller takes it for
+             * each call into the core, so the web server keeps answering */
+            pthread_mutex_unlock(&d->lock);
+            bool activated = sim_pull_step(&d->pull);
+            pthread_mutex_lock(&d->lock);
+            if (activated) {
+                ev = 'r';
+                break;
+            }
+        }
     }
+    bool pulled = d->pulling;
+    d->pulling = false;
     pthread_mutex_unlock(&d->lock);
     sim_httpd_stop(h); /* aborts an upload in progress */
+    if (pulled) {
+        sim_pull_stop(&d->pull);
+    }
     return ev == 'r' ? 1 : 0;
 }
 
@@ -518,6 +570,22 @@ int sim_device_run(sim_device_t *d, volatile sig_atomic_t *stop)
     while (!*stop) {
         if (boot_once(d) != 0) {
             return 1;
+        }
+        if (d->run.boot.marker &&
+            sim_image_crashes(sim_nor_data(d->nor), sim_nor_size(d->nor), d->run.boot.part.offset,
+                              d->run.boot.image_length)) {
+            fprintf(d->out, "webota sim: this firmware carries the simulator's crash flag: it resets "
+                            "before it can be confirmed\n");
+            fflush(d->out);
+            pthread_mutex_lock(&d->lock);
+            d->reboot = false;
+            struct timespec until = deadline_in(0.5);
+            char ev = wait_event(d, stop, &until);
+            pthread_mutex_unlock(&d->lock);
+            if (ev == 't') {
+                fprintf(d->out, "webota sim: crash reset\n");
+            }
+            continue;
         }
         if (d->run.boot.marker) {
             int r = serve(d, stop);

@@ -44,6 +44,13 @@ typedef struct sim_device_config {
     uint16_t port;    /* 0 = a free port (kept across reboots) */
     const char *password; /* NULL = none */
     FILE *out;            /* progress lines; NULL = stdout */
+    /* Pulling releases (docs/fleet.md): the manifest URL (NULL = no pulls),
+     * the poll interval, the device id for rollouts (NULL = the flash file's
+     * name) and the trusted keys (the manifest must be signed by one). */
+    const char *pull_url;
+    uint32_t pull_interval_ms;
+    const char *device_id;
+    const struct webota_sig_config *trust;
 } sim_device_config_t;
 
 typedef struct sim_device sim_device_t;

@@ -11,7 +11,9 @@
 #   4. a manifest signed by an untrusted key, an image whose SHA-256 differs
 #      from the manifest's, a downgrade: nobody installs, each device says why;
 #   5. a release whose firmware never becomes healthy: every device installs
-#      it, rolls back, and does not retry it (not even in a new run).
+#      it, rolls back, and does not retry it (not even in a new run);
+#   6. `webota sim --pull`: one device with its web server pulls the next
+#      release; /api/status and `webota fleet status URL` show it.
 # Prints one summary line. Usage: fleet_nginx.sh WEBOTA WORKDIR [DEVICES]
 set -euo pipefail
 
@@ -22,13 +24,14 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || { echo "fleet: nginx is not installed (scripts/deps.sh test)" >&2; exit 1; }
 
 rm -rf "$T"
-mkdir -p "$T/www/fw" "$T/nginx/tmp" "$T/fleet" "$T/img" "$T/other"
+mkdir -p "$T/www/fw" "$T/nginx/tmp" "$T/fleet" "$T/img" "$T/other" "$T/single"
 start=$(date +%s.%N)
 NGINX_PID=
 FLEET_PID=
 
 cleanup() {
   [ -n "$FLEET_PID" ] && kill "$FLEET_PID" 2>/dev/null && wait "$FLEET_PID" 2>/dev/null
+  [ -n "${SIM_PID:-}" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
   stop_nginx
 }
 stop_nginx() {
@@ -103,6 +106,7 @@ mkimg 1.3.0 64K 13
 mkimg 1.3.0x 64K 14 # the same version built again: another SHA-256
 mkimg 1.0.5 64K 15
 mkimg 1.4.0 64K 16 --sim-crash
+mkimg 1.5.0 64K 17
 
 publish() { "$W" release publish --key "$T/key.pem" --dir "$T/www/fw" "$@" >/dev/null; }
 FLEET=("$W" fleet sim --dir "$T/fleet" --devices "$N" --pull "$URL" --trusted-key "$T/key.pub.pem"
@@ -196,6 +200,24 @@ run_fleet p5again
 [ "$(since_mark | grep -c 'webota-demo-1.4.0.bin' || true)" -eq 0 ] || fail "unhealthy: a device retried 1.4.0"
 [ "$(grep -c "verdict rolled_back_before:" "$T/p5again.log")" -eq "$N" ] || fail "unhealthy: second run"
 echo "fleet: 1.4.0 never became healthy: all $N devices rolled back to 1.2.0 and do not retry it"
+
+# ---- 6. one device with its web server ----
+publish "$T/img/1.5.0.bin"
+"$W" sim --flash "$T/single/flash.bin" --port 0 --pull "$URL" --trusted-key "$T/key.pub.pem" \
+  --pull-interval 0.5 --confirm delay:1 > "$T/single.log" 2>&1 &
+SIM_PID=$!
+ok=
+for _ in $(seq 1 600); do
+  DEV=$(sed -n 's/.*listening on \(http:[^ ]*\)/\1/p' "$T/single.log" | tail -1)
+  if [ -n "$DEV" ] && curl -s "${DEV}api/status" | grep -q '"version":"1.5.0".*"state":"valid".*"pull":{"state":"idle","verdict":"not_newer"'; then
+    ok=1; break
+  fi
+  sleep 0.1
+done
+[ -n "$ok" ] || { cat "$T/single.log" >&2; fail "webota sim --pull did not install 1.5.0"; }
+"$W" fleet status "$DEV" | grep -q "webota-demo 1.5.0 (valid), pull idle, verdict not_newer" || fail "fleet status URL"
+kill "$SIM_PID"; wait "$SIM_PID" || fail "webota sim did not stop cleanly"; SIM_PID=
+echo "fleet: webota sim --pull installed 1.5.0 by itself; /api/status shows its pull state"
 
 updated=$(( want + (N - want) + N )) # installs: 1.1.0 (in two steps), then 1.2.0
 served=$(awk '{s += $2} END {print s + 0}' "$T/nginx/access.log")
