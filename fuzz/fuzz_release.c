@@ -1,11 +1,14 @@
 /* The release manifest parser (webota/release.h) on arbitrary bytes: never
  * reads outside them; whatever it accepts, the writer writes and the parser
- * reads back identically; version order is antisymmetric. */
+ * reads back identically; version order is antisymmetric. The same bytes as
+ * a pull record (webota/pull.h: decoded ones encode back identically) and
+ * as a manifest with a detached signature (never accepted: no key signed). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "webota/pull.h"
 #include "webota/release.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,6 +39,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char url[WEBOTA_RELEASE_URL_MAX];
         (void)webota_release_image_url("http://h/fw/m.json", r.image, url, sizeof(url));
     } else if (e.offset > size || e.message[0] == '\0') {
+        abort();
+    }
+    webota_pull_record_t rec;
+    if (webota_pull_record_decode(data, size, &rec) == WEBOTA_OK) {
+        uint8_t again[WEBOTA_PULL_RECORD_LEN];
+        if (webota_pull_record_encode(&rec, again) != WEBOTA_OK || memcmp(again, data, size) != 0) {
+            abort();
+        }
+    }
+    static const webota_sig_key_t key = {WEBOTA_SIG_SCHEME_ECDSA256, {1, 2, 3}};
+    static const webota_sig_config_t trust = {&key, 1, 0, false};
+    size_t half = size / 2;
+    if (webota_release_verify(j, half, j + half, size - half, &trust) == WEBOTA_OK) {
         abort();
     }
     free(j);

@@ -18,7 +18,8 @@ static void usage(FILE *f)
     fputs("usage: webota release publish --key KEY.pem --dir DIR [--channel NAME]\n"
           "                              [--rollout PERCENT] IMAGE\n"
           "       webota release revoke --key KEY.pem --dir DIR [--channel NAME]\n"
-          "       webota release show [--key PUB.pem] MANIFEST.json\n\n"
+          "       webota release show [--key PUB.pem] MANIFEST.json\n"
+          "       webota release sign --key KEY.pem [--unchecked] MANIFEST.json\n\n"
           "A release is static files that any HTTP server (nginx, an object store, a CDN)\n"
           "serves: DIR/CHANNEL.json (the manifest), DIR/CHANNEL.json.sig (its signature\n"
           "by KEY, the key types of signed images: rsa3072, ecdsa256, ecdsa384) and\n"
@@ -28,7 +29,10 @@ static void usage(FILE *f)
           "            same image with another --rollout widens (or narrows) the release\n"
           "  revoke    marks the channel's release revoked and signs it again: devices\n"
           "            that have not installed it yet never will\n"
-          "  show      prints a manifest; with --key, checks its signature\n\n"
+          "  show      prints a manifest; with --key, checks its signature\n"
+          "  sign      signs a manifest written by other tools into MANIFEST.json.sig\n"
+          "            (refused unless it is a valid manifest; --unchecked signs any bytes,\n"
+          "            to test how devices treat a broken manifest)\n\n"
           "  --channel NAME     default 'stable' (letters, digits, '-', '_', '.')\n"
           "  --rollout PERCENT  share of devices that install it, 0..100 (default 100);\n"
           "                     a device is in it when its bucket (SHA-256 of the release\n"
@@ -129,6 +133,7 @@ static void now_iso(char *out, size_t cap)
 
 typedef struct {
     const char *key, *dir, *channel, *rollout, *pos[1];
+    bool unchecked;
 } opts_t;
 
 static int parse(const char *cmd, int argc, char **argv, opts_t *o, size_t npos)
@@ -137,6 +142,10 @@ static int parse(const char *cmd, int argc, char **argv, opts_t *o, size_t npos)
     o->channel = "stable";
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--unchecked") == 0 && strcmp(argv[1], "sign") == 0) {
+            o->unchecked = true;
+            continue;
+        }
         const char **slot = strcmp(a, "--key") == 0       ? &o->key
                             : strcmp(a, "--dir") == 0     ? &o->dir
                             : strcmp(a, "--channel") == 0 ? &o->channel
@@ -365,6 +374,53 @@ static int show(int argc, char **argv)
     return rc;
 }
 
+static int sign(int argc, char **argv)
+{
+    const char *cmd = "release sign";
+    opts_t o;
+    int r = parse(cmd, argc, argv, &o, 1);
+    if (r >= 0) {
+        return r;
+    }
+    if (o.key == NULL || o.pos[0] == NULL) {
+        cli_error(cmd, "--key and MANIFEST.json are required");
+        return CLI_USAGE;
+    }
+    webota_release_t rel;
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    if (o.unchecked) {
+        raw = cli_read_file(o.pos[0], &len);
+        if (raw == NULL) {
+            return CLI_INVALID;
+        }
+    } else if (!read_manifest(cmd, o.pos[0], &rel, &raw, &len)) {
+        return CLI_INVALID;
+    }
+    cli_sbv2_key_t key;
+    bool loaded = cli_sbv2_key_load(cmd, o.key, true, &key);
+    bool ok = loaded;
+    uint8_t block[WEBOTA_SIG_BLOCK_LEN];
+    ok = ok && cli_sbv2_sign_block(cmd, &key, raw, len, block);
+    size_t pl = strlen(o.pos[0]) + 5;
+    char *spath = malloc(pl);
+    if (ok && spath != NULL) {
+        snprintf(spath, pl, "%s.sig", o.pos[0]);
+        ok = cli_write_file(spath, block, sizeof(block));
+        if (ok) {
+            printf("%s: signed by %s key ", spath, webota_sig_scheme_name(key.scheme));
+            cli_hex(stdout, key.trusted.digest, WEBOTA_SIG_KEY_DIGEST_LEN);
+            printf("\n");
+        }
+    }
+    if (loaded) {
+        cli_sbv2_key_free(&key);
+    }
+    free(spath);
+    free(raw);
+    return ok ? CLI_OK : CLI_INVALID;
+}
+
 int cmd_release(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -379,6 +435,9 @@ int cmd_release(int argc, char **argv)
     }
     if (strcmp(argv[1], "show") == 0) {
         return show(argc, argv);
+    }
+    if (strcmp(argv[1], "sign") == 0) {
+        return sign(argc, argv);
     }
     cli_error("release", "unknown subcommand '%s'", argv[1]);
     usage(stderr);
