@@ -3,7 +3,9 @@
 
 /* Paths and messages are cut rather than overflowed: the warning about
  * snprintf cutting them is expected here. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #include <errno.h>
 #include <pthread.h>

@@ -39,6 +39,13 @@ void app_main(void)
     ESP_ERROR_CHECK(init_nvs());
     /* Wi-Fi SoftAP, captive portal, page and API, confirm policy: menuconfig "webota". */
     ESP_ERROR_CHECK(webota_esp_start(NULL));
+#ifdef CONFIG_WEBOTA_PULL
+    /* Releases from a server (menuconfig "webota" > "Pull releases"; docs/fleet.md). */
+    esp_err_t pe = webota_esp_pull_start(NULL);
+    if (pe != ESP_OK) {
+        ESP_LOGE(TAG, "release puller not started: %s", esp_err_to_name(pe));
+    }
+#endif
 
     if (webota_esp_pending_verify()) {
         ESP_LOGW(TAG, "this firmware is new: open the page to confirm it, or a reset rolls back");

@@ -78,6 +78,34 @@ esp_err_t webota_esp_confirm(void);
 /* True while the running firmware is PENDING_VERIFY (a reset now rolls back). */
 bool webota_esp_pending_verify(void);
 
+/* ---- pulling releases from a server (docs/fleet.md) ---- */
+
+#define WEBOTA_ESP_PULL_KEYS_MAX 4
+
+typedef struct webota_esp_pull_config {
+    const char *manifest_url; /* http:// or https:// (verified with the certificate bundle) */
+    uint32_t interval_s;      /* between polls, +-10 % jitter */
+    const char *device_id;    /* rollout id; NULL or "" = the station MAC, 12 hex digits */
+    /* trusted keys: scheme (1 rsa3072, 2 ecdsa256, 3 ecdsa384: webota_sig_scheme_t)
+     * and SBv2 key digest, 64 hex digits (webota keygen prints it) */
+    int key_scheme[WEBOTA_ESP_PULL_KEYS_MAX];
+    const char *key_digest[WEBOTA_ESP_PULL_KEYS_MAX];
+    size_t key_count;
+    size_t stack_size;
+} webota_esp_pull_config_t;
+
+/* Fills cfg with the menuconfig settings ("webota" > "Pull releases"). */
+void webota_esp_pull_config_default(webota_esp_pull_config_t *cfg);
+
+/* Starts the puller task (after webota_esp_start; NVS initialised): it polls
+ * the manifest, installs what the manifest and the device's rules allow
+ * through the same update session as the page, restarts into it, and never
+ * retries a release that rolled back (recorded in NVS namespace "webota").
+ * cfg NULL = the menuconfig settings; the strings are copied. Its state shows
+ * in /api/status ("pull"). Errors: ESP_ERR_INVALID_STATE (not started, or
+ * already pulling), ESP_ERR_INVALID_ARG, ESP_ERR_NO_MEM, ESP_FAIL. */
+esp_err_t webota_esp_pull_start(const webota_esp_pull_config_t *cfg);
+
 /* The esp_http_server handle (to register the application's own pages), or
  * NULL when webota is not started. webota registers wildcard handlers under
  * its URL prefix: with the default prefix "" register yours before calling

@@ -12,6 +12,8 @@
 #include "esp_log.h"
 #include "esp_ota_ops.h"
 #include "esp_timer.h"
+#include "freertos/FreeRTOS.h"
+#include "freertos/semphr.h"
 #include "mbedtls/build_info.h"
 #include "sdkconfig.h"
 
@@ -51,6 +53,47 @@ typedef struct webota_esp {
 } webota_esp_t;
 
 static webota_esp_t *s_esp;
+/* Serialises the core between the web server task, the timers and the pull
+ * task; created once, never deleted (a stop/start keeps it). */
+static SemaphoreHandle_t s_lock;
+
+void webota_esp_lock(void)
+{
+    if (s_lock != NULL) {
+        xSemaphoreTakeRecursive(s_lock, portMAX_DELAY);
+    }
+}
+
+void webota_esp_unlock(void)
+{
+    if (s_lock != NULL) {
+        xSemaphoreGiveRecursive(s_lock);
+    }
+}
+
+webota_slot_t *webota_esp_rules(void)
+{
+    return s_esp != NULL ? &s_esp->rules : NULL;
+}
+
+int webota_esp_chip(void)
+{
+    const webota_chip_info_t *chip = webota_chip_by_name(CONFIG_IDF_TARGET);
+    return chip != NULL ? (int)chip->chip : -1;
+}
+
+void webota_esp_restart(void)
+{
+    if (s_esp != NULL) {
+        webota_slot_restart(&s_esp->rules);
+    }
+}
+
+static void status_json(void *ctx, webota_json_t *j)
+{
+    (void)ctx;
+    webota_esp_pull_status_json(j);
+}
 
 void webota_esp_config_default(webota_esp_config_t *cfg)
 {
@@ -157,7 +200,9 @@ static void on_request(void *ctx, webota_api_route_t route)
 static void confirm_cb(void *arg)
 {
     webota_esp_t *esp = arg;
+    webota_esp_lock();
     log_confirm(esp, webota_confirm_poll(&esp->confirm, now_ms()), "confirm delay elapsed");
+    webota_esp_unlock();
 }
 
 static esp_err_t confirm_err(webota_err_t e)
@@ -175,7 +220,10 @@ static esp_err_t confirm_err(webota_err_t e)
 esp_err_t webota_esp_confirm(void)
 {
     if (s_esp != NULL) {
-        return confirm_err(webota_slot_confirm(&s_esp->rules));
+        webota_esp_lock();
+        webota_err_t ce = webota_slot_confirm(&s_esp->rules);
+        webota_esp_unlock();
+        return confirm_err(ce);
     }
     /* before webota_esp_start: the same rule over a seam of its own (the
      * calls it makes need no open slot) */
@@ -274,6 +322,9 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         webota_esp_config_default(&defaults);
         cfg_in = &defaults;
     }
+    if (s_lock == NULL && (s_lock = xSemaphoreCreateRecursiveMutex()) == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
     webota_esp_t *esp = calloc(1, sizeof(*esp));
     if (esp == NULL) {
         return ESP_ERR_NO_MEM;
@@ -332,6 +383,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     ac.page_gz_len = (size_t)webota_page_gz_len;
     ac.request_reboot = request_reboot;
     ac.on_request = on_request;
+    ac.status_json = status_json;
     ac.ctx = esp;
     webota_err_t we = webota_api_init(&esp->api, &ac);
     if (we != WEBOTA_OK) {

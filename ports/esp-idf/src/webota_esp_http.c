@@ -231,7 +231,10 @@ static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size
         *left -= (size_t)n;
         /* Keep the uploading connection from being purged by new ones. */
         httpd_sess_update_lru_counter(h->server, sockfd);
-        if (!webota_api_body(h->cfg.api, conn, h->buf, (size_t)n)) {
+        webota_esp_lock();
+        bool more = webota_api_body(h->cfg.api, conn, h->buf, (size_t)n);
+        webota_esp_unlock();
+        if (!more) {
             return true;
         }
     }
@@ -284,7 +287,9 @@ static esp_err_t handle(httpd_req_t *r)
     webota_api_response_t resp;
     memset(&resp, 0, sizeof(resp));
     size_t left = r->content_len;
+    webota_esp_lock(); /* the pull task and the timers use the core too */
     webota_api_action_t action = webota_api_begin(api, &conn, &req, &resp);
+    webota_esp_unlock();
 
     if (action == WEBOTA_API_READ_BODY) {
         if (req.expect != NULL && has_token(req.expect, "100-continue")) {
@@ -292,10 +297,14 @@ static esp_err_t handle(httpd_req_t *r)
             httpd_send(r, cont, sizeof(cont) - 1);
         }
         if (!stream_body(h, r, &conn, &left)) {
+            webota_esp_lock();
             webota_api_abort(api, &conn);
+            webota_esp_unlock();
             return ESP_FAIL; /* closes the connection */
         }
+        webota_esp_lock();
         webota_api_end(api, &conn, &resp);
+        webota_esp_unlock();
         esp_err_t e = send_answer(h, r, &resp, false);
         h->cfg.after_response(resp.reboot);
         /* A refused image: the answer is out, read the rest so that the

@@ -53,6 +53,25 @@ typedef struct webota_esp_http_cfg {
 esp_err_t webota_esp_http_start(const webota_esp_http_cfg_t *cfg, void **out_handle);
 void webota_esp_http_stop(void);
 
+/* ---- shared state (webota_esp.c) ---- */
+
+/* The port's lock: every call into the core's api, slot rules, confirm
+ * policy and puller is made under it (the web server task, the timers and
+ * the pull task). Recursive; a no-op before webota_esp_start. */
+void webota_esp_lock(void);
+void webota_esp_unlock(void);
+/* The core's slot rules of the started port, NULL before webota_esp_start. */
+webota_slot_t *webota_esp_rules(void);
+/* webota_chip_t of CONFIG_IDF_TARGET, -1 unknown. */
+int webota_esp_chip(void);
+/* Restarts now through the slot rules (esp_restart). */
+void webota_esp_restart(void);
+
+/* ---- pulling releases (webota_esp_pull.c) ---- */
+
+/* Adds the puller's "pull" object to /api/status (called under the lock). */
+void webota_esp_pull_status_json(webota_json_t *j);
+
 /* ---- Wi-Fi (webota_esp_wifi.c) ---- */
 
 esp_err_t webota_esp_wifi_start(const webota_esp_config_t *cfg);
