@@ -31,6 +31,13 @@ char *cli_http_url(const char *cmd, const char *base, const char *path, const ch
         cli_error(cmd, "'%s': the URL has no host", base);
         return NULL;
     }
+    if (memchr(host, '@', blen - (size_t)(host - base)) != NULL) {
+        cli_error(cmd,
+                  "'%s': leave the user and password out of the URL (the command line is visible "
+                  "to other users): put the password in WEBOTA_PASSWORD or use --password-file",
+                  base);
+        return NULL;
+    }
     if (memchr(host, '/', blen - (size_t)(host - base)) != NULL ||
         memchr(host, '?', blen - (size_t)(host - base)) != NULL) {
         cli_error(cmd, "'%s': give the device's address only (http://HOST[:PORT]), without a path",
