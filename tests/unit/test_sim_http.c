@@ -555,6 +555,8 @@ static void test_sim_over_http(void **state)
     /* no updater: refused */
     upload("/api/update", nomark, nlen, &r);
     expect(&r, 422, "\"error\":\"no_updater\"");
+    /* the message names both ways to force it */
+    expect(&r, 422, "to install it anyway: \\\"Upload anyway\\\" on the page or webota push --force");
     status_expect("\"version\":\"1.0.0\"");
 
     /* client abort mid-upload, then a concurrent pair */
