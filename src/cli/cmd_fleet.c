@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/device.h"
 #include "cli/http_client.h"
 #include "cli/json_get.h"
 #include "sim/bootloader.h"
@@ -206,38 +207,31 @@ static bool status_flash(const char *path, const char *label, char *version, siz
 
 static bool status_url(const char *url, char *version, size_t vcap)
 {
-    char *full = cli_http_url("fleet status", url, "/api/status", NULL);
-    if (full == NULL) {
+    cli_device_t dev;
+    memset(&dev, 0, sizeof(dev));
+    if (cli_device_ready(&dev, "fleet status", url) >= 0) {
+        cli_device_free(&dev);
         return false;
     }
     cli_http_answer_t ans;
-    CURL *c = cli_http_open(full, &ans);
-    bool ok = false;
-    if (c != NULL) {
-        CURLcode rc = curl_easy_perform(c);
-        if (!cli_http_answered(c, rc, &ans)) {
-            cli_http_report_failure("fleet status", full, rc, &ans);
-        } else if (ans.status != 200) {
-            cli_http_report_error("fleet status", &ans);
-        } else {
-            char project[64] = "?", ver[64] = "?", state[32] = "?", pstate[32] = "", verdict[64] = "";
-            cli_json_text(ans.body, ans.len, "project", project, sizeof(project));
-            cli_json_text(ans.body, ans.len, "version", ver, sizeof(ver));
-            cli_json_text(ans.body, ans.len, "running.state", state, sizeof(state));
-            bool pull = cli_json_text(ans.body, ans.len, "pull.state", pstate, sizeof(pstate));
-            cli_json_text(ans.body, ans.len, "pull.verdict", verdict, sizeof(verdict));
-            printf("%s: %s %s (%s)", url, project, ver, state);
-            if (pull) {
-                printf(", pull %s, verdict %s", pstate, verdict);
-            }
-            printf("\n");
-            snprintf(version, vcap, "%s", ver);
-            ok = true;
+    memset(&ans, 0, sizeof(ans));
+    bool ok = cli_device_status(&dev, &ans);
+    if (ok) {
+        char project[64] = "?", ver[64] = "?", state[32] = "?", pstate[32] = "", verdict[64] = "";
+        cli_json_text(ans.body, ans.len, "project", project, sizeof(project));
+        cli_json_text(ans.body, ans.len, "version", ver, sizeof(ver));
+        cli_json_text(ans.body, ans.len, "running.state", state, sizeof(state));
+        bool pull = cli_json_text(ans.body, ans.len, "pull.state", pstate, sizeof(pstate));
+        cli_json_text(ans.body, ans.len, "pull.verdict", verdict, sizeof(verdict));
+        printf("%s: %s %s (%s)", url, project, ver, state);
+        if (pull) {
+            printf(", pull %s, verdict %s", pstate, verdict);
         }
-        curl_easy_cleanup(c);
+        printf("\n");
+        snprintf(version, vcap, "%s", ver);
     }
     cli_http_answer_free(&ans);
-    free(full);
+    cli_device_free(&dev);
     return ok;
 }
 
