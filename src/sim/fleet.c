@@ -23,6 +23,7 @@
 #include "sim/pull_client.h"
 #include "webota/chip.h"
 #include "webota/confirm.h"
+#include "webota/crypto.h"
 #include "webota/image_make.h"
 #include "webota/ota_state.h"
 #include "webota/parttable.h"
@@ -301,6 +302,10 @@ int sim_fleet_run(const sim_fleet_config_t *cfg, volatile sig_atomic_t *stop)
     char err[300];
     if (stat(factory, &st) != 0 && !make_factory(cfg, factory, err, sizeof(err))) {
         fprintf(out, "webota fleet: %s\n", err);
+        return 1;
+    }
+    if (webota_crypto_init() != WEBOTA_OK) { /* once, before the device threads */
+        fprintf(out, "webota fleet: PSA Crypto does not start\n");
         return 1;
     }
     fleet_t f;

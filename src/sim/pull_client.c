@@ -12,6 +12,11 @@
 
 #define SIG_MAX (WEBOTA_SIG_BLOCKS * WEBOTA_SIG_BLOCK_LEN)
 
+/* Every simulated device of a process shares one PSA Crypto key store (a few
+ * dozen key slots, not thread-safe in mbedTLS 2.28): signature checks, which
+ * import the signer's key, take turns. A real device has its own. */
+static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
+
 uint64_t sim_pull_now_ms(void)
 {
     struct timespec t;
@@ -300,11 +305,13 @@ static bool poll_manifest(sim_pull_t *sp)
             }
         }
     }
+    pthread_mutex_lock(&verify_lock);
     lock(sp);
     webota_pull_manifest(&sp->pull, sp->cfg.url, (int)status, got_etag, body, mb.len, sig, ms.len,
                          sim_pull_now_ms());
     bool downloading = webota_pull_state(&sp->pull) == WEBOTA_PULL_DOWNLOADING;
     unlock(sp);
+    pthread_mutex_unlock(&verify_lock);
     log_verdict(sp);
     return downloading;
 }

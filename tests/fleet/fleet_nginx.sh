@@ -9,7 +9,8 @@
 #   3. nginx stopped for 3 s while the devices download 1.2.0: they resume
 #      (HTTP Range, 206 answers in nginx's log) and all finish;
 #   4. a manifest signed by an untrusted key, an image whose SHA-256 differs
-#      from the manifest's, a downgrade: nobody installs, each device says why;
+#      from the manifest's, a downgrade, a manifest without signature, a
+#      revoked release: nobody installs, each device says why;
 #   5. a release whose firmware never becomes healthy: every device installs
 #      it, rolls back, and does not retry it (not even in a new run);
 #   6. `webota sim --pull`: one device with its web server pulls the next
@@ -107,6 +108,7 @@ mkimg 1.3.0x 64K 14 # the same version built again: another SHA-256
 mkimg 1.0.5 64K 15
 mkimg 1.4.0 64K 16 --sim-crash
 mkimg 1.5.0 64K 17
+mkimg 1.6.0 64K 18
 
 publish() { "$W" release publish --key "$T/key.pem" --dir "$T/www/fw" "$@" >/dev/null; }
 FLEET=("$W" fleet sim --dir "$T/fleet" --devices "$N" --pull "$URL" --trusted-key "$T/key.pub.pem"
@@ -188,6 +190,14 @@ refuse hash-mismatch hash_mismatch
 # a downgrade
 publish "$T/img/1.0.5.bin"
 refuse downgrade not_newer
+# a manifest without its signature file
+publish "$T/img/1.6.0.bin"
+rm "$T/www/fw/stable.json.sig"
+refuse unsigned bad_manifest_signature
+# a revoked release (revoke signs the manifest again)
+publish "$T/img/1.6.0.bin"
+"$W" release revoke --key "$T/key.pem" --dir "$T/www/fw" >/dev/null
+refuse revoked revoked
 
 # ---- 5. a firmware that never becomes healthy ----
 publish "$T/img/1.4.0.bin"
