@@ -22,6 +22,7 @@ static const char check_usage[] =
     "revision are checked only when given; --max-size is the slot size (4096, 0x1000,\n"
     "1700K, 4M). Exit 0 when valid; 1 with 'error: CODE: REASON at offset N'.\n"
     "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+
 static const char make_usage[] =
     "usage: webota image make --chip CHIP --project NAME --version VER [--secure-version N]\n"
     "                         [--idf-ver STR] [--size BYTES] [--no-marker] [--no-hash]\n"
@@ -31,7 +32,22 @@ static const char make_usage[] =
     "checksum and SHA-256. Contents are pseudo-random from --seed (default 1). The\n"
     "image carries the webota marker unless --no-marker (then devices refuse it,\n"
     "since it could not update itself again).\n"
-    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n"
+    "--size: the image's length in bytes (within a few bytes); at most what the\n"
+    "chip's flash-mapped code and data windows hold:\n";
+
+/* The largest --size per chip, from the maker's own layout. */
+static void print_size_limits(FILE *f)
+{
+    static const webota_chip_t chips[] = {
+        WEBOTA_CHIP_ESP32,   WEBOTA_CHIP_ESP32S2, WEBOTA_CHIP_ESP32S3,  WEBOTA_CHIP_ESP32C2, WEBOTA_CHIP_ESP32C3,
+        WEBOTA_CHIP_ESP32C5, WEBOTA_CHIP_ESP32C6, WEBOTA_CHIP_ESP32C61, WEBOTA_CHIP_ESP32H2, WEBOTA_CHIP_ESP32P4,
+    };
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        fprintf(f, "  %-9s %u\n", webota_chip_info(chips[i])->name,
+                (unsigned)webota_image_make_max_size(chips[i]));
+    }
+}
 
 static bool parse_u32(const char *s, uint32_t *out)
 {
@@ -357,6 +373,7 @@ static int cmd_make(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
             fputs(make_usage, stdout);
+            print_size_limits(stdout);
             return CLI_OK;
         } else if (strcmp(a, "--no-marker") == 0) {
             o.marker = false;
@@ -412,9 +429,10 @@ static int cmd_make(int argc, char **argv)
     uint32_t len = webota_image_make_length(&o);
     if (len == 0) {
         cli_error("image make",
-                  "size %u is too large for one %s image (at most 15 MiB, and what the chip's "
-                  "flash-mapped code and data windows can hold)",
-                  (unsigned)o.size, webota_chip_info(o.chip)->display);
+                  "size %u is too large for one %s image: its flash-mapped code and data "
+                  "windows hold at most %u bytes",
+                  (unsigned)o.size, webota_chip_info(o.chip)->display,
+                  (unsigned)webota_image_make_max_size(o.chip));
         return CLI_USAGE;
     }
     if (webota_crypto_init() != WEBOTA_OK) {
