@@ -20,7 +20,9 @@ set(WEBOTA_ENGINE_SOURCES
   core/app_desc.c
   core/chip.c
   core/confirm.c
+  core/crc32.c
   core/err.c
+  core/gunzip.c
   core/image.c
   core/json.c
   core/multipart.c
@@ -31,7 +33,6 @@ set(WEBOTA_ENGINE_SOURCES
 # A device that owns its raw NOR flash (a bare-metal port, the simulator): the
 # binary partition table, otadata and the slot writer over webota_flash_t.
 set(WEBOTA_FLASH_SOURCES
-  core/crc32.c
   core/otadata.c
   core/parttable.c
   core/slot_flash.c)

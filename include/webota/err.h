@@ -94,6 +94,15 @@ extern "C" {
     X(UPD_ABORTED, "aborted", "update aborted")                                                \
     X(UPD_ROLLBACK_IMPOSSIBLE, "rollback_impossible", "there is no valid firmware to roll back to") \
     X(UPD_NOT_PENDING, "not_pending", "running firmware has nothing to confirm")               \
+    /* compressed uploads (gzip member parser and the inflater seam) */                         \
+    X(GZ_HEADER, "bad_gzip_header", "not a gzip stream, or a gzip header field this device does not accept") \
+    X(GZ_DATA, "bad_gzip_data", "compressed data is corrupt (deflate stream)")                 \
+    X(GZ_TRUNCATED, "gzip_truncated", "compressed upload ends before its gzip trailer")       \
+    X(GZ_CRC, "bad_gzip_crc", "CRC-32 of the inflated image does not match the gzip trailer") \
+    X(GZ_SIZE, "bad_gzip_size", "inflated length does not match the gzip trailer (ISIZE)")  \
+    X(GZ_TRAILING, "gzip_trailing_data", "data after the end of the gzip stream (one member only)") \
+    X(GZ_TOO_BIG, "gzip_too_big", "compressed upload inflates past the update slot")          \
+    X(GZ_UNSUPPORTED, "gzip_unsupported", "this device does not accept compressed uploads")   \
     /* multipart and HTTP API */                                                                \
     X(MP_SYNTAX, "bad_multipart", "malformed multipart/form-data body")                        \
     X(MP_NO_FILE, "no_file", "form has no file field")                                         \

@@ -17,6 +17,7 @@
 #include "sim/flash_image.h"
 #include "sim/httpd.h"
 #include "sim/image_buf.h"
+#include "sim/inflate_zlib.h"
 #include "sim/nor_flash.h"
 #include "sim/power_on.h"
 #include "webota/api.h"
@@ -36,6 +37,7 @@ struct sim_device {
     sim_running_t run; /* boot result, slot writer, seam and rules */
     webota_confirm_t confirm;
     webota_api_t api;
+    sim_inflate_zlib_t inflate; /* compressed uploads */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool reboot;          /* a delivered answer asked for a reboot */
@@ -469,6 +471,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.password = d->cfg.password;
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
+    ac.inflate = sim_inflate_zlib_init(&d->inflate);
     ac.request_reboot = api_request_reboot;
     ac.on_request = api_on_request;
     ac.ctx = d;
