@@ -117,13 +117,21 @@ int webota_api_http_status(webota_err_t err)
         return 411;
     case WEBOTA_ERR_HTTP_TOO_LARGE:
     case WEBOTA_ERR_IMG_TOO_BIG:
+    case WEBOTA_ERR_GZ_TOO_BIG:
         return 413;
     case WEBOTA_ERR_HTTP_MEDIA_TYPE:
+    case WEBOTA_ERR_GZ_UNSUPPORTED:
         return 415;
     case WEBOTA_ERR_UPD_NO_MARKER:
     case WEBOTA_ERR_UPD_SECURE_VERSION:
     case WEBOTA_ERR_UPD_PROJECT:
     case WEBOTA_ERR_UPD_SAME_VERSION:
+    case WEBOTA_ERR_GZ_HEADER:
+    case WEBOTA_ERR_GZ_DATA:
+    case WEBOTA_ERR_GZ_TRUNCATED:
+    case WEBOTA_ERR_GZ_CRC:
+    case WEBOTA_ERR_GZ_SIZE:
+    case WEBOTA_ERR_GZ_TRAILING:
         return 422;
     default:
         /* every image-checker verdict is "the image is not acceptable" */
