@@ -72,6 +72,8 @@ extern "C" {
  * The optional webota_image_info_t is 488 bytes on x86-64. */
 #define WEBOTA_IMAGE_CHECKER_MAX_SIZE (WEBOTA_HASH_CTX_SIZE + 384u)
 
+/* Start from webota_image_policy_init: a zeroed policy is NOT "anything goes"
+ * (chip 0 is the ESP32 and revision 0 is checked). */
 typedef struct webota_image_policy {
     int chip;          /* webota_chip_t to require, or -1 = any known chip */
     int chip_rev;      /* device revision major*100+minor, or -1 = do not check */
@@ -84,6 +86,10 @@ typedef struct webota_image_policy {
     webota_err_t (*on_desc)(void *ctx, const webota_app_desc_t *desc);
     void *ctx;
 } webota_image_policy_t;
+
+/* Any known chip, revision and eFuse block revision not checked, no size
+ * limit, no descriptor callback. */
+void webota_image_policy_init(webota_image_policy_t *policy);
 
 /* The verdict and the scalar results, kept in the checker itself; valid
  * during and after feeding (webota_image_status). */

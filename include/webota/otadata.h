@@ -51,6 +51,8 @@ void webota_ota_entry_encode(const webota_ota_entry_t *e, uint8_t raw[32]);
 void webota_ota_region_decode(const uint8_t *region, webota_ota_entry_t e[2]);
 /* An erased entry (all 0xFF), as after a sector erase. */
 void webota_ota_entry_erased(webota_ota_entry_t *e);
+/* True when every byte of the entry is 0xFF (never written since the erase). */
+bool webota_ota_entry_is_erased(const webota_ota_entry_t *e);
 /* A fresh entry: label 0xFF, given seq/state, correct CRC. */
 void webota_ota_entry_make(uint32_t seq, uint32_t state, webota_ota_entry_t *e);
 

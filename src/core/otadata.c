@@ -47,6 +47,18 @@ void webota_ota_entry_erased(webota_ota_entry_t *e)
     e->crc = 0xFFFFFFFFu;
 }
 
+bool webota_ota_entry_is_erased(const webota_ota_entry_t *e)
+{
+    uint8_t raw[WEBOTA_OTADATA_ENTRY_SIZE];
+    webota_ota_entry_encode(e, raw);
+    for (size_t i = 0; i < sizeof raw; i++) {
+        if (raw[i] != 0xFF) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void webota_ota_entry_make(uint32_t seq, uint32_t state, webota_ota_entry_t *e)
 {
     webota_ota_entry_erased(e);

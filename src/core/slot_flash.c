@@ -110,10 +110,9 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
                                 webota_app_desc_t *desc, uint32_t *length)
 {
     webota_image_policy_t pol;
-    memset(&pol, 0, sizeof pol);
+    webota_image_policy_init(&pol);
     pol.chip = s->cfg.chip < 0 ? (int)WEBOTA_CHIP_ESP32 : s->cfg.chip;
     pol.chip_rev = s->cfg.chip_rev;
-    pol.efuse_blk_rev = -1;
     pol.max_size = p->size;
     pol.on_desc = keep_desc;
     pol.ctx = &s->work.verify.desc;

@@ -943,6 +943,24 @@ static void boot_slot_query(void **state)
     assert_int_equal(webota_ota_boot_slot(b, 2), -1);
 }
 
+/* An entry is "erased" only when all 32 bytes are 0xFF: a label byte, the
+ * state or the CRC written alone is enough to make it not erased. */
+static void entry_is_erased(void **state)
+{
+    (void)state;
+    webota_ota_entry_t e = ERASED();
+    assert_true(webota_ota_entry_is_erased(&e));
+    e.seq_label[19] = 0xFE;
+    assert_false(webota_ota_entry_is_erased(&e));
+    e = ERASED();
+    e.state = WEBOTA_OTA_STATE_UNDEFINED; /* 0xFFFFFFFF: still all ones */
+    assert_true(webota_ota_entry_is_erased(&e));
+    e.crc = 0xFFFFFFFEu;
+    assert_false(webota_ota_entry_is_erased(&e));
+    e = E(1, V);
+    assert_false(webota_ota_entry_is_erased(&e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -950,6 +968,7 @@ int main(void)
         cmocka_unit_test(codec_roundtrip_label),
         cmocka_unit_test(region_offsets),
         cmocka_unit_test(predicates),
+        cmocka_unit_test(entry_is_erased),
         cmocka_unit_test(select_rule),
         cmocka_unit_test(active_rule),
         cmocka_unit_test(seq_slot_mapping),
