@@ -40,6 +40,11 @@ typedef struct webota_inflate_ops {
      * delivers something). Errors: GZ_DATA (not a valid DEFLATE stream). */
     webota_err_t (*step)(void *ctx, const uint8_t *in, size_t in_len, size_t *in_used,
                          const uint8_t **out, size_t *out_len, bool *end);
+    /* After *end: the bytes it had taken past the stream's end (an inflater
+     * that reads ahead into a bit buffer, as miniz's tinfl does), in order,
+     * at most cap; they are the next input (the gzip trailer). NULL for an
+     * inflater that never reads past the end (zlib). */
+    size_t (*lookahead)(void *ctx, uint8_t *buf, size_t cap);
     /* Releases what start took; safe without start and more than once. */
     void (*stop)(void *ctx);
 } webota_inflate_ops_t;

@@ -184,10 +184,27 @@ static webota_err_t inflate_some(webota_gunzip_t *g, const uint8_t **p, size_t *
             }
         }
         if (end) {
+            uint8_t back[8];
+            size_t nback = 0;
+            if (g->inflate->lookahead != NULL) {
+                nback = g->inflate->lookahead(g->inflate->ctx, back, sizeof(back));
+            }
             g->inflate->stop(g->inflate->ctx);
             g->started = false;
             g->state = ST_TRAILER;
             g->n = 0;
+            if (nback > sizeof(back) || nback > g->in) {
+                return fail(g, WEBOTA_ERR_STATE, g->in);
+            }
+            /* bytes read ahead past the stream: they begin the trailer */
+            g->in -= (uint32_t)nback;
+            for (size_t i = 0; i < nback; i++) {
+                err = g->state == ST_DONE ? fail(g, WEBOTA_ERR_GZ_TRAILING, g->in)
+                                          : take_byte(g, back[i]);
+                if (err != WEBOTA_OK) {
+                    return err;
+                }
+            }
             return WEBOTA_OK;
         }
         if (used == 0 && olen == 0) {
