@@ -11,18 +11,22 @@
 #include "cli/cli.h"
 #include "cli/http_client.h"
 #include "cli/json_get.h"
+#include "cli/push_gzip.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: webota push [--json] [--force] URL FILE\n\n"
+    fputs("usage: webota push [--json] [--force] [--no-compress] URL FILE\n\n"
           "Uploads the app image FILE to a webota device (or `webota sim`), which\n"
           "checks it while it streams, installs it into its next OTA slot and reboots\n"
           "into it (POST URL/api/update, application/octet-stream).\n\n"
           "  URL       the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
-          "  FILE      the .bin built by ESP-IDF (build/<project>.bin)\n"
+          "  FILE      the .bin built by ESP-IDF (build/<project>.bin), or a .gz of it\n"
           "  --json    print the device's JSON answer as it is (also on refusal)\n"
           "  --force   install an image without the webota updater: the device will\n"
-          "            no longer accept web updates once it runs it\n\n"
+          "            no longer accept web updates once it runs it\n"
+          "  --no-compress  send the .bin as it is. By default it is gzip-compressed\n"
+          "            (fewer bytes over Wi-Fi) when the device's status says it takes\n"
+          "            gzip; a .gz FILE is always sent as it is (Content-Encoding: gzip)\n\n"
           "A progress bar (percent, speed, time left) is drawn on stderr when it is a\n"
           "terminal; otherwise one line says what was sent.\n\n"
           "exit status: 0 installed (the device reboots into it), 1 refused (the\n"
@@ -142,13 +146,15 @@ static void print_result(const cli_http_answer_t *a)
 
 int cmd_push(int argc, char **argv)
 {
-    bool json = false, force = false;
+    bool json = false, force = false, compress = true;
     const char *pos[2] = {NULL, NULL}; /* URL, FILE */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
+        } else if (strcmp(argv[i], "--no-compress") == 0) {
+            compress = false;
         } else {
             int rc = cli_other_arg("push", argv[i], pos, 2, usage);
             if (rc >= 0) {
@@ -181,10 +187,29 @@ int cmd_push(int argc, char **argv)
     p.tty = isatty(STDERR_FILENO) != 0;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* gzip: a .gz file as it is; a .bin compressed when the device takes it */
+    bool gz = cli_file_is_gzip(p.f);
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
+    if (!gz && compress && cli_device_takes_gzip(base) && cli_gzip_file(p.f, &packed, &packed_len)) {
+        FILE *m = fmemopen(packed, packed_len, "rb");
+        if (m != NULL) {
+            fprintf(stderr, "webota push: compressed %lld to %zu bytes (%.1f%% fewer to send)\n",
+                    (long long)p.size, packed_len,
+                    p.size > 0 ? 100.0 * (1.0 - (double)packed_len / (double)p.size) : 0.0);
+            fclose(p.f);
+            p.f = m;
+            p.size = (curl_off_t)packed_len;
+            gz = true;
+        }
+    }
     cli_http_answer_t ans;
     int ret = CLI_INVALID;
     CURL *curl = cli_http_open(url, &ans);
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    if (gz && hdr != NULL) {
+        hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
+    }
     if (curl == NULL || hdr == NULL) {
         cli_error("push", "cannot start libcurl");
     } else {
@@ -234,6 +259,7 @@ int cmd_push(int argc, char **argv)
     cli_http_answer_free(&ans);
     curl_global_cleanup();
     fclose(p.f);
+    free(packed);
     free(url);
     return ret;
 }
