@@ -10,7 +10,8 @@
 # Paths are relative to this folder (src/).
 
 # What every device runs: the HTTP API without a transport, the update session,
-# the streaming image checker. The ESP-IDF component compiles exactly this
+# the streaming image checker, the signature verifier (with the CRC-32 its
+# blocks carry). The ESP-IDF component compiles exactly this
 # (its slot writer is esp_ota_ops, so the flash group is not needed there).
 set(WEBOTA_ENGINE_SOURCES
   core/api.c
@@ -27,6 +28,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/image.c
   core/json.c
   core/multipart.c
+  core/sigblock.c
   core/slot.c
   core/textbuf.c
   core/update.c)

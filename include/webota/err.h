@@ -97,15 +97,20 @@ extern "C" {
     X(UPD_ABORTED, 68, 400, "aborted", "update aborted")                                            \
     X(UPD_ROLLBACK_IMPOSSIBLE, 69, 409, "rollback_impossible", "there is no valid firmware to roll back to") \
     X(UPD_NOT_PENDING, 70, 409, "not_pending", "running firmware has nothing to confirm")           \
+    /* update: signature (Secure Boot V2 signature sector after the image) */                      \
+    X(SIG_UNSIGNED, 81, 422, "unsigned", "image is not signed and this device requires a signature") \
+    X(SIG_MALFORMED, 82, 422, "bad_signature_sector", "signature sector is malformed")                \
+    X(SIG_UNTRUSTED, 83, 422, "untrusted_key", "image is not signed by a key this device trusts")     \
+    X(SIG_MISMATCH, 84, 422, "bad_signature", "signature does not match the image")                   \
     /* compressed uploads (gzip member parser and the inflater seam) */                             \
-    X(GZ_HEADER, 81, 422, "bad_gzip_header", "not a gzip stream, or a gzip header field this device does not accept") \
-    X(GZ_DATA, 82, 422, "bad_gzip_data", "compressed data is corrupt (deflate stream)")             \
-    X(GZ_TRUNCATED, 83, 422, "gzip_truncated", "compressed upload ends before its gzip trailer")   \
-    X(GZ_CRC, 84, 422, "bad_gzip_crc", "CRC-32 of the inflated image does not match the gzip trailer") \
-    X(GZ_SIZE, 85, 422, "bad_gzip_size", "inflated length does not match the gzip trailer (ISIZE)") \
-    X(GZ_TRAILING, 86, 422, "gzip_trailing_data", "data after the end of the gzip stream (one member only)") \
-    X(GZ_TOO_BIG, 87, 413, "gzip_too_big", "compressed upload inflates past the update slot")      \
-    X(GZ_UNSUPPORTED, 88, 415, "gzip_unsupported", "this device does not accept compressed uploads") \
+    X(GZ_HEADER, 85, 422, "bad_gzip_header", "not a gzip stream, or a gzip header field this device does not accept") \
+    X(GZ_DATA, 86, 422, "bad_gzip_data", "compressed data is corrupt (deflate stream)")             \
+    X(GZ_TRUNCATED, 87, 422, "gzip_truncated", "compressed upload ends before its gzip trailer")   \
+    X(GZ_CRC, 88, 422, "bad_gzip_crc", "CRC-32 of the inflated image does not match the gzip trailer") \
+    X(GZ_SIZE, 89, 422, "bad_gzip_size", "inflated length does not match the gzip trailer (ISIZE)") \
+    X(GZ_TRAILING, 90, 422, "gzip_trailing_data", "data after the end of the gzip stream (one member only)") \
+    X(GZ_TOO_BIG, 91, 413, "gzip_too_big", "compressed upload inflates past the update slot")      \
+    X(GZ_UNSUPPORTED, 92, 415, "gzip_unsupported", "this device does not accept compressed uploads") \
     /* multipart and HTTP API */                                                                    \
     X(MP_SYNTAX, 71, 400, "bad_multipart", "malformed multipart/form-data body")                    \
     X(MP_NO_FILE, 72, 400, "no_file", "form has no file field")                                     \
