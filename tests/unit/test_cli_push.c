@@ -376,7 +376,7 @@ static void test_errors_without_a_device(void **state)
     free(err);
 
     assert_int_equal(run(&out, NULL, "push --help"), 0);
-    assert_contains(out, "usage: webota push [--json] [--force] URL FILE");
+    assert_contains(out, "usage: webota push [--json] [--force] [--no-compress] URL FILE");
     free(out);
     assert_int_equal(run(&out, NULL, "status --help"), 0);
     assert_contains(out, "usage: webota status [--json] URL");
