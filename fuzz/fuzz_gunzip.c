@@ -1,7 +1,7 @@
 /* libFuzzer target for the gzip member parser over zlib's inflater. Input:
  * byte 0 = chunk size (1..256), byte 1 = limit (0 = none, else n * 1 KiB),
  * bytes 2.. = the stream. Parsed whole and in chunks: same verdict, same
- * output. Then compared with zlib's own gzip reader on the same bytes: where
+ * output (on an error, one output is a prefix of the other). Then compared with zlib's own gzip reader on the same bytes: where
  * zlib reads one member that ends exactly at the input's end within the
  * limit, the parser must accept it with the same bytes, and never accept
  * what zlib refuses. */
@@ -90,8 +90,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     out_t oa = {a, 0}, ob = {b, 0};
     webota_err_t ea = parse(d, len, len ? len : 1, cap, &oa);
     webota_err_t eb = parse(d, len, step, cap, &ob);
-    if (ea != eb || oa.n != ob.n || memcmp(a, b, oa.n) != 0) {
-        abort(); /* chunking never changes the result */
+    size_t common = oa.n < ob.n ? oa.n : ob.n;
+    /* a stream both too big and damaged further on: which is seen first depends
+     * on how much the inflater outputs per step */
+    bool both_bad = ea != WEBOTA_OK && eb != WEBOTA_OK &&
+                    (ea == WEBOTA_ERR_GZ_TOO_BIG || eb == WEBOTA_ERR_GZ_TOO_BIG);
+    if ((ea != eb && !both_bad) || memcmp(a, b, common) != 0 || (ea == WEBOTA_OK && oa.n != ob.n)) {
+        abort(); /* chunking never changes the verdict; what came out agrees (on an error,
+                  * the inflater's last piece before the damage may or may not be delivered) */
     }
     size_t zn = 0;
     int zok = zlib_reads(d, len, z, &zn);

@@ -67,6 +67,8 @@ typedef enum {
     WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
 } webota_api_route_t;
 
+struct webota_json; /* webota/json.h */
+
 typedef struct webota_api_config {
     /* The platform's slot seam with the core's rules (webota_slot_init);
      * must outlive the api. */
@@ -96,6 +98,10 @@ typedef struct webota_api_config {
      * (the platform confirms a PENDING_VERIFY firmware on the first page or
      * status request there). May be NULL. */
     void (*on_request)(void *ctx, webota_api_route_t route);
+    /* Adds the platform's own fields to GET /api/status, after the core's
+     * (webota_json_key + value calls on j; e.g. the simulator's flash-model
+     * time of the last update). May be NULL. */
+    void (*status_fields)(void *ctx, struct webota_json *j);
     void *ctx;
 } webota_api_config_t;
 

@@ -40,6 +40,11 @@ typedef struct webota_image_make_opts {
     uint8_t flash_mode;   /* header byte 2, 0 QIO .. 5 SLOW_READ */
     uint8_t flash_speed;  /* header low nibble of byte 3 */
     uint8_t flash_size;   /* header high nibble of byte 3 */
+    /* NULL: pseudo-random contents from seed. Otherwise the segments' contents
+     * are these bytes, repeated as needed (e.g. real machine code, so that the
+     * image compresses as a real firmware does); must outlive the call. */
+    const uint8_t *fill;
+    size_t fill_len;
 } webota_image_make_opts_t;
 
 /* Fills defaults: DIO, 40 MHz code 0, 4 MB, marker and hash on, seed 1,

@@ -27,12 +27,14 @@ static const char check_usage[] =
 static const char make_usage[] =
     "usage: webota image make --chip CHIP --project NAME --version VER [--secure-version N]\n"
     "                         [--idf-ver STR] [--size BYTES] [--no-marker] [--no-hash]\n"
-    "                         [--seed N] -o OUT.bin\n"
+    "                         [--seed N] [--fill FILE] -o OUT.bin\n"
     "Makes a deterministic app image laid out as esptool's elf2image does: app\n"
     "descriptor in the first (DROM) segment, RAM segments, padding, IROM segment,\n"
     "checksum and SHA-256. Contents are pseudo-random from --seed (default 1). The\n"
     "image carries the webota marker unless --no-marker (then devices refuse it,\n"
-    "since it could not update itself again).\n"
+    "since it could not update itself again). --fill FILE: the segments' contents\n"
+    "are FILE's bytes, repeated (e.g. real machine code, so that the image\n"
+    "compresses as a real firmware does) instead of pseudo-random bytes.\n"
     "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n"
     "--size: the image's length in bytes (within a few bytes); at most what the\n"
     "chip's flash-mapped code and data windows hold:\n";
@@ -458,7 +460,7 @@ static int cmd_make(int argc, char **argv)
     webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
     o.project = NULL;
     o.version = NULL;
-    const char *out = NULL;
+    const char *out = NULL, *fill = NULL;
     bool have_chip = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -491,6 +493,8 @@ static int cmd_make(int argc, char **argv)
             o.idf_ver = v, i++;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out = v, i++;
+        } else if (strcmp(a, "--fill") == 0) {
+            fill = v, i++;
         } else if (strcmp(a, "--secure-version") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--seed") == 0) {
             uint32_t n;
             if (!parse_u32(v, &n)) {
@@ -531,9 +535,20 @@ static int cmd_make(int argc, char **argv)
         fprintf(stderr, "webota image: crypto library failed to start\n");
         return CLI_INVALID;
     }
+    uint8_t *fill_data = NULL;
+    if (fill != NULL) {
+        fill_data = cli_read_file(fill, &o.fill_len);
+        if (fill_data == NULL || o.fill_len == 0) {
+            cli_error("image make", "--fill %s: %s", fill, fill_data == NULL ? "cannot read it" : "empty file");
+            free(fill_data);
+            return CLI_INVALID;
+        }
+        o.fill = fill_data;
+    }
     uint8_t *img;
     size_t img_len;
     webota_err_t err = sim_image_make_alloc(&o, &img, &img_len);
+    free(fill_data);
     if (err == WEBOTA_ERR_NO_SPACE) {
         cli_error("image make", "out of memory");
         return CLI_INVALID;

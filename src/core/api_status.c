@@ -101,6 +101,9 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_obj_end(&j);
     webota_json_key(&j, "rebooting");
     webota_json_bool(&j, api->reboot_pending);
+    if (api->cfg.status_fields != NULL) {
+        api->cfg.status_fields(api->cfg.ctx, &j);
+    }
     webota_json_obj_end(&j);
     size_t len = 0;
     if (webota_json_end(&j, &len) != WEBOTA_OK) {

@@ -258,7 +258,8 @@ webota_err_t webota_gunzip_finish(webota_gunzip_t *g)
     }
     if (g->state == ST_DATA) {
         /* output the inflater may still hold */
-        const uint8_t *p = NULL;
+        static const uint8_t none[1];
+        const uint8_t *p = none;
         size_t left = 0;
         webota_err_t err = inflate_some(g, &p, &left);
         if (err != WEBOTA_OK) {

@@ -204,6 +204,8 @@ typedef struct {
     size_t n;
     uint8_t xor_sum;
     webota_err_t err;
+    const uint8_t *fill; /* contents instead of pseudo-random bytes, or NULL */
+    size_t fill_len, fill_pos;
 } emit_t;
 
 static void flush(emit_t *e)
@@ -259,6 +261,15 @@ static uint32_t seed_for(uint32_t seed, uint32_t salt)
 
 static void put_random(emit_t *e, uint32_t *state, uint32_t len)
 {
+    while (e->fill != NULL && len > 0) {
+        size_t k = e->fill_len - e->fill_pos;
+        if (k > len) {
+            k = len;
+        }
+        put(e, e->fill + e->fill_pos, k, true);
+        e->fill_pos = (e->fill_pos + k) % e->fill_len;
+        len -= (uint32_t)k;
+    }
     while (len > 0) {
         uint8_t b[4];
         webota_le32_put(b, next_rand(state));
@@ -283,7 +294,7 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
     if (sink == NULL || !plan_layout(o, &p) || !str_ok(o->project, 31) || !str_ok(o->version, 31) ||
         !str_ok(idf_ver, 31) || !str_ok(date, 15) || !str_ok(time, 15) || o->flash_mode > 5 ||
         o->flash_speed > 15 || o->flash_size > 15 || o->min_rev_full < -1 || o->min_rev_full > 0xFFFF ||
-        o->max_rev_full < -1 || o->max_rev_full > 0xFFFF) {
+        o->max_rev_full < -1 || o->max_rev_full > 0xFFFF || (o->fill != NULL && o->fill_len == 0)) {
         return WEBOTA_ERR_ARG;
     }
 
@@ -292,6 +303,8 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
     e.sink = sink;
     e.ctx = ctx;
     e.xor_sum = WEBOTA_IMAGE_CHECKSUM_SEED;
+    e.fill = o->fill;
+    e.fill_len = o->fill_len;
     if (webota_hash_start(&e.sha, WEBOTA_HASH_SHA256) != WEBOTA_OK) {
         return WEBOTA_ERR_CRYPTO;
     }

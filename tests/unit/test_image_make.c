@@ -172,6 +172,39 @@ static void test_up_to_the_chip_limit(void **state)
     assert_int_equal(webota_image_make_max_size((webota_chip_t)9999), 0);
 }
 
+/* Real contents instead of pseudo-random ones: the segments carry the fill
+ * bytes, repeated, and the image is as valid as any. */
+static void test_fill(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = "\x13\x01\x01\xff\x23\x26\x11\x00 real-looking code \x82\x80";
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32C3);
+    o.size = 300000;
+    o.fill = code;
+    o.fill_len = sizeof(code);
+    struct mem m = {NULL, 0, 0, 0, 0};
+    assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
+    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32C3, .chip_rev = 0, .efuse_blk_rev = 0};
+    webota_image_checker_t c;
+    webota_image_info_t info;
+    assert_int_equal(webota_image_check_buffer(m.p, m.n, &pol, &info, &c), WEBOTA_OK);
+    /* the IROM segment (the last) is the fill, from some point of it on */
+    const webota_image_segment_t *irom = &info.segment[info.segment_count - 1];
+    const uint8_t *d = m.p + irom->offset + 8;
+    size_t at = 0;
+    while (at < sizeof(code) && memcmp(d, code + at, sizeof(code) - at) != 0) {
+        at++;
+    }
+    assert_true(at < sizeof(code));
+    size_t k = sizeof(code) - at;
+    assert_memory_equal(d + k, code, sizeof(code));
+    assert_memory_equal(d + k + sizeof(code), code, sizeof(code));
+    free(m.p);
+    o.fill_len = 0;
+    assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_ERR_ARG);
+}
+
 static void test_seed_and_defaults(void **state)
 {
     (void)state;
@@ -240,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_chip_passes_checker),
         cmocka_unit_test(test_up_to_the_chip_limit),
+        cmocka_unit_test(test_fill),
         cmocka_unit_test(test_seed_and_defaults),
         cmocka_unit_test(test_bad_options),
     };

@@ -233,7 +233,26 @@ static void test_push_compresses_by_default(void **state)
     out = status_when_back();
     assert_contains(out, "\"version\":\"1.1.0\"");
     assert_contains(out, "\"gzip\":true");
+    /* the simulator reports the flash work of the update (timing model) */
+    char want[80];
+    snprintf(want, sizeof(want), "\"last_update\":{\"bytes\":%zu,\"flash_ms\":", plain);
+    assert_contains(out, want);
+    unsigned long long ms = 0, erases = 0, erased = 0;
+    assert_int_equal(sscanf(strstr(out, "\"flash_ms\":"), "\"flash_ms\":%llu,\"erases\":%llu,\"bytes_erased\":%llu",
+                            &ms, &erases, &erased), 3);
+    assert_true(erases > 0 && ms > 0 && erased >= plain); /* the whole image's sectors were erased */
     free(out);
+    char logpath[700];
+    snprintf(logpath, sizeof(logpath), "%s/sim.log", dir);
+    size_t ln = 0;
+    char *log = (char *)tu_read_file(logpath, &ln);
+    assert_non_null(log);
+    log = realloc(log, ln + 1);
+    log[ln] = 0;
+    snprintf(want, sizeof(want), "webota sim: update of %zu bytes: ", plain);
+    assert_contains(log, want);
+    assert_contains(log, "a real chip's flash would be busy ");
+    free(log);
 }
 
 static void test_push_no_compress_and_gz_files(void **state)
