@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Measures what bench/RESULTS.md records:
+# Measures what bench/RESULTS.md records (bench/README.md says how):
 #  - instructions per 1 MiB update, image checker alone and whole update session
 #    on a RAM flash (valgrind --tool=callgrind, instruction count "Ir");
 #  - heap and stack of the session (valgrind --tool=massif --stacks=yes);
-#  - code size of the core and crypto port for Cortex-M4 and RV32IMC.
+#  - code size of the core and crypto port for Cortex-M4 and RV32IMC;
+#  - the flash-model time of a 1,500,000-byte update, the simulator's upload
+#    path (instructions per byte, loopback throughput, plain and gzip), the
+#    cost of GET /api/status, compressed vs plain bytes, the core's RAM.
 #   bench/run.sh [BUILD_DIR]   (default: build-bench in the source tree)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
