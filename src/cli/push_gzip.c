@@ -1,6 +1,6 @@
 /* `webota push` compression: zlib's deflate with a gzip wrapper (Debian's
  * zlib1g), the image read and compressed whole (an app image is at most a
- * few MiB). */
+ * few MiB); a .gz FILE inflated with the device's own gzip parser. */
 #include "cli/push_gzip.h"
 
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 
 #include <zlib.h>
 
-#include "cli/http_client.h"
-#include "cli/json_get.h"
+#include "sim/inflate_zlib.h"
+#include "webota/gunzip.h"
 
 bool cli_file_is_gzip(FILE *f)
 {
@@ -17,28 +17,6 @@ bool cli_file_is_gzip(FILE *f)
     size_t n = fread(m, 1, 2, f);
     rewind(f);
     return n == 2 && m[0] == 0x1F && m[1] == 0x8B;
-}
-
-bool cli_device_takes_gzip(const char *base)
-{
-    char *url = cli_http_url("push", base, "/api/status", NULL);
-    if (url == NULL) {
-        return false;
-    }
-    cli_http_answer_t ans;
-    bool gz = false;
-    CURL *curl = cli_http_open(url, &ans);
-    if (curl != NULL) {
-        CURLcode rc = curl_easy_perform(curl);
-        if (cli_http_answered(curl, rc, &ans) && ans.status == 200 &&
-            !cli_json_bool(ans.body, ans.len, "gzip", &gz)) {
-            gz = false; /* an older device: send the image plain */
-        }
-        curl_easy_cleanup(curl);
-    }
-    cli_http_answer_free(&ans);
-    free(url);
-    return gz;
 }
 
 bool cli_gzip_file(FILE *f, uint8_t **out, size_t *out_len)
@@ -90,4 +68,35 @@ bool cli_gzip_file(FILE *f, uint8_t **out, size_t *out_len)
     *out = buf;
     *out_len = len;
     return true;
+}
+
+static webota_err_t to_file(void *ctx, const void *data, size_t len)
+{
+    return fwrite(data, 1, len, ctx) == len ? WEBOTA_OK : WEBOTA_ERR_IO;
+}
+
+webota_err_t cli_gunzip_file(FILE *f, uint32_t limit, FILE *out, uint32_t *at)
+{
+    sim_inflate_zlib_t *z = malloc(sizeof(*z));
+    *at = 0;
+    if (z == NULL) {
+        return WEBOTA_ERR_NO_SPACE;
+    }
+    webota_gunzip_t g;
+    webota_err_t e = webota_gunzip_init(&g, sim_inflate_zlib_init(z), limit, to_file, out);
+    unsigned char buf[16384];
+    size_t n;
+    while (e == WEBOTA_OK && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        e = webota_gunzip_feed(&g, buf, n);
+    }
+    if (e == WEBOTA_OK) {
+        e = ferror(f) ? WEBOTA_ERR_IO : webota_gunzip_finish(&g);
+    }
+    *at = webota_gunzip_error_offset(&g);
+    webota_gunzip_stop(&g);
+    sim_inflate_zlib_close(z);
+    free(z);
+    rewind(f);
+    rewind(out);
+    return e;
 }

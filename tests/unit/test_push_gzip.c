@@ -283,28 +283,45 @@ static void test_push_no_compress_and_gz_files(void **state)
     free(out);
     free(err);
     char *before = status_when_back();
-    /* damaged: bad CRC, cut short, a bomb of zeros after the image */
-    gz[gl - 7] ^= 0x20;
-    tu_write_file(gzpath, gz, gl);
-    assert_int_equal(run(&out, &err, "push %s '%s'", url, gzpath), 1);
-    assert_contains(err, "error: bad_gzip_crc: ");
-    free(out);
-    free(err);
-    gz[gl - 7] ^= 0x20;
-    tu_write_file(gzpath, gz, gl / 2);
-    assert_int_equal(run(&out, &err, "push %s '%s'", url, gzpath), 1);
-    assert_contains(err, "error: gzip_truncated: ");
-    free(out);
-    free(err);
+    /* damaged: bad CRC, cut short, a bomb of zeros after the image. push finds
+     * it before sending (the device's own gzip parser, over zlib), and the
+     * device refuses the same bytes with the same code when they are sent */
     size_t big = 8u << 20, bl;
     uint8_t *bomb = calloc(1, big);
     memcpy(bomb, img, n);
     uint8_t *bz = gz_make(bomb, big, &bl);
-    tu_write_file(gzpath, bz, bl);
-    assert_int_equal(run(&out, &err, "push %s '%s'", url, gzpath), 1);
-    assert_contains(err, "error: gzip_too_big: ");
-    free(out);
-    free(err);
+    static const struct {
+        const char *code;
+        int status;
+    } bad[] = {{"bad_gzip_crc", 422}, {"gzip_truncated", 422}, {"gzip_too_big", 413}};
+    for (int i = 0; i < 3; i++) {
+        if (i == 0) {
+            gz[gl - 7] ^= 0x20;
+            tu_write_file(gzpath, gz, gl);
+            gz[gl - 7] ^= 0x20;
+        } else if (i == 1) {
+            tu_write_file(gzpath, gz, gl / 2);
+        } else {
+            tu_write_file(gzpath, bz, bl);
+        }
+        assert_int_equal(run(&out, &err, "push %s '%s'", url, gzpath), 1);
+        char code[80];
+        snprintf(code, sizeof(code), "error: %s: ", bad[i].code);
+        assert_contains(err, code);
+        assert_contains(err, "nothing was sent");
+        free(out);
+        free(err);
+        char *ans = NULL;
+        assert_int_equal(tu_runf(&ans, "curl -s -w ' HTTP %%{http_code}' -H 'Content-Type: application/octet-stream' "
+                                       "-H 'Content-Encoding: gzip' --data-binary @'%s' %s/api/update",
+                                 gzpath, url),
+                         0);
+        snprintf(code, sizeof(code), "{\"error\":\"%s\",", bad[i].code);
+        assert_contains(ans, code);
+        snprintf(code, sizeof(code), " HTTP %d", bad[i].status);
+        assert_contains(ans, code);
+        free(ans);
+    }
     /* nothing of it changed what runs */
     char *after = status_when_back();
     char *rb = strstr(before, "\"running\""), *ra = strstr(after, "\"running\"");
