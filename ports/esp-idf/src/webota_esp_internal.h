@@ -10,6 +10,7 @@
 #include "esp_partition.h"
 
 #include "webota/api.h"
+#include "webota/json.h"
 #include "webota/inflate.h"
 #include "webota/slot.h"
 #include "webota_esp.h"
