@@ -19,6 +19,7 @@ target_link_libraries(webota_esp_host PUBLIC webota_sim webota_core webota_web T
 add_executable(test_esp_binding ${CMAKE_SOURCE_DIR}/tests/esp/test_esp_binding.c
                                 ${CMAKE_SOURCE_DIR}/tests/unit/testutil.c)
 target_include_directories(test_esp_binding PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_compile_definitions(test_esp_binding PRIVATE WEBOTA_VECTORS="${WEBOTA_VECTORS}")
 target_link_libraries(test_esp_binding PRIVATE webota_esp_host PkgConfig::CMOCKA)
 add_test(NAME esp.binding COMMAND test_esp_binding)
 set_tests_properties(esp.binding PROPERTIES TIMEOUT 300)
