@@ -23,3 +23,13 @@ target_compile_definitions(test_esp_binding PRIVATE WEBOTA_VECTORS="${WEBOTA_VEC
 target_link_libraries(test_esp_binding PRIVATE webota_esp_host PkgConfig::CMOCKA)
 add_test(NAME esp.binding COMMAND test_esp_binding)
 set_tests_properties(esp.binding PROPERTIES TIMEOUT 300)
+
+# The power-loss proof of tests/unit/test_powerloss.c through the binding's
+# slot writer and the esp_ota_ops stand-in.
+add_executable(test_esp_powerloss ${CMAKE_SOURCE_DIR}/tests/esp/test_esp_powerloss.c
+                                  ${CMAKE_SOURCE_DIR}/tests/unit/testutil.c)
+target_include_directories(test_esp_powerloss PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_compile_definitions(test_esp_powerloss PRIVATE WEBOTA_VECTORS="${WEBOTA_VECTORS}")
+target_link_libraries(test_esp_powerloss PRIVATE webota_esp_host PkgConfig::CMOCKA)
+add_test(NAME esp.powerloss COMMAND test_esp_powerloss)
+set_tests_properties(esp.powerloss PROPERTIES TIMEOUT 600)

@@ -610,8 +610,9 @@ static void test_confirm_by_app(void **state)
     free(good);
 }
 
-/* Without rollback in the bootloader: the new firmware is valid as written
- * (no otadata state), and a PENDING_VERIFY check never applies. */
+/* Without rollback in the bootloader: the new firmware boots as written (no
+ * otadata state), a PENDING_VERIFY check never applies, a confirm makes the
+ * entry VALID. */
 static void test_no_rollback(void **state)
 {
     (void)state;
@@ -624,6 +625,11 @@ static void test_no_rollback(void **state)
     expect(upload(good, glen), 200, "\"slot\":\"ota_1\"");
     reboot_after_answer();
     expect_boot("ota_1", "1.1.0", "undefined");
+    /* a confirm writes VALID into the entry, as esp_ota_mark_app_valid_cancel_rollback
+     * and the NOR-flash slot writer do */
+    expect(post_empty("/api/confirm"), 200, "\"state\":\"valid\"");
+    assert_int_equal(idf_host_power_on(), WEBOTA_OK);
+    expect_boot("ota_1", "1.1.0", "valid");
     device_close();
     free(good);
 }

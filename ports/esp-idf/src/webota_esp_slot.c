@@ -212,9 +212,8 @@ static webota_err_t op_confirm(void *ctx)
 {
     (void)ctx;
     esp_ota_img_states_t st = webota_esp_running_state();
-    if (st == ESP_OTA_IMG_UNDEFINED) {
-        return WEBOTA_ERR_UPD_NOT_PENDING; /* factory, or no otadata entry: nothing to confirm */
-    }
+    /* An entry without state (written without rollback) becomes VALID, as
+     * with the NOR-flash slot writer; no active entry (factory) is ESP_FAIL. */
     esp_err_t e = esp_ota_mark_app_valid_cancel_rollback(); /* no-op when already VALID */
     if (e == ESP_FAIL) {
         return WEBOTA_ERR_UPD_NOT_PENDING;
