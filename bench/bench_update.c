@@ -101,13 +101,15 @@ __attribute__((noinline)) static int run_session(const buf_t *img, const buf_t *
         return -1;
     }
     webota_slot_flash_ops(&slot, &ops);
+    webota_slot_t rules;
+    (void)webota_slot_init(&rules, &ops);
     sim_nor_reset_stats(nor);
 
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
     pol.chip = WEBOTA_CHIP_ESP32;
     static webota_update_t u;
-    err = webota_update_begin(&u, &ops, &pol, (uint32_t)img->len, false);
+    err = webota_update_begin(&u, &rules, &pol, (uint32_t)img->len, false);
     for (size_t off = 0; err == WEBOTA_OK && off < img->len; off += CHUNK) {
         size_t n = img->len - off < CHUNK ? img->len - off : CHUNK;
         err = webota_update_write(&u, img->data + off, n);

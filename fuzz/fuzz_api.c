@@ -184,12 +184,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (webota_slot_flash_init(&slot, &sc) != WEBOTA_OK) {
         abort();
     }
-    webota_slot_ops_t ops;
+    static webota_slot_ops_t ops;
     webota_slot_flash_ops(&slot, &ops);
+    static webota_slot_t rules;
+    (void)webota_slot_init(&rules, &ops);
     static webota_api_t api;
     webota_api_config_t ac;
     memset(&ac, 0, sizeof(ac));
-    ac.slot = &ops;
+    ac.slot = &rules;
     webota_update_policy_init(&ac.policy);
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.chip = "esp32";

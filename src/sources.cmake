@@ -19,10 +19,12 @@ set(WEBOTA_ENGINE_SOURCES
   core/api_status.c
   core/app_desc.c
   core/chip.c
+  core/confirm.c
   core/err.c
   core/image.c
   core/json.c
   core/multipart.c
+  core/slot.c
   core/textbuf.c
   core/update.c)
 

@@ -66,10 +66,12 @@ typedef enum {
 } webota_api_route_t;
 
 typedef struct webota_api_config {
-    const webota_slot_ops_t *slot; /* must outlive the api */
+    /* The platform's slot seam with the core's rules (webota_slot_init);
+     * must outlive the api. */
+    webota_slot_t *slot;
     /* Base policy (chip, chip_rev, require_marker, project, ...); copied at
      * init. running_version and running_secure_version are filled from
-     * slot->running_desc at each update. */
+     * the running firmware's descriptor at each update. */
     webota_update_policy_t policy;
     const char *chip;    /* "esp32" (shown in /api/status); must outlive the api */
     int chip_rev;        /* major*100+minor, -1 = unknown (not shown) */
@@ -174,8 +176,6 @@ void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn);
 bool webota_api_busy(const webota_api_t *api);
 /* The HTTP status an error maps to (e.g. IMG_MAGIC -> 422, UPD_BUSY -> 409). */
 int webota_api_http_status(webota_err_t err);
-/* The session (for status displays). */
-const webota_update_t *webota_api_update(const webota_api_t *api);
 
 #ifdef __cplusplus
 }

@@ -46,9 +46,15 @@ typedef struct webota_slot_flash_config {
     bool anti_rollback;            /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t efuse_secure_version; /* with anti_rollback */
     int chip;                      /* webota_chip_t of the device, -1 = ESP32 */
-    int chip_rev;                  /* major*100+minor, -1 = 0 */
+    int chip_rev;                  /* major*100+minor, -1 = not checked */
     uint32_t running_offset;       /* flash address of the booted partition */
 } webota_slot_flash_config_t;
+
+/* flash and running_offset as given; table 0x8000, no rollback, no
+ * anti-rollback, ESP32, revision not checked. A zeroed config means the same
+ * except the revision (0). */
+void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota_flash_t *flash,
+                                   uint32_t running_offset);
 
 #define WEBOTA_SLOT_FLASH_BUF_SIZE 256u /* read-back / verify buffer */
 

@@ -197,10 +197,9 @@ static void reboot_now(webota_api_t *api, webota_api_response_t *resp)
 
 static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
 {
-    const webota_slot_ops_t *ops = api->cfg.slot;
     webota_update_policy_t policy = api->cfg.policy;
     webota_app_desc_t desc;
-    if (ops->running_desc != NULL && ops->running_desc(ops->ctx, &desc) == WEBOTA_OK) {
+    if (webota_slot_running_desc(api->cfg.slot, &desc) == WEBOTA_OK) {
         policy.running_secure_version = desc.secure_version;
         memcpy(api->running_version, desc.version, sizeof(api->running_version));
         api->running_version[sizeof(api->running_version) - 1] = '\0';
@@ -210,7 +209,7 @@ static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
         policy.refuse_same_version = false;
     }
     api->session_used = true;
-    return webota_update_begin(&api->update, ops, &policy, total, force);
+    return webota_update_begin(&api->update, api->cfg.slot, &policy, total, force);
 }
 
 static webota_err_t mp_part_begin(void *ctx, const char *name, const char *filename,
@@ -293,7 +292,7 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
         return WEBOTA_API_RESPOND;
     }
     webota_slot_info_t next;
-    err = api->cfg.slot->next(api->cfg.slot->ctx, &next);
+    err = webota_slot_next(api->cfg.slot, &next);
     if (err != WEBOTA_OK) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_NO_SLOT);
         return WEBOTA_API_RESPOND;
@@ -352,13 +351,7 @@ static webota_api_route_t route_of(const char *path)
 
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg)
 {
-    if (api == NULL || cfg == NULL || cfg->slot == NULL) {
-        return WEBOTA_ERR_ARG;
-    }
-    const webota_slot_ops_t *o = cfg->slot;
-    if (o->running == NULL || o->next == NULL || o->begin == NULL || o->write == NULL ||
-        o->finish == NULL || o->abort == NULL || o->activate == NULL || o->confirm == NULL ||
-        o->rollback == NULL) {
+    if (api == NULL || cfg == NULL || cfg->slot == NULL || cfg->slot->ops == NULL) {
         return WEBOTA_ERR_ARG;
     }
     memset(api, 0, sizeof(*api));
@@ -405,7 +398,6 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     if (api->cfg.on_request != NULL) {
         api->cfg.on_request(api->cfg.ctx, route);
     }
-    const webota_slot_ops_t *ops = api->cfg.slot;
     webota_err_t err;
     switch (route) {
     case WEBOTA_API_ROUTE_PAGE:
@@ -431,7 +423,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
-        err = ops->confirm(ops->ctx);
+        err = webota_slot_confirm(api->cfg.slot);
         if (err != WEBOTA_OK) {
             webota_api_respond_error(api, conn, resp, err);
         } else {
@@ -443,7 +435,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
-        err = ops->rollback(ops->ctx);
+        err = webota_slot_rollback(api->cfg.slot);
         if (err != WEBOTA_OK) {
             webota_api_respond_error(api, conn, resp, err);
             break;
@@ -574,9 +566,4 @@ void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn)
 bool webota_api_busy(const webota_api_t *api)
 {
     return api->upload != NULL;
-}
-
-const webota_update_t *webota_api_update(const webota_api_t *api)
-{
-    return &api->update;
 }

@@ -13,7 +13,7 @@
 #define DETAIL_MAX 128
 
 typedef struct session {
-    const webota_slot_ops_t *ops;
+    webota_slot_t *slot_rules;
     webota_update_policy_t policy;
     webota_image_policy_t ipol;
     webota_image_checker_t checker;
@@ -108,8 +108,8 @@ static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset, const 
 {
     if (s->state == WEBOTA_UPDATE_FAILED)
         return s->err;
-    if (s->slot_open && s->ops != NULL)
-        s->ops->abort(s->ops->ctx);
+    if (s->slot_open && s->slot_rules != NULL)
+        webota_slot_abort(s->slot_rules);
     s->slot_open = false;
     webota_image_abort(&s->checker);
     s->state = WEBOTA_UPDATE_FAILED;
@@ -168,7 +168,7 @@ void webota_update_policy_init(webota_update_policy_t *policy)
     policy->require_marker = true;
 }
 
-webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *ops,
+webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
                                  const webota_update_policy_t *policy, uint32_t total, bool force)
 {
     if (u == NULL)
@@ -177,16 +177,18 @@ webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *op
     memset(s, 0, sizeof *s);
     s->state = WEBOTA_UPDATE_RECEIVING;
     webota_image_init(&s->checker, NULL, NULL); /* re-initialised with the policy below */
-    if (ops == NULL || ops->next == NULL)
+    if (slot == NULL || slot->ops == NULL)
         return fail(s, WEBOTA_ERR_ARG, 0, "no slot writer");
-    s->ops = ops;
+    s->slot_rules = slot;
     if (policy != NULL)
         s->policy = *policy;
     else
         webota_update_policy_init(&s->policy);
     s->total = total;
     s->force = force;
-    webota_err_t err = ops->next(ops->ctx, &s->slot);
+    if (webota_slot_busy(slot))
+        return fail(s, WEBOTA_ERR_UPD_BUSY, 0, NULL); /* another session holds the slot */
+    webota_err_t err = webota_slot_next(slot, &s->slot);
     if (err != WEBOTA_OK)
         return fail(s, WEBOTA_ERR_UPD_NO_SLOT, 0, webota_strerror(err));
     s->slot_valid = true;
@@ -227,7 +229,7 @@ static webota_err_t slot_fail(session_t *s, webota_err_t err, const char *what)
 
 static webota_err_t slot_write(session_t *s, const uint8_t *data, size_t len)
 {
-    webota_err_t err = s->ops->write(s->ops->ctx, data, len);
+    webota_err_t err = webota_slot_write(s->slot_rules, data, len);
     return err == WEBOTA_OK ? WEBOTA_OK : slot_fail(s, err, "writing slot");
 }
 
@@ -294,7 +296,7 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
         if (s->head_len == HEAD_LEN) {
             if (!s->desc_seen)
                 return fail(s, WEBOTA_ERR_IMG_APPDESC, WEBOTA_APP_DESC_OFFSET, NULL);
-            err = s->ops->begin(s->ops->ctx, s->total);
+            err = webota_slot_begin(s->slot_rules, s->total, NULL);
             if (err != WEBOTA_OK)
                 return slot_fail(s, err, "opening slot");
             s->slot_open = true;
@@ -349,10 +351,11 @@ webota_err_t webota_update_finish(webota_update_t *u)
     const webota_image_status_t *st = webota_image_status(&s->checker);
     if (s->policy.require_marker && !s->force && !st->marker)
         return fail(s, WEBOTA_ERR_UPD_NO_MARKER, st->length, "force the update to install it anyway");
-    err = s->ops->finish(s->ops->ctx);
+    err = webota_slot_finish(s->slot_rules);
     if (err != WEBOTA_OK)
         return slot_fail(s, err, "verifying slot");
-    err = s->ops->activate(s->ops->ctx);
+    s->slot_open = false; /* finish closed it */
+    err = webota_slot_activate(s->slot_rules);
     if (err != WEBOTA_OK)
         return slot_fail(s, err, "activating slot");
     s->slot_open = false;

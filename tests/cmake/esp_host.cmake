@@ -33,3 +33,9 @@ target_compile_definitions(test_esp_powerloss PRIVATE WEBOTA_VECTORS="${WEBOTA_V
 target_link_libraries(test_esp_powerloss PRIVATE webota_esp_host PkgConfig::CMOCKA)
 add_test(NAME esp.powerloss COMMAND test_esp_powerloss)
 set_tests_properties(esp.powerloss PROPERTIES TIMEOUT 600)
+
+# The seam conformance suite runs the binding's slot writer as a second
+# implementation (tests/esp/conformance_esp.h).
+target_compile_definitions(test_slot_conformance PRIVATE WEBOTA_CONFORMANCE_ESP)
+target_include_directories(test_slot_conformance PRIVATE ${CMAKE_SOURCE_DIR}/tests/esp)
+target_link_libraries(test_slot_conformance PRIVATE webota_esp_host)

@@ -24,10 +24,13 @@ static webota_err_t esp_power_on(fx_t *f)
     idf_host_config_t hc = {&f->flash, f->nor, f->rollback, 0, NULL, NULL, NULL};
     idf_host_init(&hc);
     webota_err_t e = idf_host_power_on();
-    f->boot = *idf_host_boot_result();
+    f->run.boot = *idf_host_boot_result();
     if (e != WEBOTA_OK) {
         return e;
     }
-    webota_esp_slot_init(&s_slot, &f->ops);
-    return WEBOTA_OK;
+    webota_esp_slot_init(&s_slot, &f->run.ops);
+    /* the firmware's CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE follows the
+     * device's (the stand-in's sdkconfig.h has it on) */
+    f->run.ops.rollback_enabled = f->rollback;
+    return webota_slot_init(&f->run.rules, &f->run.ops);
 }

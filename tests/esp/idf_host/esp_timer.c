@@ -39,6 +39,12 @@ int64_t idf_host_timer_now(void)
     return s_now;
 }
 
+/* ESP-IDF: esp_timer_get_time, time since boot in microseconds. */
+int64_t esp_timer_get_time(void)
+{
+    return s_now;
+}
+
 /* ESP-IDF: esp_timer_create (INVALID_ARG without callback or handle). */
 esp_err_t esp_timer_create(const esp_timer_create_args_t *create_args, esp_timer_handle_t *out_handle)
 {

@@ -33,6 +33,8 @@ esp_err_t esp_timer_create(const esp_timer_create_args_t *create_args, esp_timer
 esp_err_t esp_timer_start_once(esp_timer_handle_t timer, uint64_t timeout_us);
 esp_err_t esp_timer_stop(esp_timer_handle_t timer);
 esp_err_t esp_timer_delete(esp_timer_handle_t timer);
+/* Microseconds since the chip started (the virtual clock since the last power-on). */
+int64_t esp_timer_get_time(void);
 
 #ifdef __cplusplus
 }

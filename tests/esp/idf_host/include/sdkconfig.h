@@ -1,15 +1,19 @@
 /* Host stand-in (tests only) of the sdkconfig.h an ESP-IDF v5.5 build
  * generates: the target, esp_http_server's defaults and the component's
  * Kconfig defaults (ports/esp-idf/Kconfig), which is what a project gets
- * without menuconfig changes. The rollback option of the bootloader and
- * app_update is a run-time setting of the host device instead
- * (idf_host_config_t.rollback), so that one test program covers both builds. */
+ * without menuconfig changes, with CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE as
+ * the example sets it. The host device's bootloader and app_update stand-in
+ * take the rollback setting at run time instead (idf_host_config_t.rollback),
+ * so that one test program covers both; the binding's seam reports this
+ * file's (rollback_enabled), which gates only the PENDING_VERIFY refusal, a
+ * state that never arises without rollback. */
 #ifndef IDF_HOST_SDKCONFIG_H
 #define IDF_HOST_SDKCONFIG_H
 
 #define CONFIG_IDF_TARGET "esp32"
 #define CONFIG_IDF_TARGET_ESP32 1
 #define CONFIG_PARTITION_TABLE_OFFSET 0x8000
+#define CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE 1
 #define CONFIG_HTTPD_MAX_REQ_HDR_LEN 1024
 #define CONFIG_HTTPD_MAX_URI_LEN 512
 
