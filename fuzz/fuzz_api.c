@@ -175,12 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static webota_slot_flash_t slot;
     webota_slot_flash_config_t sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.flash = &flash;
+    webota_slot_flash_config_init(&sc, &flash, FACTORY);
     sc.rollback = (size & 1) != 0;
-    sc.chip = WEBOTA_CHIP_ESP32;
-    sc.chip_rev = -1;
-    sc.running_offset = FACTORY;
     if (webota_slot_flash_init(&slot, &sc) != WEBOTA_OK) {
         abort();
     }
@@ -190,9 +186,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)webota_slot_init(&rules, &ops);
     static webota_api_t api;
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &rules;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &rules);
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.chip = "esp32";
     ac.chip_rev = -1;

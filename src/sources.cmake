@@ -16,6 +16,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/api.c
   core/api_auth.c
   core/api_html.c
+  core/api_respond.c
   core/api_status.c
   core/app_desc.c
   core/chip.c
@@ -45,6 +46,7 @@ set(WEBOTA_TOOL_SOURCES
   core/parttable_csv.c
   core/parttable_csv_decode.c
   core/parttable_csv_emit.c
+  core/parttable_csv_lines.c
   core/parttable_csv_value.c
   core/parttable_rules.c)
 

@@ -153,6 +153,11 @@ typedef struct webota_api {
     char buf[WEBOTA_API_BODY_MAX];
 } webota_api_t;
 
+/* Defaults: the given slot, webota_update_policy_init's policy (marker
+ * required), no chip name, chip_rev -1 (not shown), no password, no page, no
+ * hooks. A zeroed config differs (no marker requirement): start from this. */
+void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot);
+
 /* Errors: ARG (NULL api/config/slot, or a slot without its functions). */
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg);
 

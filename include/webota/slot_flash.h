@@ -1,7 +1,8 @@
 /* The slot writer (webota/slot.h) over a raw NOR flash: partition table +
- * otadata + app slots, the way ESP-IDF's esp_ota_ops drive them (spec §2.7,
- * §2.8, §5). Used by the simulator and by any bare-metal device that reaches
- * its flash through a webota_flash_t.
+ * otadata + app slots, the way ESP-IDF's esp_ota_ops drive them
+ * (docs/formats.md#esp_ota_ops-behaviour, docs/formats.md#set-boot-partition).
+ * Used by the simulator and by any bare-metal device that reaches its flash
+ * through a webota_flash_t.
  *
  *  - begin: the next update slot (esp_ota_get_next_update_partition from the
  *    running partition); refuses the running slot and, with rollback, a running

@@ -36,21 +36,21 @@ bool webota_api_auth_ok(const webota_api_t *api, const char *authz)
     if (authz == NULL) {
         return false;
     }
-    while (is_ws(*authz)) {
+    while (ascii_is_ws(*authz)) {
         authz++;
     }
-    if (strlen(authz) < 6 || !eq_ci_n(authz, "basic ", 6)) {
+    if (strlen(authz) < 6 || !ascii_eq_ci_n(authz, "basic ", 6)) {
         return false;
     }
     authz += 6;
-    while (is_ws(*authz)) {
+    while (ascii_is_ws(*authz)) {
         authz++;
     }
     unsigned char dec[192];
     size_t n = 0;
     uint32_t acc = 0;
     int bits = 0;
-    for (; *authz != '\0' && *authz != '=' && !is_ws(*authz); authz++) {
+    for (; *authz != '\0' && *authz != '=' && !ascii_is_ws(*authz); authz++) {
         int v = b64_value(*authz);
         if (v < 0) {
             return false;
@@ -92,9 +92,9 @@ bool webota_api_origin_ok(const webota_api_request_t *req)
     if (req->host == NULL || req->host[0] == '\0') {
         return false;
     }
-    if (strlen(o) > 7 && eq_ci_n(o, "http://", 7)) {
+    if (strlen(o) > 7 && ascii_eq_ci_n(o, "http://", 7)) {
         o += 7;
-    } else if (strlen(o) > 8 && eq_ci_n(o, "https://", 8)) {
+    } else if (strlen(o) > 8 && ascii_eq_ci_n(o, "https://", 8)) {
         o += 8;
     } else {
         return false; /* "null" and other schemes */
@@ -103,5 +103,5 @@ bool webota_api_origin_ok(const webota_api_request_t *req)
     if (olen > 0 && o[olen - 1] == '/') {
         olen--;
     }
-    return olen == strlen(req->host) && eq_ci_n(o, req->host, olen);
+    return olen == strlen(req->host) && ascii_eq_ci_n(o, req->host, olen);
 }

@@ -1,6 +1,7 @@
 /* Internal to src/core: what the HTTP API modules share.
  *
- *   api.c         routing, the upload into an update session, JSON answers
+ *   api.c         routing, the upload into an update session
+ *   api_respond.c the answers: body buffer, errors, {"ok": true}
  *   api_auth.c    password (HTTP Basic) and the same-origin rule
  *   api_html.c    the form route: Accept negotiation and its HTML pages
  *   api_status.c  GET /api/status
@@ -14,32 +15,12 @@
 
 #include "webota/api.h"
 
+#include "ascii.h"
+
 #define CT_JSON "application/json"
 #define CT_HTML "text/html; charset=utf-8"
 
-/* ---- small string helpers (the core has no ctype/strcasecmp) ---- */
-
-static inline char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static inline bool eq_ci_n(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static inline bool is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* ---- answers (api.c) ---- */
+/* ---- answers (api_respond.c) ---- */
 
 void webota_api_set_body(webota_api_t *api, webota_api_response_t *resp, const char *ct,
                          size_t len);
@@ -51,6 +32,9 @@ void webota_api_respond_error_msg(webota_api_t *api, const webota_api_conn_t *co
                                   const char *message);
 void webota_api_respond_error(webota_api_t *api, const webota_api_conn_t *conn,
                               webota_api_response_t *resp, webota_err_t err);
+/* {"ok": true, "state": state (omitted when NULL), "rebooting": ...}, 200. */
+void webota_api_respond_ok(webota_api_t *api, webota_api_response_t *resp, const char *state,
+                           bool rebooting);
 
 /* ---- who may ask (api_auth.c) ---- */
 

@@ -1,5 +1,6 @@
-/* The slot writer over a raw NOR flash: esp_ota_ops' rules (spec §2.7, §2.8,
- * §5) applied through webota_flash_t, otadata.c and the image checker. */
+/* The slot writer over a raw NOR flash: esp_ota_ops' rules
+ * (docs/formats.md#esp_ota_ops-behaviour) applied through webota_flash_t,
+ * otadata.c and the image checker. */
 #include <string.h>
 
 #include "webota/otadata.h"
@@ -109,10 +110,9 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
                                 webota_app_desc_t *desc, uint32_t *length)
 {
     webota_image_policy_t pol;
-    memset(&pol, 0, sizeof pol);
+    webota_image_policy_init(&pol);
     pol.chip = s->cfg.chip < 0 ? (int)WEBOTA_CHIP_ESP32 : s->cfg.chip;
     pol.chip_rev = s->cfg.chip_rev;
-    pol.efuse_blk_rev = -1;
     pol.max_size = p->size;
     pol.on_desc = keep_desc;
     pol.ctx = &s->work.verify.desc;
@@ -205,8 +205,9 @@ static webota_err_t op_open(void *ctx, uint32_t image_size)
     if (image_size > p->size)
         return WEBOTA_ERR_IMG_TOO_BIG;
     if (s->cfg.rollback) {
-        /* the bootloader must not fall back into the slot being overwritten:
-         * errors are ignored, as esp_ota_begin does */
+        /* the bootloader must not fall back into the slot being overwritten
+         * (docs/formats.md#other-otadata-writes-by-the-application): errors
+         * are ignored, as esp_ota_begin does */
         webota_ota_entry_t e[2];
         int running_slot = s->running != NULL ? webota_pt_slot_index(s->running) : -1;
         if (running_slot < 0)
@@ -315,7 +316,7 @@ static webota_err_t op_activate(void *ctx)
     if (err != WEBOTA_OK)
         return err;
     if (s->cfg.anti_rollback && desc.secure_version < s->cfg.efuse_secure_version) {
-        /* §2.7 step 3: ESP-IDF erases the refused partition. */
+        /* Set boot partition step 3: ESP-IDF erases the refused partition. */
         s->finished = false;
         (void)webota_flash_erase(s->cfg.flash, s->target->offset, s->target->size);
         return WEBOTA_ERR_UPD_SECURE_VERSION;

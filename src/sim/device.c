@@ -457,12 +457,8 @@ static void print_pending(sim_device_t *d)
 static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
 {
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &d->run.rules;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &d->run.rules);
     ac.policy.chip = d->cfg.chip;
-    ac.policy.chip_rev = -1;
-    ac.policy.require_marker = true;
     const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);
     ac.chip = ci ? ci->name : "";
     ac.chip_rev = -1;

@@ -84,9 +84,7 @@ static void boot(dev_t_ *d)
     bc.rollback = true;
     assert_int_equal(sim_power_on(&d->flash, &bc, &d->run, NULL), WEBOTA_OK);
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &d->run.rules;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &d->run.rules);
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.policy.project = d->project;
     ac.chip = "esp32";

@@ -10,8 +10,9 @@
  *    (inside an update step, before activate's otadata write is complete: the
  *    old one, in the slot it ran from);
  *  - slot, version and state equal what an independent statement of the
- *    bootloader rules (§2.5) gives for the otadata on flash and the slot
- *    contents the log says were complete at the cut;
+ *    bootloader rules (docs/formats.md#bootloader-choice) gives for the
+ *    otadata on flash and the slot contents the log says were complete at
+ *    the cut;
  *  - a cut just before a power-on's first write (activate completed, nothing
  *    of the boot done) boots what that power-on boots in the fault-free run:
  *    the new firmware, PENDING_VERIFY with rollback (each BOOT step states the
@@ -220,7 +221,7 @@ static webota_err_t run_step(pdev_t *d, const step_t *s, int *target)
     return WEBOTA_ERR_ARG;
 }
 
-/* ---- the reference: slot contents at the cut and §2.5 ---- */
+/* ---- the reference: slot contents at the cut and the bootloader choice ---- */
 
 static uint32_t le32(const uint8_t *p)
 {

@@ -1,8 +1,9 @@
-/* The flash slot writer: slot choice and refusals (§5), sequential erase just
- * ahead of the write pointer, read-back and from-flash verification,
- * activate per §2.7 on every otadata vector (checked against an independent
- * statement of the rule and read back through otadata.c), confirm, rollback,
- * queries. */
+/* The flash slot writer: slot choice and refusals
+ * (docs/formats.md#esp_ota_ops-behaviour), sequential erase just ahead of the
+ * write pointer, read-back and from-flash verification, activate per
+ * docs/formats.md#set-boot-partition on every otadata vector (checked against
+ * an independent statement of the rule and read back through otadata.c),
+ * confirm, rollback, queries. */
 #include <stdio.h>
 
 #include "engine_fixture.h"
@@ -366,7 +367,8 @@ static void test_confirm_rollback(void **state)
 }
 
 /* With rollback, begin erases the inactive otadata sector when it points at
- * another slot (§2.8), so a cut during the write cannot fall back into it. */
+ * another slot (docs/formats.md#other-otadata-writes-by-the-application), so a
+ * cut during the write cannot fall back into it. */
 static void test_invalidate_inactive(void **state)
 {
     (void)state;
@@ -455,14 +457,14 @@ static void test_anti_rollback(void **state)
     fx_free(&f);
 }
 
-/* ---- §2.7 on every otadata vector ---- */
+/* ---- set boot partition on every otadata vector ---- */
 
 static bool ref_valid(const webota_ota_entry_t *e)
 {
     return e->seq != 0xFFFFFFFFu && e->state != 3 && e->state != 4 && e->crc == webota_ota_seq_crc(e->seq);
 }
 
-/* §2.7 steps 4-5 as the spec states them (v6.0), independent of otadata.c. */
+/* Set boot steps 4-5 as docs/formats.md states them (v6.0), independent of otadata.c. */
 static void ref_set_boot(const webota_ota_entry_t e[2], unsigned s, unsigned n, bool rollback, unsigned *sector,
                          webota_ota_entry_t *out)
 {

@@ -187,6 +187,7 @@ static void test_error_paths(void **state)
         bool force = false, do_abort = false;
         int cut = -1;
         err_case_t c = {NULL, WEBOTA_OK, UINT32_MAX, NULL, AFTER_ERASE};
+        char msg[WEBOTA_UPDATE_MESSAGE_MAX];
         fx_img_opts_t o;
         uint8_t *tmp;
         switch (k) {
@@ -232,6 +233,12 @@ static void test_error_paths(void **state)
             send = ilen;
             /* judged once the whole image is in: reported where it ended */
             c = (err_case_t){"no marker", WEBOTA_ERR_UPD_NO_MARKER, (uint32_t)ilen, NULL, AFTER_ERASE};
+            /* the message names the way to install it anyway */
+            snprintf(msg, sizeof msg,
+                     "image does not contain the webota updater: installing it would lock you out (to "
+                     "install it anyway: \"Upload anyway\" on the page or webota push --force) at offset %u",
+                     (unsigned)ilen);
+            c.message = msg;
             break;
         case 5:
             c = (err_case_t){"secure_version too low", WEBOTA_ERR_UPD_SECURE_VERSION, 0x20,

@@ -312,9 +312,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     cc.delay_ms = cfg->confirm_delay_s * 1000u;
     webota_confirm_start(&esp->confirm, &cc, &esp->rules, now_ms());
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &esp->rules;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &esp->rules);
     const webota_chip_info_t *chip = webota_chip_by_name(CONFIG_IDF_TARGET);
     esp_chip_info_t ci;
     esp_chip_info(&ci);
