@@ -97,6 +97,11 @@ extern "C" {
     X(UPD_ABORTED, 68, 400, "aborted", "update aborted")                                            \
     X(UPD_ROLLBACK_IMPOSSIBLE, 69, 409, "rollback_impossible", "there is no valid firmware to roll back to") \
     X(UPD_NOT_PENDING, 70, 409, "not_pending", "running firmware has nothing to confirm")           \
+    /* update: signature (Secure Boot V2 signature sector after the image) */                      \
+    X(SIG_UNSIGNED, 81, 422, "unsigned", "image is not signed and this device requires a signature") \
+    X(SIG_MALFORMED, 82, 422, "bad_signature_sector", "signature sector is malformed")                \
+    X(SIG_UNTRUSTED, 83, 422, "untrusted_key", "image is not signed by a key this device trusts")     \
+    X(SIG_MISMATCH, 84, 422, "bad_signature", "signature does not match the image")                   \
     /* multipart and HTTP API */                                                                    \
     X(MP_SYNTAX, 71, 400, "bad_multipart", "malformed multipart/form-data body")                    \
     X(MP_NO_FILE, 72, 400, "no_file", "form has no file field")                                     \
