@@ -511,11 +511,6 @@ int cmd_push(int argc, char **argv)
         cli_device_free(&dev);
         return ret;
     }
-    char *url = cli_device_url(&dev, "/api/update", force ? "force=1" : NULL);
-    if (url == NULL) {
-        cli_device_free(&dev);
-        return CLI_USAGE;
-    }
     push_t p = {0};
     struct stat sb;
     p.f = fopen(path, "rb");
@@ -525,7 +520,6 @@ int cmd_push(int argc, char **argv)
         if (p.f != NULL) {
             fclose(p.f);
         }
-        free(url);
         cli_device_free(&dev);
         return CLI_INVALID;
     }
@@ -549,13 +543,16 @@ int cmd_push(int argc, char **argv)
         report_local(&lr, json);
         goto out;
     }
-    curl = cli_device_open(&dev, url, &ans);
     hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-    if (curl == NULL || hdr == NULL) {
-        cli_error("push", "cannot start libcurl");
+    curl = hdr != NULL ? cli_device_open(&dev, "POST", "/api/update", force ? "force=1" : NULL,
+                                         &ans, &hdr)
+                       : NULL;
+    if (curl == NULL) {
+        if (hdr == NULL) {
+            cli_error("push", "out of memory");
+        }
         goto out;
     }
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(curl, CURLOPT_READDATA, &p);
@@ -592,7 +589,6 @@ out:
     cli_http_answer_free(&st);
     curl_global_cleanup();
     fclose(p.f);
-    free(url);
     cli_device_free(&dev);
     return ret;
 }
