@@ -679,7 +679,8 @@ static void test_manual_confirm_closes_the_loop(void **state)
     free(err);
     assert_int_equal(run(&out, NULL, "status %s", url), 0);
     assert_contains(out, "state pending_verify");
-    assert_contains(out, "on trial: keep it with `webota confirm URL`");
+    snprintf(want, sizeof(want), "on trial: keep it with `webota confirm %s`, or `webota rollback %s`;", url, url);
+    assert_contains(out, want);
     free(out);
 
     /* a second push is refused before anything is sent */
