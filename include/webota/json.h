@@ -29,6 +29,8 @@ typedef struct webota_json {
 void webota_json_init(webota_json_t *j, char *buf, size_t cap);
 void webota_json_obj_begin(webota_json_t *j);
 void webota_json_obj_end(webota_json_t *j);
+void webota_json_arr_begin(webota_json_t *j);
+void webota_json_arr_end(webota_json_t *j);
 void webota_json_key(webota_json_t *j, const char *key);
 /* Escapes ", \ and control characters; bytes >= 0x80 pass through. NULL writes null. */
 void webota_json_str(webota_json_t *j, const char *s);

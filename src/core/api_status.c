@@ -1,8 +1,28 @@
 /* GET /api/status: the running and next slots, the running app, the update
  * session and whether the device is about to reboot, as one JSON object. */
+#include <string.h>
+
 #include "api_internal.h"
 
 #include "webota/json.h"
+#include "webota/sigblock.h"
+
+/* "ecdsa256:8efe...": a trusted key as the status names it. */
+static void key_json(webota_json_t *j, const webota_sig_key_t *k)
+{
+    static const char digits[] = "0123456789abcdef";
+    char text[16 + 1 + 2 * WEBOTA_SIG_KEY_DIGEST_LEN + 1];
+    const char *name = webota_sig_scheme_name((webota_sig_scheme_t)k->scheme);
+    size_t n = strlen(name);
+    memcpy(text, name, n);
+    text[n++] = ':';
+    for (size_t i = 0; i < WEBOTA_SIG_KEY_DIGEST_LEN; i++) {
+        text[n++] = digits[k->digest[i] >> 4];
+        text[n++] = digits[k->digest[i] & 15];
+    }
+    text[n] = '\0';
+    webota_json_str(j, text);
+}
 
 static void slot_json(webota_json_t *j, const webota_slot_info_t *s, bool with_state)
 {
@@ -68,6 +88,17 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_bool(&j, webota_slot_rollback_possible(slot));
     webota_json_key(&j, "require_marker");
     webota_json_bool(&j, api->cfg.policy.require_marker);
+    /* signed images only: which keys (scheme and SBv2 key digest) */
+    const webota_sig_config_t *sig = api->cfg.policy.signature;
+    size_t nkeys = sig != NULL && sig->keys != NULL ? sig->key_count : 0;
+    webota_json_key(&j, "signed_only");
+    webota_json_bool(&j, nkeys > 0);
+    webota_json_key(&j, "trusted_keys");
+    webota_json_arr_begin(&j);
+    for (size_t i = 0; i < nkeys && i < 8; i++) {
+        key_json(&j, &sig->keys[i]);
+    }
+    webota_json_arr_end(&j);
     webota_json_key(&j, "update");
     webota_json_obj_begin(&j);
     webota_update_state_t st = api->session_used ? webota_update_state(&api->update)

@@ -61,6 +61,26 @@ void webota_json_obj_end(webota_json_t *j)
     }
 }
 
+void webota_json_arr_begin(webota_json_t *j)
+{
+    value_start(j);
+    putc_(j, '[');
+    if (j->depth >= WEBOTA_JSON_DEPTH) {
+        j->overflow = true;
+        return;
+    }
+    j->depth++;
+    j->first[j->depth] = true;
+}
+
+void webota_json_arr_end(webota_json_t *j)
+{
+    putc_(j, ']');
+    if (j->depth > 0) {
+        j->depth--;
+    }
+}
+
 static void str_raw(webota_json_t *j, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

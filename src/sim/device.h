@@ -43,6 +43,9 @@ typedef struct sim_device_config {
     const char *bind; /* NULL = 127.0.0.1 */
     uint16_t port;    /* 0 = a free port (kept across reboots) */
     const char *password; /* NULL = none */
+    /* Trusted Secure Boot V2 keys: only images signed by one of them are
+     * installed. NULL or no keys: unsigned images are accepted. */
+    const struct webota_sig_config *signature;
     FILE *out;            /* progress lines; NULL = stdout */
 } sim_device_config_t;
 
