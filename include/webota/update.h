@@ -44,6 +44,13 @@ typedef struct webota_update_policy {
     bool require_marker;         /* refuse images without the webota marker unless forced */
     bool allow_secure_downgrade; /* false: new secure_version must be >= running_secure_version */
     uint32_t running_secure_version;
+    /* Anti-rollback (the bootloader's CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK):
+     * an image whose secure_version is below the device's security version
+     * (eFuse) would never boot, so it is refused at its descriptor, before
+     * anything is erased, whatever allow_secure_downgrade says. The API fills
+     * these from webota_slot_security_version. */
+    bool anti_rollback;
+    uint32_t security_version;
     const char *project;     /* NULL = any project; else must equal the image's project_name */
     bool refuse_same_version; /* refuse an image whose version equals running_version */
     const char *running_version;

@@ -23,7 +23,7 @@ static void usage(FILE *f)
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
           "                  [--watchdog SECONDS] [--password PW]\n"
-          "                  [--trusted-key PUB.pem ...]\n\n"
+          "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
           "printed URL in a browser, upload a firmware, watch it boot.\n\n"
@@ -45,7 +45,11 @@ static void usage(FILE *f)
           "  --trusted-key F  install only images signed (Secure Boot V2, webota image\n"
           "                   sign or espsecure sign_data --version 2) by this key: a PEM\n"
           "                   public (or private) RSA-3072, P-256 or P-384 key; repeat for\n"
-          "                   up to 8 keys. Without it unsigned images are accepted\n\n"
+          "                   up to 8 keys. Without it unsigned images are accepted\n"
+          "  --anti-rollback on|off  bootloader anti-rollback (default off): an emulated\n"
+          "                   eFuse secure version, kept in FLASH.efuse, raised when a\n"
+          "                   confirmed firmware has a higher secure_version; images\n"
+          "                   below it are refused and never booted\n\n"
           "It prints 'webota sim: listening on http://ADDR:PORT/' each time the web server\n"
           "(re)starts. Ctrl-C stops it.\n",
           f);
@@ -139,6 +143,12 @@ int cmd_sim(int argc, char **argv)
             cfg.watchdog_s = (unsigned)n;
         } else if (strcmp(a, "--password") == 0) {
             cfg.password = v;
+        } else if (strcmp(a, "--anti-rollback") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                cli_error("sim", "--anti-rollback %s: want on or off", v);
+                return CLI_USAGE;
+            }
+            cfg.anti_rollback = strcmp(v, "on") == 0;
         } else if (strcmp(a, "--trusted-key") == 0) {
             if (sig.key_count == MAX_TRUSTED) {
                 cli_error("sim", "at most %d --trusted-key", MAX_TRUSTED);

@@ -88,6 +88,11 @@ static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
         policy.running_version = NULL;
         policy.refuse_same_version = false;
     }
+    uint32_t sv;
+    if (webota_slot_security_version(api->cfg.slot, &sv) == WEBOTA_OK) {
+        policy.anti_rollback = true; /* the eFuse counter: an image below it would not boot */
+        policy.security_version = sv;
+    }
     api->session_used = true;
     return webota_update_begin(&api->update, api->cfg.slot, &policy, total, force);
 }

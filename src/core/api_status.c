@@ -72,6 +72,13 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     } else {
         webota_json_null(&j);
     }
+    uint32_t security_version;
+    webota_json_key(&j, "security_version"); /* the anti-rollback eFuse counter, null without */
+    if (webota_slot_security_version(slot, &security_version) == WEBOTA_OK) {
+        webota_json_uint(&j, security_version);
+    } else {
+        webota_json_null(&j);
+    }
     webota_json_key(&j, "running");
     if (have_run) {
         slot_json(&j, &run, true);

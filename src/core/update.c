@@ -28,6 +28,7 @@ typedef enum {
     FACT_RECEIVED,      /* a: bytes received */
     FACT_RECEIVED_OF,   /* a of b bytes received */
     FACT_SECURE_VERSION,/* a: image's, b: running firmware's */
+    FACT_SECURITY_VERSION,/* a: image's, b: the device's (eFuse) */
     FACT_PROJECT,       /* the descriptor's project against the policy's */
     FACT_SAME_VERSION,  /* the descriptor's version */
     FACT_NO_MARKER,     /* how to install it anyway */
@@ -190,6 +191,13 @@ static void fact_words(const session_t *s, webota_sb_t *b)
         webota_sb_s(b, ", running firmware ");
         webota_sb_u(b, s->fact_b, 10);
         break;
+    case FACT_SECURITY_VERSION:
+        webota_sb_s(b, "image ");
+        webota_sb_u(b, s->fact_a, 10);
+        webota_sb_s(b, ", device security version ");
+        webota_sb_u(b, s->fact_b, 10);
+        webota_sb_s(b, ": it would not boot");
+        break;
     case FACT_PROJECT:
         webota_sb_s(b, "image is ");
         sb_quoted(b, s->desc.project_name);
@@ -277,6 +285,10 @@ static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
     s->desc = *d;
     s->desc_seen = true;
     const webota_update_policy_t *p = &s->policy;
+    if (p->anti_rollback && d->secure_version < p->security_version) {
+        set_fact(s, FACT_SECURITY_VERSION, d->secure_version, p->security_version, NULL);
+        return WEBOTA_ERR_UPD_SECURE_VERSION;
+    }
     if (!p->allow_secure_downgrade && d->secure_version < p->running_secure_version) {
         set_fact(s, FACT_SECURE_VERSION, d->secure_version, p->running_secure_version, NULL);
         return WEBOTA_ERR_UPD_SECURE_VERSION;

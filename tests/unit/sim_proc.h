@@ -1,10 +1,10 @@
-/* Signed updates against the real simulator started with --trusted-key (two
- * keys) on 127.0.0.1 (a free port), driven by `webota push` and `webota status`:
- * an unsigned image, one signed by an untrusted key, one whose signature does
- * not match and one with a malformed sector are each refused 422 with their
- * code, otadata and the running firmware byte for byte unchanged in the flash
- * file; forcing does not skip the signature; an image signed by a trusted key
- * is installed and boots. The status reports the trusted keys. */
+/* The real `webota sim` as a child process for the CLI and integration tests
+ * (test_cli_push, test_sim_signed): started on 127.0.0.1 with a free port in a
+ * private directory, its demo images found, `webota` runs against it, bounded
+ * waits, stopped with SIGINT. Static helpers: include once per test program. */
+#ifndef WEBOTA_SIM_PROC_H
+#define WEBOTA_SIM_PROC_H
+
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +24,6 @@
 #include <cmocka.h>
 
 #include "testutil.h"
-#include "webota/crc32.h"
 
 static const uint8_t MARKER[32] = {'W', 'E', 'B',  'O',  'T',  'A',  '-',  'U',  'P',  'D', 'A',
                                    'T', 'E', 'R',  '-',  'M',  'A',  'R',  'K',  'E',  'R', '-',
@@ -81,10 +81,20 @@ static void find_demo_images(void)
     }
 }
 
-static int sim_start(void **state)
+/* Starts `webota sim` on a free port in a private directory with the extra
+ * arguments (NULL-terminated, may be NULL); url then names it. */
+static bool sim_reuse_dir; /* the next start keeps dir (a restart on the same flash file) */
+
+static int sim_start_with(const char *const *extra)
 {
-    (void)state;
-    snprintf(dir, sizeof(dir), "%s", tu_tmpdir());
+    static unsigned starts;
+    if (!sim_reuse_dir || dir[0] == 0) {
+        snprintf(dir, sizeof(dir), "%s/sim%u", tu_tmpdir(), starts++);
+        if (mkdir(dir, 0700) != 0) {
+            return -1;
+        }
+    }
+    sim_reuse_dir = false;
     char flash[600], logpath[600];
     snprintf(flash, sizeof(flash), "%s/flash.bin", dir);
     snprintf(logpath, sizeof(logpath), "%s/sim.log", dir);
@@ -100,10 +110,14 @@ static int sim_start(void **state)
         if (chdir(dir) != 0) {
             _exit(127);
         }
-        execl(WEBOTA_BIN, "webota", "sim", "--bind", "127.0.0.1", "--port", "0", "--flash", flash,
-              "--confirm", "first-request", "--watchdog", "1", "--trusted-key",
-              WEBOTA_VECTORS "/sbv2/keys/p256_a.pub.pem", "--trusted-key", WEBOTA_VECTORS "/sbv2/keys/rsa3072.pem",
-              (char *)NULL);
+        const char *argv[32] = {"webota", "sim", "--bind", "127.0.0.1", "--port", "0", "--flash", flash,
+                                "--confirm", "first-request", "--watchdog", "1"};
+        size_t n = 12;
+        for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++) {
+            argv[n++] = extra[i];
+        }
+        argv[n] = NULL;
+        execv(WEBOTA_BIN, (char *const *)argv);
         _exit(127);
     }
     close(logfd);
@@ -142,9 +156,9 @@ static int sim_start(void **state)
     return url[0] ? 0 : -1;
 }
 
-static int sim_stop(void **state)
+/* Stops the simulator with SIGINT (bounded); its directory stays. */
+static int sim_halt(void)
 {
-    (void)state;
     if (sim_pid > 0) {
         kill(sim_pid, SIGINT);
         int st = 0;
@@ -162,9 +176,24 @@ static int sim_stop(void **state)
             return -1;
         }
     }
+    sim_pid = -1;
+    return 0;
+}
+
+static int sim_stop(void **state)
+{
+    (void)state;
+    if (dir[0] == 0) {
+        return 0;
+    }
+    if (sim_halt() != 0) {
+        return -1;
+    }
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return tu_run(cmd, NULL) == 0 ? 0 : -1;
+    int rc = tu_run(cmd, NULL) == 0 ? 0 : -1;
+    dir[0] = 0;
+    return rc;
 }
 
 /* Runs `webota ARGS` with stdout to *out and stderr to *err; returns the exit status. */
@@ -215,133 +244,4 @@ static void wait_for(const char *want)
     fail_msg("the device never answered with %s within 30 s", want);
 }
 
-
-#define KEYS WEBOTA_VECTORS "/sbv2/keys"
-
-/* The flash file's bytes outside ota_0 (0x110000..0x210000 in the two-ota layout). */
-static uint8_t *flash_outside_ota0(size_t *n)
-{
-    char path[600];
-    snprintf(path, sizeof(path), "%s/flash.bin", dir);
-    uint8_t *f = tu_read_file(path, n);
-    assert_non_null(f);
-    assert_true(*n >= 0x210000);
-    memset(f + 0x110000, 0, 0x100000);
-    return f;
-}
-
-static void sign(const char *key, const char *out)
-{
-    char *o = NULL;
-    if (tu_runf(&o, "%s image sign --key %s/%s.pem %s -o %s 2>&1", WEBOTA_BIN, KEYS, key, good, out) != 0) {
-        fail_msg("image sign: %s", o);
-    }
-    free(o);
-}
-
-static void test_status_names_trusted_keys(void **state)
-{
-    (void)state;
-    find_demo_images();
-    char *out = NULL;
-    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
-    assert_contains(out, "\"signed_only\":true");
-    assert_contains(out, "\"ecdsa256:8efe9920bf1fccab5f12c03cd4dec835b097b98d155e1a0e388f419ca282cb30\"");
-    assert_contains(out, "\"rsa3072:cdff11e14b95e69d470b83b4b327bce8b6506fbad9f3de882565b6107d9846bb\"");
-    free(out);
-}
-
-static void test_refusals_leave_flash_untouched(void **state)
-{
-    (void)state;
-    char p_untrusted[700], p_mismatch[700], p_crc[700];
-    snprintf(p_untrusted, sizeof p_untrusted, "%s/untrusted.bin", dir);
-    snprintf(p_mismatch, sizeof p_mismatch, "%s/mismatch.bin", dir);
-    snprintf(p_crc, sizeof p_crc, "%s/crc.bin", dir);
-    sign("p256_b", p_untrusted);
-    sign("p256_a", p_mismatch);
-    sign("p256_a", p_crc);
-    size_t n;
-    uint8_t *d = tu_read_file(p_mismatch, &n);
-    d[n - 4096 + 101] ^= 0x01; /* the P-256 signature (r), the block's CRC made right again */
-    uint32_t crc = webota_crc32_le(0, d + n - 4096, 1196);
-    for (int i = 0; i < 4; i++) {
-        d[n - 4096 + 1196 + i] = (uint8_t)(crc >> (8 * i));
-    }
-    tu_write_file(p_mismatch, d, n);
-    free(d);
-    d = tu_read_file(p_crc, &n);
-    d[n - 4096 + 1196] ^= 0x01; /* block 0's CRC */
-    tu_write_file(p_crc, d, n);
-    free(d);
-    static const struct {
-        const char *which, *args, *code;
-    } cases[] = {
-        {"good", "", "error: unsigned: "},
-        {"good", "--force ", "error: unsigned: "},
-        {"untrusted", "", "error: untrusted_key: "},
-        {"mismatch", "", "error: bad_signature: "},
-        {"crc", "", "error: bad_signature_sector: "},
-    };
-    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        size_t before_n, after_n;
-        uint8_t *before = flash_outside_ota0(&before_n);
-        const char *path = strcmp(cases[i].which, "good") == 0        ? good
-                           : strcmp(cases[i].which, "untrusted") == 0 ? p_untrusted
-                           : strcmp(cases[i].which, "mismatch") == 0  ? p_mismatch
-                                                                      : p_crc;
-        char *out, *err;
-        assert_int_equal(run(&out, &err, "push %s%s %s", cases[i].args, url, path), 1);
-        assert_contains(err, cases[i].code);
-        free(out);
-        free(err);
-        /* the HTTP status itself */
-        assert_int_equal(tu_runf(&out, "curl -s -m 20 -o /dev/null -w '%%{http_code}' -H 'Content-Type: "
-                                       "application/octet-stream' --data-binary @'%s' '%s/api/update%s'",
-                                 path, url, cases[i].args[0] ? "?force=1" : ""),
-                         0);
-        assert_string_equal(out, "422");
-        free(out);
-        uint8_t *after = flash_outside_ota0(&after_n);
-        assert_int_equal(before_n, after_n);
-        if (memcmp(before, after, before_n) != 0) {
-            fail_msg("%s: the flash outside ota_0 changed", cases[i].which);
-        }
-        free(before);
-        free(after);
-    }
-    char *out = NULL;
-    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
-    assert_contains(out, "\"version\":\"1.0.0\"");
-    assert_contains(out, "\"label\":\"factory\"");
-    free(out);
-}
-
-static void test_trusted_signature_installs(void **state)
-{
-    (void)state;
-    char p[700];
-    snprintf(p, sizeof p, "%s/signed.bin", dir);
-    sign("rsa3072", p);
-    char *out, *err;
-    assert_int_equal(run(&out, &err, "push %s %s", url, p), 0);
-    assert_contains(out, "installed 1.1.0 into ota_0");
-    free(out);
-    free(err);
-    wait_for("\"version\":\"1.1.0\"");
-    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
-    assert_contains(out, "\"running\":{\"label\":\"ota_0\"");
-    free(out);
-}
-
-int main(void)
-{
-    signal(SIGPIPE, SIG_IGN);
-    alarm(240); /* bounded, whatever the simulator does */
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_names_trusted_keys),
-        cmocka_unit_test(test_refusals_leave_flash_untouched),
-        cmocka_unit_test(test_trusted_signature_installs),
-    };
-    return cmocka_run_group_tests(tests, sim_start, sim_stop);
-}
+#endif
