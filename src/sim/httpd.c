@@ -1,5 +1,6 @@
 /* libmicrohttpd binding of the API (see httpd.h). */
 #include "sim/httpd.h"
+#include "sim/httpd_cut.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -23,6 +24,9 @@ typedef struct {
     bool reading; /* the api wants the body */
     bool ended;   /* webota_api_end done */
     bool reboot;  /* the queued answer asked for a reboot */
+    bool refused; /* webota_api_body refused the body: the rest is discarded */
+    int64_t announced; /* Content-Length, -1 when chunked */
+    uint64_t received; /* body bytes so far */
 } hreq_t;
 
 static bool has_token_ci(const char *s, const char *token)
@@ -125,6 +129,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         pthread_mutex_unlock(h->cfg.lock);
         r->reading = true;
+        r->announced = req.chunked ? -1 : req.content_length;
         return MHD_YES; /* MHD answers "Expect: 100-continue" now */
     }
     if (!r->reading) {
@@ -134,8 +139,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_lock(h->cfg.lock);
         /* after a refusal the rest is read and dropped: the answer is sent
          * once the body is complete, so that every client reads it */
-        webota_api_body(h->cfg.api, &r->conn, upload_data, *upload_data_size);
+        if (!webota_api_body(h->cfg.api, &r->conn, upload_data, *upload_data_size)) {
+            r->refused = true;
+        }
         pthread_mutex_unlock(h->cfg.lock);
+        r->received += *upload_data_size;
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -148,17 +156,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return ret;
 }
 
+/* The client half-closed before the body was complete (see httpd_cut.h):
+ * answer the refusal already found in the body, else 400 length_mismatch.
+ * The update session ends as for any client that went away. */
+static void answer_cut_body(sim_httpd_t *h, struct MHD_Connection *c, hreq_t *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    webota_api_response_t resp;
+    char buf[512];
+    pthread_mutex_lock(h->cfg.lock);
+    if (r->refused) {
+        webota_api_end(h->cfg.api, &r->conn, &resp);
+    } else {
+        webota_api_abort(h->cfg.api, &r->conn);
+        sim_httpd_cut_answer(&resp, buf, sizeof(buf), r->received, r->announced);
+    }
+    r->ended = true;
+    if (ci != NULL && !resp.reboot) {
+        (void)sim_httpd_cut_send(ci->connect_fd, &resp);
+    }
+    pthread_mutex_unlock(h->cfg.lock);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
-    (void)toe;
     sim_httpd_t *h = cls;
     hreq_t *r = *con_cls;
     if (r == NULL) {
         return;
     }
     *con_cls = NULL;
+    if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT && r->reading && !r->ended) {
+        answer_cut_body(h, c, r);
+    }
     if (!r->ended) {
         /* the client left (or the server stopped) before the body was complete */
         pthread_mutex_lock(h->cfg.lock);

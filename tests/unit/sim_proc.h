@@ -1,5 +1,5 @@
 /* The real `webota sim` as a child process for the CLI and integration tests
- * (test_cli_push, test_sim_signed): started on 127.0.0.1 with a free port in a
+ * (test_sim_security): started on 127.0.0.1 with a free port in a
  * private directory, its demo images found, `webota` runs against it, bounded
  * waits, stopped with SIGINT. Static helpers: include once per test program. */
 #ifndef WEBOTA_SIM_PROC_H
