@@ -1,5 +1,5 @@
 /* The real `webota sim` as a child process for the CLI and integration tests
- * (test_sim_security): started on 127.0.0.1 with a free port in a
+ * (test_cli_push, test_sim_security): started on 127.0.0.1 with a free port in a
  * private directory, its demo images found, `webota` runs against it, bounded
  * waits, stopped with SIGINT. Static helpers: include once per test program. */
 #ifndef WEBOTA_SIM_PROC_H
@@ -81,16 +81,22 @@ static void find_demo_images(void)
     }
 }
 
-/* Starts `webota sim` on a free port in a private directory with the extra
- * arguments (NULL-terminated, may be NULL); url then names it. */
 static bool sim_reuse_dir; /* the next start keeps dir (a restart on the same flash file) */
 
-static int sim_start_with(const char *const *extra)
+/* Starts `webota sim --confirm CONFIRM --watchdog 1 EXTRA...` on a free port,
+ * in the folder `sub` of the test's directory (NULL: a fresh one; kept when
+ * sim_reuse_dir is set), with the extra arguments (NULL-terminated, may be
+ * NULL); url then names it. */
+static int sim_start_in(const char *sub, const char *confirm, const char *const *extra)
 {
     static unsigned starts;
     if (!sim_reuse_dir || dir[0] == 0) {
-        snprintf(dir, sizeof(dir), "%s/sim%u", tu_tmpdir(), starts++);
-        if (mkdir(dir, 0700) != 0) {
+        if (sub != NULL) {
+            snprintf(dir, sizeof(dir), "%s/%s", tu_tmpdir(), sub);
+        } else {
+            snprintf(dir, sizeof(dir), "%s/sim%u", tu_tmpdir(), starts++);
+        }
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
             return -1;
         }
     }
@@ -111,7 +117,7 @@ static int sim_start_with(const char *const *extra)
             _exit(127);
         }
         const char *argv[32] = {"webota", "sim", "--bind", "127.0.0.1", "--port", "0", "--flash", flash,
-                                "--confirm", "first-request", "--watchdog", "1"};
+                                "--confirm", confirm, "--watchdog", "1"};
         size_t n = 12;
         for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++) {
             argv[n++] = extra[i];
@@ -154,6 +160,12 @@ static int sim_start_with(const char *const *extra)
     }
     free(log);
     return url[0] ? 0 : -1;
+}
+
+/* sim_start_in with a fresh folder and --confirm first-request. */
+static inline int sim_start_args(const char *const *extra)
+{
+    return sim_start_in(NULL, "first-request", extra);
 }
 
 /* Stops the simulator with SIGINT (bounded); its directory stays. */

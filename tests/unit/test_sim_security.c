@@ -16,7 +16,7 @@ static int sim_start_signed(void **state)
     (void)state;
     static const char *const args[] = {"--trusted-key", WEBOTA_VECTORS "/sbv2/keys/p256_a.pub.pem",
                                        "--trusted-key", WEBOTA_VECTORS "/sbv2/keys/rsa3072.pem", NULL};
-    return sim_start_with(args);
+    return sim_start_args(args);
 }
 
 #define KEYS WEBOTA_VECTORS "/sbv2/keys"
@@ -142,7 +142,7 @@ static const char *const arb_args[] = {"--anti-rollback", "on", NULL};
 static int sim_start_arb(void **state)
 {
     (void)state;
-    return sim_start_with(arb_args);
+    return sim_start_args(arb_args);
 }
 
 static void make_image(const char *name, const char *version, unsigned sv, char *path, size_t cap)
@@ -180,7 +180,7 @@ static void test_anti_rollback_counter(void **state)
     /* restarted on the same flash file: the counter is still 2 */
     assert_int_equal(sim_halt(), 0);
     sim_reuse_dir = true;
-    assert_int_equal(sim_start_with(arb_args), 0);
+    assert_int_equal(sim_start_args(arb_args), 0);
     assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
     assert_contains(out, "\"security_version\":2");
     assert_contains(out, "\"version\":\"1.3.0\"");
