@@ -41,6 +41,8 @@
 #include <stdint.h>
 
 #include "webota/err.h"
+#include "webota/gunzip.h"
+#include "webota/inflate.h"
 #include "webota/multipart.h"
 #include "webota/sigblock.h"
 #include "webota/slot.h"
@@ -67,6 +69,8 @@ typedef enum {
     WEBOTA_API_ROUTE_SIGNATURE, /* POST /api/signature: a signature sector's blocks and keys */
 } webota_api_route_t;
 
+struct webota_json; /* webota/json.h */
+
 typedef struct webota_api_config {
     /* The platform's slot seam with the core's rules (webota_slot_init);
      * must outlive the api. */
@@ -85,12 +89,21 @@ typedef struct webota_api_config {
      * webota/page.h; NULL = 404. Must outlive the api. */
     const unsigned char *page_gz;
     size_t page_gz_len;
+    /* The platform's inflater (webota/inflate.h): with one, an image may be
+     * uploaded gzip-compressed (Content-Encoding: gzip on POST /api/update, a
+     * .gz file in the form) and /api/status says so; NULL = refused with 415.
+     * Must outlive the api. */
+    const webota_inflate_ops_t *inflate;
     /* Asks the platform to reboot once the current response is delivered. */
     void (*request_reboot)(void *ctx);
     /* Called at the start of every routed request, before its answer is built
      * (the platform confirms a PENDING_VERIFY firmware on the first page or
      * status request there). May be NULL. */
     void (*on_request)(void *ctx, webota_api_route_t route);
+    /* Adds the platform's own fields to GET /api/status, after the core's
+     * (webota_json_key + value calls on j; e.g. the simulator's flash-model
+     * time of the last update). May be NULL. */
+    void (*status_fields)(void *ctx, struct webota_json *j);
     void *ctx;
 } webota_api_config_t;
 
@@ -100,6 +113,7 @@ typedef struct webota_api_request {
     const char *path;   /* without the query: "/api/update" */
     const char *query;  /* after '?', without it: "force=1" */
     const char *content_type;
+    const char *content_encoding; /* "gzip": the body is a gzip-compressed image */
     int64_t content_length; /* -1 when absent */
     bool chunked;           /* Transfer-Encoding: chunked */
     const char *origin;
@@ -138,6 +152,8 @@ typedef struct webota_api_conn {
     bool in_force;  /* multipart: inside a "force" field */
     bool force;
     bool form_json; /* POST /update: answer JSON (Accept prefers it), else HTML */
+    bool gzip;      /* the image arrives gzip-compressed (through api->gz) */
+    bool sniff;     /* multipart: the file part's first byte decides gzip or plain */
     char force_val[8];
     uint8_t force_len;
     webota_err_t err; /* first error of this request */
@@ -147,6 +163,7 @@ typedef struct webota_api_conn {
 typedef struct webota_api {
     webota_api_config_t cfg;
     webota_update_t update;
+    webota_gunzip_t gz; /* a compressed upload's gzip parser */
     webota_mp_t mp;
     webota_api_conn_t *upload; /* connection owning the session, NULL when none */
     bool reboot_pending;

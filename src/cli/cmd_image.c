@@ -24,16 +24,34 @@ static const char check_usage[] =
     "revision are checked only when given; --max-size is the slot size (4096, 0x1000,\n"
     "1700K, 4M). Exit 0 when valid; 1 with 'error: CODE: REASON at offset N'.\n"
     "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+
 static const char make_usage[] =
     "usage: webota image make --chip CHIP --project NAME --version VER [--secure-version N]\n"
     "                         [--idf-ver STR] [--size BYTES] [--no-marker] [--no-hash]\n"
-    "                         [--seed N] -o OUT.bin\n"
+    "                         [--seed N] [--fill FILE] -o OUT.bin\n"
     "Makes a deterministic app image laid out as esptool's elf2image does: app\n"
     "descriptor in the first (DROM) segment, RAM segments, padding, IROM segment,\n"
     "checksum and SHA-256. Contents are pseudo-random from --seed (default 1). The\n"
     "image carries the webota marker unless --no-marker (then devices refuse it,\n"
-    "since it could not update itself again).\n"
-    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+    "since it could not update itself again). --fill FILE: the segments' contents\n"
+    "are FILE's bytes, repeated (e.g. real machine code, so that the image\n"
+    "compresses as a real firmware does) instead of pseudo-random bytes.\n"
+    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n"
+    "--size: the image's length in bytes (within a few bytes); at most what the\n"
+    "chip's flash-mapped code and data windows hold:\n";
+
+/* The largest --size per chip, from the maker's own layout. */
+static void print_size_limits(FILE *f)
+{
+    static const webota_chip_t chips[] = {
+        WEBOTA_CHIP_ESP32,   WEBOTA_CHIP_ESP32S2, WEBOTA_CHIP_ESP32S3,  WEBOTA_CHIP_ESP32C2, WEBOTA_CHIP_ESP32C3,
+        WEBOTA_CHIP_ESP32C5, WEBOTA_CHIP_ESP32C6, WEBOTA_CHIP_ESP32C61, WEBOTA_CHIP_ESP32H2, WEBOTA_CHIP_ESP32P4,
+    };
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        fprintf(f, "  %-9s %u\n", webota_chip_info(chips[i])->name,
+                (unsigned)webota_image_make_max_size(chips[i]));
+    }
+}
 
 static bool parse_u32(const char *s, uint32_t *out)
 {
@@ -474,13 +492,14 @@ static int cmd_make(int argc, char **argv)
     webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
     o.project = NULL;
     o.version = NULL;
-    const char *out = NULL;
+    const char *out = NULL, *fill = NULL;
     bool have_chip = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
             fputs(make_usage, stdout);
+            print_size_limits(stdout);
             return CLI_OK;
         } else if (strcmp(a, "--no-marker") == 0) {
             o.marker = false;
@@ -506,6 +525,8 @@ static int cmd_make(int argc, char **argv)
             o.idf_ver = v, i++;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out = v, i++;
+        } else if (strcmp(a, "--fill") == 0) {
+            fill = v, i++;
         } else if (strcmp(a, "--secure-version") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--seed") == 0) {
             uint32_t n;
             if (!parse_u32(v, &n)) {
@@ -536,18 +557,30 @@ static int cmd_make(int argc, char **argv)
     uint32_t len = webota_image_make_length(&o);
     if (len == 0) {
         cli_error("image make",
-                  "size %u is too large for one %s image (at most 15 MiB, and what the chip's "
-                  "flash-mapped code and data windows can hold)",
-                  (unsigned)o.size, webota_chip_info(o.chip)->display);
+                  "size %u is too large for one %s image: its flash-mapped code and data "
+                  "windows hold at most %u bytes",
+                  (unsigned)o.size, webota_chip_info(o.chip)->display,
+                  (unsigned)webota_image_make_max_size(o.chip));
         return CLI_USAGE;
     }
     if (webota_crypto_init() != WEBOTA_OK) {
         fprintf(stderr, "webota image: crypto library failed to start\n");
         return CLI_INVALID;
     }
+    uint8_t *fill_data = NULL;
+    if (fill != NULL) {
+        fill_data = cli_read_file(fill, &o.fill_len);
+        if (fill_data == NULL || o.fill_len == 0) {
+            cli_error("image make", "--fill %s: %s", fill, fill_data == NULL ? "cannot read it" : "empty file");
+            free(fill_data);
+            return CLI_INVALID;
+        }
+        o.fill = fill_data;
+    }
     uint8_t *img;
     size_t img_len;
     webota_err_t err = sim_image_make_alloc(&o, &img, &img_len);
+    free(fill_data);
     if (err == WEBOTA_ERR_NO_SPACE) {
         cli_error("image make", "out of memory");
         return CLI_INVALID;
