@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/sbv2_key.h"
 #include "sim/device.h"
 #include "webota/chip.h"
 #include "webota/sigblock.h"
@@ -23,8 +24,8 @@ static void usage(FILE *f)
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
           "                  [--watchdog SECONDS] [--password PW]\n"
-          "                  [--pull URL --trusted-key KEY.pem [--pull-interval S]\n"
-          "                   [--device-id ID]]\n\n"
+          "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n"
+          "                  [--pull URL [--pull-interval S] [--device-id ID]]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
           "printed URL in a browser, upload a firmware, watch it boot.\n\n"
@@ -43,11 +44,17 @@ static void usage(FILE *f)
           "  --watchdog S     a firmware without the updater resets after S seconds\n"
           "                   (default 30)\n"
           "  --password PW    require HTTP Basic authentication (any user, this password)\n"
+          "  --trusted-key F  install only images signed (Secure Boot V2, webota image\n"
+          "                   sign or espsecure sign_data --version 2) by this key: a PEM\n"
+          "                   public (or private) RSA-3072, P-256 or P-384 key; repeat for\n"
+          "                   up to 8 keys. Without it unsigned images are accepted\n"
+          "  --anti-rollback on|off  bootloader anti-rollback (default off): an emulated\n"
+          "                   eFuse secure version, kept in FLASH.efuse, raised when a\n"
+          "                   confirmed firmware has a higher secure_version; images\n"
+          "                   below it are refused and never booted\n"
           "  --pull URL       poll a release manifest (webota release publish) and install\n"
-          "                   what it allows: signed by a --trusted-key, this project and\n"
-          "                   chip, newer, in the rollout (docs/fleet.md)\n"
-          "  --trusted-key K  a key (PEM, public or private) whose signatures the device\n"
-          "                   trusts; repeatable\n"
+          "                   what it allows: signed by a --trusted-key (required), this\n"
+          "                   project and chip, newer, in the rollout (docs/fleet.md)\n"
           "  --pull-interval S  seconds between manifest polls (default 60, +-10 %% jitter)\n"
           "  --device-id ID   the id rollouts are drawn from (default: the flash file name)\n\n"
           "It prints 'webota sim: listening on http://ADDR:PORT/' each time the web server\n"
@@ -73,6 +80,10 @@ int cmd_sim(int argc, char **argv)
 {
     sim_device_config_t cfg;
     memset(&cfg, 0, sizeof(cfg));
+    enum { MAX_TRUSTED = 8 };
+    static webota_sig_key_t trusted[MAX_TRUSTED];
+    static webota_sig_config_t sig;
+    memset(&sig, 0, sizeof(sig));
     cfg.flash_path = "webota-flash.bin";
     cfg.chip = WEBOTA_CHIP_ESP32;
     cfg.rollback = true;
@@ -81,8 +92,6 @@ int cmd_sim(int argc, char **argv)
     cfg.port = 8080;
     cfg.bind = "127.0.0.1";
     cfg.pull_interval_ms = 60000;
-    webota_sig_key_t keys[8];
-    webota_sig_config_t trust = {keys, 0, 0, false};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -154,27 +163,34 @@ int cmd_sim(int argc, char **argv)
                 return CLI_USAGE;
             }
             cfg.pull_interval_ms = (uint32_t)(s * 1000.0 + 0.5);
-        } else if (strcmp(a, "--trusted-key") == 0) {
-            if (trust.key_count >= sizeof(keys) / sizeof(keys[0])) {
-                cli_error("sim", "at most 8 --trusted-key");
+        } else if (strcmp(a, "--anti-rollback") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                cli_error("sim", "--anti-rollback %s: want on or off", v);
                 return CLI_USAGE;
             }
-            if (!cli_trusted_key("sim", v, &keys[trust.key_count])) {
-                return CLI_INVALID;
+            cfg.anti_rollback = strcmp(v, "on") == 0;
+        } else if (strcmp(a, "--trusted-key") == 0) {
+            if (sig.key_count == MAX_TRUSTED) {
+                cli_error("sim", "at most %d --trusted-key", MAX_TRUSTED);
+                return CLI_USAGE;
             }
-            trust.key_count++;
+            cli_sbv2_key_t k;
+            if (!cli_sbv2_key_load("sim", v, false, &k)) {
+                return CLI_USAGE;
+            }
+            trusted[sig.key_count++] = k.trusted;
+            cli_sbv2_key_free(&k);
         } else {
             cli_error("sim", "unknown option %s", a);
             usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (cfg.pull_url != NULL && trust.key_count == 0) {
+    if (cfg.pull_url != NULL && sig.key_count == 0) {
         cli_error("sim", "--pull needs at least one --trusted-key: a device never installs an unsigned "
                          "release");
         return CLI_USAGE;
     }
-    cfg.trust = &trust;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -183,6 +199,17 @@ int cmd_sim(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (sig.key_count > 0) {
+        sig.keys = trusted;
+        cfg.signature = &sig;
+        printf("webota sim: installs only images signed by one of these keys:\n");
+        for (size_t i = 0; i < sig.key_count; i++) {
+            printf("  %s ", webota_sig_scheme_name((webota_sig_scheme_t)trusted[i].scheme));
+            cli_hex(stdout, trusted[i].digest, WEBOTA_SIG_KEY_DIGEST_LEN);
+            putchar('\n');
+        }
+        fflush(stdout);
+    }
     char err[512];
     sim_device_t *d = sim_device_open(&cfg, err, sizeof(err));
     if (d == NULL) {
