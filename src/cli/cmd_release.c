@@ -89,6 +89,17 @@ static bool write_signed(const char *cmd, cli_sbv2_key_t *key, const char *dir, 
     }
     char *mpath = path_join(dir, channel, ".json");
     char *spath = path_join(dir, channel, ".json.sig");
+    /* nginx's ETag is the file's mtime (seconds) and size: a manifest
+     * rewritten within the same second with the same length would keep the
+     * old ETag and devices would be told "304 unchanged". Wait for the next
+     * second when the old manifest is that recent. */
+    struct stat st;
+    if (mpath != NULL && stat(mpath, &st) == 0) {
+        while (time(NULL) <= st.st_mtime) {
+            struct timespec nap = {0, 50 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+        }
+    }
     bool ok = mpath != NULL && spath != NULL && cli_write_file(spath, block, sizeof(block)) &&
               cli_write_file(mpath, json, n);
     if (ok) {

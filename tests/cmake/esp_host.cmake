@@ -42,3 +42,16 @@ set_tests_properties(esp.powerloss PROPERTIES TIMEOUT 600)
 target_compile_definitions(test_slot_conformance PRIVATE WEBOTA_CONFORMANCE_ESP)
 target_include_directories(test_slot_conformance PRIVATE ${CMAKE_SOURCE_DIR}/tests/esp)
 target_link_libraries(test_slot_conformance PRIVATE webota_esp_host)
+
+# The release puller of the binding (webota_esp_pull.c) against a real nginx on
+# 127.0.0.1 through the stand-in's esp_http_client, with a release published
+# by the CLI (docs/fleet.md).
+add_executable(test_esp_pull ${CMAKE_SOURCE_DIR}/tests/esp/test_esp_pull.c
+                             ${CMAKE_SOURCE_DIR}/tests/unit/testutil.c)
+target_include_directories(test_esp_pull PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_compile_definitions(test_esp_pull PRIVATE WEBOTA_BIN="$<TARGET_FILE:webota>"
+                                                WEBOTA_VECTORS="${WEBOTA_VECTORS}")
+target_link_libraries(test_esp_pull PRIVATE webota_esp_host PkgConfig::CMOCKA)
+add_dependencies(test_esp_pull webota)
+add_test(NAME esp.pull COMMAND test_esp_pull)
+set_tests_properties(esp.pull PROPERTIES TIMEOUT 300)

@@ -91,7 +91,8 @@ typedef struct webota_esp_pull_config {
     int key_scheme[WEBOTA_ESP_PULL_KEYS_MAX];
     const char *key_digest[WEBOTA_ESP_PULL_KEYS_MAX];
     size_t key_count;
-    size_t stack_size;
+    size_t stack_size;        /* the pull task's stack; 0 = no task: the application
+                                 calls webota_esp_pull_step() from its own */
 } webota_esp_pull_config_t;
 
 /* Fills cfg with the menuconfig settings ("webota" > "Pull releases"). */
@@ -105,6 +106,12 @@ void webota_esp_pull_config_default(webota_esp_pull_config_t *cfg);
  * in /api/status ("pull"). Errors: ESP_ERR_INVALID_STATE (not started, or
  * already pulling), ESP_ERR_INVALID_ARG, ESP_ERR_NO_MEM, ESP_FAIL. */
 esp_err_t webota_esp_pull_start(const webota_esp_pull_config_t *cfg);
+
+/* Without a pull task (stack_size 0): does what is due now (one manifest
+ * poll or one image transfer, blocking) and restarts after an activation.
+ * Returns the milliseconds until the next thing is due (UINT32_MAX: not
+ * pulling, or a task does it). */
+uint32_t webota_esp_pull_step(void);
 
 /* The esp_http_server handle (to register the application's own pages), or
  * NULL when webota is not started. webota registers wildcard handlers under

@@ -449,6 +449,7 @@ esp_err_t webota_esp_stop(void)
     }
     webota_esp_dns_stop();
     webota_esp_http_stop(); /* a handler in progress ends (and aborts its upload) first */
+    webota_esp_pull_stop();
     s_esp = NULL;
     destroy(esp);
     return ESP_OK;

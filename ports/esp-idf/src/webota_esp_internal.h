@@ -86,6 +86,8 @@ void webota_esp_restart(void);
 
 /* Adds the puller's "pull" object to /api/status (called under the lock). */
 void webota_esp_pull_status_json(webota_json_t *j);
+/* From webota_esp_stop: the puller lets go of the core (its task ends). */
+void webota_esp_pull_stop(void);
 
 /* ---- Wi-Fi (webota_esp_wifi.c) ---- */
 

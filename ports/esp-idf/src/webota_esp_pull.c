@@ -29,6 +29,8 @@ static const char *TAG = WEBOTA_ESP_TAG;
 
 typedef struct pull {
     webota_esp_pull_config_t cfg;
+    bool stop;        /* webota_esp_stop ran: the task frees this and ends */
+    webota_err_t last; /* last verdict logged */
     char url[WEBOTA_RELEASE_URL_MAX];
     char device_id[33];
     webota_sig_key_t keys[WEBOTA_ESP_PULL_KEYS_MAX];
@@ -88,6 +90,8 @@ static void save_record(pull_t *p)
         ESP_LOGE(TAG, "pull: cannot save the record in NVS: %s", esp_err_to_name(e));
     }
 }
+
+static bool enter(struct pull *p);
 
 static esp_err_t on_event(esp_http_client_event_t *ev)
 {
@@ -156,7 +160,9 @@ static int get(pull_t *p, const char *url, const char *if_none_match, uint32_t f
             if (mem != NULL) {
                 *len += (size_t)n;
             } else if (status == 200 || status == 206) {
-                webota_esp_lock();
+                if (!enter(p)) {
+                    break;
+                }
                 webota_err_t e = webota_pull_data(&p->pull, pos, dst, (size_t)n);
                 webota_esp_unlock();
                 if (e != WEBOTA_OK) {
@@ -174,78 +180,140 @@ static int get(pull_t *p, const char *url, const char *if_none_match, uint32_t f
     return status;
 }
 
-static void log_verdict(pull_t *p, webota_err_t *last)
+static void log_verdict(pull_t *p)
 {
     webota_err_t v = webota_pull_verdict(&p->pull);
-    if (v != *last || v == WEBOTA_OK) {
+    if (v != p->last || v == WEBOTA_OK) {
         ESP_LOGI(TAG, "pull: %s: %s", webota_err_name(v), webota_pull_message(&p->pull));
-        *last = v;
+        p->last = v;
     }
+}
+
+/* Takes the lock unless the port was stopped meanwhile (then the core's
+ * state is gone: nothing more is done). */
+static bool enter(struct pull *p)
+{
+    webota_esp_lock();
+    if (p->stop) {
+        webota_esp_unlock();
+        return false;
+    }
+    return true;
+}
+
+/* One poll or one image transfer when due; restarts after an activation.
+ * Returns the milliseconds until the next thing is due. */
+static uint32_t step(pull_t *p)
+{
+    if (!enter(p)) {
+        return UINT32_MAX;
+    }
+    uint64_t now = now_ms();
+    webota_pull_action_t a = webota_pull_next(&p->pull, now);
+    char etag[96];
+    snprintf(etag, sizeof(etag), "%s", webota_pull_etag(&p->pull));
+    save_record(p);
+    webota_esp_unlock();
+    if (a == WEBOTA_PULL_FETCH_MANIFEST) {
+        size_t blen = 0, slen = 0;
+        int st = get(p, p->url, etag, 0, p->body, sizeof(p->body), &blen);
+        char got[96];
+        snprintf(got, sizeof(got), "%s", p->etag);
+        if (st == 200) {
+            char sig_url[WEBOTA_RELEASE_URL_MAX + 8];
+            snprintf(sig_url, sizeof(sig_url), "%s.sig", p->url);
+            int s2 = get(p, sig_url, NULL, 0, p->sig, sizeof(p->sig), &slen);
+            if (s2 == 404) {
+                slen = 0; /* unsigned: refused */
+            } else if (s2 != 200) {
+                st = s2 == 0 ? 0 : 502;
+            }
+        }
+        if (!enter(p)) {
+            return UINT32_MAX;
+        }
+        webota_pull_manifest(&p->pull, p->url, st, got, p->body, blen, p->sig, slen, now_ms());
+        a = webota_pull_state(&p->pull) == WEBOTA_PULL_DOWNLOADING ? WEBOTA_PULL_FETCH_IMAGE : WEBOTA_PULL_NOTHING;
+        log_verdict(p);
+        webota_esp_unlock();
+    }
+    if (a == WEBOTA_PULL_FETCH_IMAGE) {
+        if (!enter(p)) {
+            return UINT32_MAX;
+        }
+        char url[WEBOTA_RELEASE_URL_MAX];
+        snprintf(url, sizeof(url), "%s", webota_pull_image_url(&p->pull));
+        uint32_t from = webota_pull_offset(&p->pull);
+        webota_esp_unlock();
+        int st = get(p, url, NULL, from, NULL, 0, NULL);
+        if (!enter(p)) {
+            return UINT32_MAX;
+        }
+        if (webota_pull_state(&p->pull) == WEBOTA_PULL_DOWNLOADING) {
+            webota_pull_transfer_end(&p->pull, st, now_ms());
+        }
+        bool activated = webota_pull_state(&p->pull) == WEBOTA_PULL_ACTIVATED;
+        save_record(p);
+        log_verdict(p);
+        if (activated) {
+            if (webota_pull_record_dirty(&p->pull)) {
+                ESP_LOGW(TAG, "pull: record not saved: a rollback of this release may be retried");
+            }
+            ESP_LOGI(TAG, "pull: restarting into the new firmware");
+            webota_esp_unlock();
+            webota_esp_restart();
+            return UINT32_MAX;
+        }
+        webota_esp_unlock();
+    }
+    if (!enter(p)) {
+        return UINT32_MAX;
+    }
+    uint32_t due = webota_pull_due_in(&p->pull, now_ms());
+    webota_esp_unlock();
+    return due;
 }
 
 static void pull_task(void *arg)
 {
     pull_t *p = arg;
-    webota_err_t last = WEBOTA_OK;
     for (;;) {
+        uint32_t due = step(p);
         webota_esp_lock();
-        uint64_t now = now_ms();
-        webota_pull_action_t a = webota_pull_next(&p->pull, now);
-        uint32_t due = webota_pull_due_in(&p->pull, now);
-        char etag[96];
-        snprintf(etag, sizeof(etag), "%s", webota_pull_etag(&p->pull));
+        bool stop = p->stop;
         webota_esp_unlock();
-        save_record(p);
-        if (a == WEBOTA_PULL_FETCH_MANIFEST) {
-            size_t blen = 0, slen = 0;
-            int st = get(p, p->url, etag, 0, p->body, sizeof(p->body), &blen);
-            char got[96];
-            snprintf(got, sizeof(got), "%s", p->etag);
-            if (st == 200) {
-                char sig_url[WEBOTA_RELEASE_URL_MAX + 8];
-                snprintf(sig_url, sizeof(sig_url), "%s.sig", p->url);
-                int s2 = get(p, sig_url, NULL, 0, p->sig, sizeof(p->sig), &slen);
-                if (s2 == 404) {
-                    slen = 0; /* unsigned: refused */
-                } else if (s2 != 200) {
-                    st = s2 == 0 ? 0 : 502;
-                }
-            }
-            webota_esp_lock();
-            webota_pull_manifest(&p->pull, p->url, st, got, p->body, blen, p->sig, slen, now_ms());
-            a = webota_pull_state(&p->pull) == WEBOTA_PULL_DOWNLOADING ? WEBOTA_PULL_FETCH_IMAGE : WEBOTA_PULL_NOTHING;
-            webota_esp_unlock();
-            log_verdict(p, &last);
+        if (stop) {
+            free(p);
+            vTaskDelete(NULL);
+            return;
         }
-        if (a == WEBOTA_PULL_FETCH_IMAGE) {
-            webota_esp_lock();
-            char url[WEBOTA_RELEASE_URL_MAX];
-            snprintf(url, sizeof(url), "%s", webota_pull_image_url(&p->pull));
-            uint32_t from = webota_pull_offset(&p->pull);
-            webota_esp_unlock();
-            int st = get(p, url, NULL, from, NULL, 0, NULL);
-            webota_esp_lock();
-            if (webota_pull_state(&p->pull) == WEBOTA_PULL_DOWNLOADING) {
-                webota_pull_transfer_end(&p->pull, st, now_ms());
-            }
-            bool activated = webota_pull_state(&p->pull) == WEBOTA_PULL_ACTIVATED;
-            webota_esp_unlock();
-            save_record(p);
-            log_verdict(p, &last);
-            if (activated) {
-                if (webota_pull_record_dirty(&p->pull)) {
-                    ESP_LOGW(TAG, "pull: record not saved: a rollback of this release may be retried");
-                }
-                ESP_LOGI(TAG, "pull: restarting into the new firmware");
-                vTaskDelay(pdMS_TO_TICKS(200));
-                webota_esp_restart();
-            }
-        }
-        if (a == WEBOTA_PULL_NOTHING) {
-            uint32_t wait = due == UINT32_MAX ? 1000u : (due > 1000u ? 1000u : (due == 0 ? 10u : due));
-            vTaskDelay(pdMS_TO_TICKS(wait) ? pdMS_TO_TICKS(wait) : 1);
+        uint32_t wait = due > 1000u ? 1000u : (due == 0 ? 10u : due);
+        vTaskDelay(pdMS_TO_TICKS(wait) ? pdMS_TO_TICKS(wait) : 1);
+    }
+}
+
+uint32_t webota_esp_pull_step(void)
+{
+    webota_esp_lock();
+    pull_t *p = s_pull;
+    bool task = p != NULL && p->cfg.stack_size > 0;
+    webota_esp_unlock();
+    return p == NULL || task ? UINT32_MAX : step(p);
+}
+
+void webota_esp_pull_stop(void)
+{
+    webota_esp_lock();
+    pull_t *p = s_pull;
+    s_pull = NULL;
+    if (p != NULL) {
+        if (p->cfg.stack_size > 0) {
+            p->stop = true; /* the task frees it */
+        } else {
+            free(p);
         }
     }
+    webota_esp_unlock();
 }
 
 static bool parse_digest(const char *hex, uint8_t out[WEBOTA_SIG_KEY_DIGEST_LEN])
@@ -347,7 +415,7 @@ esp_err_t webota_esp_pull_start(const webota_esp_pull_config_t *cfg_in)
     }
     save_record(p);
     s_pull = p;
-    if (xTaskCreate(pull_task, "webota_pull", p->cfg.stack_size, p, 4, NULL) != pdPASS) {
+    if (p->cfg.stack_size > 0 && xTaskCreate(pull_task, "webota_pull", p->cfg.stack_size, p, 4, NULL) != pdPASS) {
         s_pull = NULL;
         free(p);
         return ESP_ERR_NO_MEM;

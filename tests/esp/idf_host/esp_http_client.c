@@ -24,7 +24,7 @@ struct esp_http_client {
     int64_t length; /* Content-Length, -1 unknown */
     int64_t got;    /* body bytes read */
     bool eof;
-    char in[IN_MAX]; /* bytes received after the headers, not read yet */
+    char in[HDRS_MAX + IN_MAX]; /* bytes received after the headers, not read yet */
     size_t in_off, in_len;
 };
 
@@ -140,9 +140,6 @@ int64_t esp_http_client_fetch_headers(esp_http_client_handle_t c)
     }
     *end = '\0';
     size_t body = (size_t)(end + 4 - buf);
-    if (len - body > IN_MAX) {
-        return -1;
-    }
     memcpy(c->in, end + 4, len - body);
     c->in_len = len - body;
     char *save = NULL;
