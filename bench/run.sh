@@ -204,7 +204,7 @@ if git --git-dir="$mirror" rev-parse -q --verify 7.22 >/dev/null 2>&1; then
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     url=http://127.0.0.1:$port
     for kind in crc sha; do
-        valgrind --tool=callgrind --callgrind-out-file="$out/cg.mongoose.$kind" --toggle-collect=take_body \
+        valgrind --tool=callgrind --callgrind-out-file="$out/cg.mongoose.$kind" --toggle-collect='take_body*' \
             "$mg/mongoose_ota" "$port" $kind >"$mg/$kind.log" 2>&1 &
         mpid=$!
         for _ in $(seq 300); do grep -q listening "$mg/$kind.log" && break; sleep 0.1; done
