@@ -17,6 +17,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/api.c
   core/api_auth.c
   core/api_html.c
+  core/api_signature.c
   core/api_respond.c
   core/api_status.c
   core/app_desc.c

@@ -44,6 +44,7 @@
 #include "webota/gunzip.h"
 #include "webota/inflate.h"
 #include "webota/multipart.h"
+#include "webota/sigblock.h"
 #include "webota/slot.h"
 #include "webota/update.h"
 
@@ -65,6 +66,7 @@ typedef enum {
     WEBOTA_API_ROUTE_CONFIRM,  /* POST /api/confirm */
     WEBOTA_API_ROUTE_ROLLBACK, /* POST /api/rollback */
     WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
+    WEBOTA_API_ROUTE_SIGNATURE, /* POST /api/signature: a signature sector's blocks and keys */
 } webota_api_route_t;
 
 struct webota_json; /* webota/json.h */
@@ -167,6 +169,12 @@ typedef struct webota_api {
     bool reboot_pending;
     bool session_used; /* webota_update_begin has been called at least once */
     char running_version[33];
+    /* POST /api/signature, one at a time: the connection doing it, the bytes
+     * received, the block being assembled and what each block slot holds */
+    webota_api_conn_t *sigcheck;
+    uint32_t sig_received;
+    uint8_t sig_block[WEBOTA_SIG_BLOCK_LEN];
+    webota_sig_block_t sig_found[WEBOTA_SIG_BLOCKS];
     char buf[WEBOTA_API_BODY_MAX];
 } webota_api_t;
 

@@ -42,8 +42,12 @@ void cli_device_free(cli_device_t *d);
 /* "http://host:port" + path (+ "?" query): malloc'd. */
 char *cli_device_url(const cli_device_t *d, const char *path, const char *query);
 
-/* A curl handle for path with the password set (see cli_http_open). */
-CURL *cli_device_open(const cli_device_t *d, const char *url, cli_http_answer_t *ans);
+/* A curl handle for METHOD URL/path[?query] (see cli_http_open), with the
+ * device's credentials: the one place where a request gets them. *headers
+ * (NULL or the caller's extra headers) may be extended here; the caller sets
+ * CURLOPT_HTTPHEADER from it and frees it. NULL with a message on failure. */
+CURL *cli_device_open(const cli_device_t *d, const char *method, const char *path,
+                      const char *query, cli_http_answer_t *ans, struct curl_slist **headers);
 
 typedef enum {
     CLI_DEV_OK,          /* 2xx with a JSON body */

@@ -43,6 +43,14 @@ typedef struct sim_device_config {
     const char *bind; /* NULL = 127.0.0.1 */
     uint16_t port;    /* 0 = a free port (kept across reboots) */
     const char *password; /* NULL = none */
+    /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK: the emulated eFuse SECURE_VERSION
+     * lives in FLASH.efuse next to the flash file (one line
+     * "secure_version N"), raised when a confirmed firmware has a higher
+     * secure_version; images below it are refused and never booted. */
+    bool anti_rollback;
+    /* Trusted Secure Boot V2 keys: only images signed by one of them are
+     * installed. NULL or no keys: unsigned images are accepted. */
+    const struct webota_sig_config *signature;
     FILE *out;            /* progress lines; NULL = stdout */
 } sim_device_config_t;
 

@@ -44,6 +44,7 @@ typedef struct webota_esp {
     webota_slot_ops_t ops;
     webota_slot_t rules;       /* the core's rules over ops */
     webota_confirm_t confirm;  /* the core's confirm policy */
+    webota_sig_config_t sig;   /* trusted keys (CONFIG_WEBOTA_SIGNED_UPDATES) */
     void *httpd;
     esp_timer_handle_t reboot_timer;
     esp_timer_handle_t confirm_timer;
@@ -326,12 +327,20 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         esp->project[sizeof(esp->project) - 1] = 0;
         ac.policy.project = esp->project;
     }
+#ifdef CONFIG_WEBOTA_SIGNED_UPDATES
+    esp->sig.keys = webota_esp_trusted_keys;
+    esp->sig.key_count = webota_esp_trusted_key_count;
+#ifdef CONFIG_IDF_TARGET_ESP32
+    esp->sig.max_blocks = 1; /* ESP32 (rev 3) Secure Boot V2 uses the first block only */
+#endif
+    ac.policy.signature = &esp->sig;
+#endif
     ac.chip = CONFIG_IDF_TARGET;
     ac.chip_rev = (int)ci.revision;
     ac.password = cfg->password;
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
-#if CONFIG_WEBOTA_GZIP_UPLOADS
+#ifdef CONFIG_WEBOTA_GZIP_UPLOADS
     ac.inflate = webota_esp_inflate_init(&esp->inflate);
 #endif
     ac.request_reboot = request_reboot;
