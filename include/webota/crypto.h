@@ -54,6 +54,17 @@ void webota_hash_abort(webota_hash_t *h);
 webota_err_t webota_sha256(const void *data, size_t len, uint8_t out[WEBOTA_SHA256_LEN]);
 webota_err_t webota_md5(const void *data, size_t len, uint8_t out[WEBOTA_MD5_LEN]);
 
+/* HMAC-SHA-256 (PSA MAC with a volatile key; src/crypto/crypto_mac.c). */
+webota_err_t webota_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                                uint8_t out[WEBOTA_SHA256_LEN]);
+/* PBKDF2-HMAC-SHA-256 (RFC 8018), one 32-byte block: the password verifier's
+ * key. iterations >= 1. */
+webota_err_t webota_pbkdf2_sha256(const void *password, size_t password_len, const void *salt,
+                                  size_t salt_len, uint32_t iterations,
+                                  uint8_t out[WEBOTA_SHA256_LEN]);
+/* Cryptographically secure random bytes (login nonces, salts). */
+webota_err_t webota_random(void *out, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -104,7 +104,11 @@ extern "C" {
     X(HTTP_UNAUTHORIZED, "unauthorized", "password required")                                  \
     X(HTTP_NOT_FOUND, "not_found_route", "no such page")                                       \
     X(HTTP_METHOD, "method_not_allowed", "method not allowed")                                 \
-    X(HTTP_TOO_LARGE, "too_large", "request body is larger than the update slot")
+    X(HTTP_TOO_LARGE, "too_large", "request body is larger than the update slot")              \
+    X(HTTP_WRONG_HOST, "wrong_host", "the Host header names none of this device's addresses")  \
+    X(HTTP_TOO_SLOW, "too_slow", "the upload was too slow or stalled: the session is closed")   \
+    X(HTTP_RATE_LIMITED, "too_many_attempts", "too many failed logins: wait and try again")     \
+    X(HTTP_AUTH_STALE, "stale_nonce", "the login challenge is unknown, used or expired")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, name, msg) WEBOTA_ERR_##id,
