@@ -106,7 +106,8 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, hreq_t *r,
         MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
+    /* not no-referrer: with it, browsers send "Origin: null" on form posts */
+    MHD_add_response_header(m, "Referrer-Policy", "same-origin");
     if (resp->reboot) {
         MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
         r->reboot = true;
