@@ -57,5 +57,5 @@ PY
 
 echo "== code size (bare-metal cross builds, -Os)"
 for t in cortex-m4 rv32imc; do
-    "$src/tests/cross/cross_build.sh" "$t" "$src" "$out/cross-$t" | grep -E 'TOTALS|^webota'
+    "$src/tests/cross/cross_build.sh" "$t" "$src" "$out/cross-$t" | grep -E 'TOTALS|^webota|^by group'
 done

@@ -30,3 +30,12 @@ add_test(NAME esp.example_partition_table
                  ${CMAKE_CURRENT_BINARY_DIR}/softap_ota_partitions.bin
                  ${CMAKE_SOURCE_DIR}/tests/vectors/parttable/builtin_two_ota.bin)
 set_tests_properties(esp.example_partition_table PROPERTIES TIMEOUT 60)
+
+# The source lists shared by the PC, ESP-IDF and cross builds match the files
+# that exist, the component compiles the device engine and not the PC tooling,
+# and the packed component holds every file it compiles.
+add_test(NAME esp.component_sources
+         COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR}
+                 -DOUT=${CMAKE_CURRENT_BINARY_DIR}/packed_component -P
+                 ${CMAKE_SOURCE_DIR}/tests/esp/check_sources.cmake)
+set_tests_properties(esp.component_sources PROPERTIES TIMEOUT 60)

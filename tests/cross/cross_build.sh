@@ -2,7 +2,10 @@
 # Portability proof: compiles the portable core (src/core) and the crypto port
 # (src/crypto) for a bare-metal target, checks that the objects call nothing but
 # the C library's string functions, PSA Crypto and compiler helpers, and prints
-# the code size of every module.
+# the code size of every module. The files come from src/sources.cmake, by group:
+# the engine (what the ESP-IDF component compiles) must need nothing from the
+# flash or tool groups, the flash group nothing from the tools, and every .c of
+# src/core and src/crypto must be listed.
 #
 #   cross_build.sh cortex-m4|rv32imc SOURCE_DIR OUT_DIR
 #
@@ -62,13 +65,36 @@ ln -s "$psa_dir/mbedtls" "$out/psa-only/mbedtls"
 flags=(-std=c11 -Os -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
        -Wundef -Werror -ffunction-sections -fdata-sections -I"$src/include")
 
-shopt -s nullglob
-core=("$src"/src/core/*.c)
-crypto=("$src"/src/crypto/*.c)
-if [ ${#core[@]} -eq 0 ]; then
-    echo "cross_build.sh: no sources in $src/src/core" >&2
+# The groups of src/sources.cmake ("GROUP file ..." lines from cmake -P).
+declare -A group_of
+groups=()
+while read -r g files; do
+    groups+=("$g")
+    for f in $files; do group_of[$f]=$g; done
+done < <(cmake -P "$src/src/sources.cmake")
+if [ ${#group_of[@]} -eq 0 ]; then
+    echo "cross_build.sh: no sources listed by $src/src/sources.cmake" >&2
     exit 1
 fi
+shopt -s nullglob
+for f in "$src"/src/core/*.c "$src"/src/crypto/*.c; do
+    rel=${f#"$src"/src/}
+    if [ -z "${group_of[$rel]:-}" ]; then
+        echo "cross_build.sh: src/$rel is in no list of src/sources.cmake" >&2
+        exit 1
+    fi
+done
+core=()
+crypto=()
+for rel in "${!group_of[@]}"; do
+    [ -f "$src/src/$rel" ] || { echo "cross_build.sh: src/sources.cmake lists src/$rel, which does not exist" >&2; exit 1; }
+    case "$rel" in
+    core/*) core+=("$src/src/$rel") ;;
+    *) crypto+=("$src/src/$rel") ;;
+    esac
+done
+mapfile -t core < <(printf '%s\n' "${core[@]}" | sort)
+mapfile -t crypto < <(printf '%s\n' "${crypto[@]}" | sort)
 
 # The core includes only C's freestanding headers and <string.h>.
 bad_inc=$(grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<' "${core[@]}" "$src"/include/webota/*.h |
@@ -80,6 +106,7 @@ if [ -n "$bad_inc" ]; then
 fi
 
 objs=()
+declare -A group_objs
 for f in "${core[@]}" "${crypto[@]}"; do
     mod=$(basename "$(dirname "$f")")_$(basename "$f" .c)
     extra=()
@@ -87,8 +114,32 @@ for f in "${core[@]}" "${crypto[@]}"; do
     [ "$(basename "$(dirname "$f")")" = crypto ] && extra=(-isystem "$out/psa-only")
     "$cc" "${arch[@]}" "${flags[@]}" "${extra[@]}" -c "$f" -o "$out/obj/$mod.o"
     objs+=("$out/obj/$mod.o")
+    g=${group_of[${f#"$src"/src/}]}
+    group_objs[$g]="${group_objs[$g]:-} $out/obj/$mod.o"
 done
 "$ar" rcs "$out/libwebota_$target.a" "${objs[@]}"
+
+# Each group needs nothing from a later one: the engine and the crypto port
+# link alone (what the ESP-IDF component compiles), adding the flash group
+# needs no PC tooling. A symbol of a later group used by an earlier one is named.
+need_closed() { # NAME GROUP... : the webota symbols these groups use are defined in them
+    local name=$1 g o; shift
+    local set=()
+    for g in "$@"; do for o in ${group_objs[$g]:-}; do set+=("$o"); done; done
+    local def und missing
+    def=$("$nm" -g --defined-only "${set[@]}" | awk 'NF == 3 { print $3 }' | sort -u)
+    und=$("$nm" -g -u "${set[@]}" | awk 'NF >= 2 && $1 == "U" { print $2 }' | sort -u | grep -E '^webota_' || true)
+    missing=$(comm -23 <(printf '%s\n' $und | sort -u) <(printf '%s\n' $def) | grep . || true)
+    if [ -n "$missing" ]; then
+        echo "cross_build.sh: $name uses symbols of a later group of src/sources.cmake:" >&2
+        for s in $missing; do
+            echo "  $s (used by: $("$nm" -A -u "${set[@]}" | awk -v s="$s" '$NF == s { sub(/:.*/, "", $1); n = split($1, p, "/"); printf "%s ", p[n] }'))" >&2
+        done
+        exit 1
+    fi
+}
+need_closed "the engine (ESP-IDF component)" ENGINE CRYPTO_PSA
+need_closed "the engine + flash groups (bare-metal device)" ENGINE FLASH CRYPTO_PSA
 
 # Every undefined symbol must be defined by another module, or be a string
 # function, PSA Crypto, or a compiler support routine.
@@ -114,4 +165,11 @@ fi
 
 echo "webota core + crypto port for $target ($("$cc" -dumpversion), -Os): code size per module"
 "$size" -t "${objs[@]}" | sed "s|$out/obj/||"
+group_size() { # GROUP... : text+data+bss of these groups
+    local g o set=()
+    for g in "$@"; do for o in ${group_objs[$g]:-}; do set+=("$o"); done; done
+    "$size" -t "${set[@]}" | tail -1 | awk '{print $4}'
+}
+echo "by group of src/sources.cmake: engine + crypto (ESP-IDF component) $(group_size ENGINE CRYPTO_PSA) bytes," \
+     "+ flash (bare-metal device) $(group_size ENGINE FLASH CRYPTO_PSA) bytes, PC tooling $(group_size TOOL) bytes"
 echo "external symbols: $(tr '\n' ' ' <<<"$undefined" | sed 's/ $//' | tr ' ' '\n' | grep -vxF -f <(printf '%s\n' "$defined") | tr '\n' ' ')"

@@ -30,7 +30,9 @@ typedef struct http {
     char home[WEBOTA_URL_PREFIX_MAX + 2];    /* "<prefix>/" */
     char location[80];  /* captive-portal redirect target */
     char *buf;          /* upload buffer, cfg.buffer_size bytes */
-    char uri[HTTPD_MAX_URI_LEN + 1];
+    /* httpd_req_t's uri[] size: the Kconfig option, which exists in every
+     * ESP-IDF version (the HTTPD_MAX_URI_LEN macro is gone since v5.5) */
+    char uri[CONFIG_HTTPD_MAX_URI_LEN + 1];
     char status_line[48];
     /* request headers, copied: they are gone once the answer is sent */
     char content_type[160];

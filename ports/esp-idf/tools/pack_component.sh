@@ -9,10 +9,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 root=$(cd "$here/../.." && pwd)
 rm -rf "$out"
 mkdir -p "$out/webota/src" "$out/webota/web"
-cp -R "$here/CMakeLists.txt" "$here/Kconfig" "$here/idf_component.yml" "$here/README.md" \
+cp -R "$here/CMakeLists.txt" "$here/sources.cmake" "$here/Kconfig" "$here/idf_component.yml" "$here/README.md" \
       "$here/include" "$here/src" "$here/tools" "$out/"
 cp -R "$root/include" "$out/webota/"
-cp -R "$root/src/core" "$root/src/crypto" "$out/webota/src/"
+cp -R "$root/src/sources.cmake" "$root/src/core" "$root/src/crypto" "$out/webota/src/"
 cp "$root/web/index.html" "$root/web/embed.cmake" "$out/webota/web/"
 [ -f "$root/LICENSE" ] && cp "$root/LICENSE" "$out/"
 echo "packed webota component in $out"
