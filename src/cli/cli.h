@@ -22,6 +22,7 @@ int cmd_flash_update(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
 
 /* Whole-file I/O (the CLI may allocate; the core may not). read_file returns a
  * malloc'd buffer or NULL with a message printed to stderr. */

@@ -9,12 +9,13 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/http_auth.h"
 #include "cli/http_client.h"
 #include "cli/json_get.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: webota push [--json] [--force] URL FILE\n\n"
+    fputs("usage: webota push [--json] [--force] [--password-file F] URL FILE\n\n"
           "Uploads the app image FILE to a webota device (or `webota sim`), which\n"
           "checks it while it streams, installs it into its next OTA slot and reboots\n"
           "into it (POST URL/api/update, application/octet-stream).\n\n"
@@ -22,7 +23,10 @@ static void usage(FILE *f)
           "  FILE      the .bin built by ESP-IDF (build/<project>.bin)\n"
           "  --json    print the device's JSON answer as it is (also on refusal)\n"
           "  --force   install an image without the webota updater: the device will\n"
-          "            no longer accept web updates once it runs it\n\n"
+          "            no longer accept web updates once it runs it\n"
+          "  --password-file F  the device's password (first line of F); without it\n"
+          "            $WEBOTA_PASSWORD. Sent as a one-time challenge answer, never\n"
+          "            in clear (never give a password on the command line)\n\n"
           "A progress bar (percent, speed, time left) is drawn on stderr when it is a\n"
           "terminal; otherwise one line says what was sent.\n\n"
           "exit status: 0 installed (the device reboots into it), 1 refused (the\n"
@@ -144,9 +148,12 @@ int cmd_push(int argc, char **argv)
 {
     bool json = false, force = false;
     const char *pos[2] = {NULL, NULL}; /* URL, FILE */
+    const char *password_file = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) {
+            password_file = argv[++i];
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
         } else {
@@ -179,15 +186,26 @@ int cmd_push(int argc, char **argv)
     }
     p.size = (curl_off_t)sb.st_size;
     p.tty = isatty(STDERR_FILENO) != 0;
+    cli_auth_t auth;
+    if (!cli_auth_init(&auth, "push", password_file)) {
+        fclose(p.f);
+        free(url);
+        return CLI_USAGE;
+    }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cli_http_answer_t ans;
+    memset(&ans, 0, sizeof(ans));
     int ret = CLI_INVALID;
-    CURL *curl = cli_http_open(url, &ans);
+    CURL *curl = NULL;
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-    if (curl == NULL || hdr == NULL) {
+    if (hdr == NULL) {
         cli_error("push", "cannot start libcurl");
-    } else {
+    } else if (cli_auth_header(&auth, "push", base, "POST", "/api/update",
+                               force ? "force=1" : NULL, &hdr) &&
+               (curl = cli_http_open(url, &ans)) == NULL) {
+        cli_error("push", "cannot start libcurl");
+    } else if (curl != NULL) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
@@ -217,6 +235,7 @@ int cmd_push(int argc, char **argv)
             cli_http_report_failure("push", url, rc, &ans);
         } else if (!ok) {
             cli_http_report_error("push", &ans);
+            cli_auth_hint(&auth, "push", ans.status);
         } else if (!accepted) {
             cli_error("push", "%s answered HTTP %ld without {\"ok\":true}: is it a webota device?",
                       url, ans.status);
@@ -232,6 +251,7 @@ int cmd_push(int argc, char **argv)
     }
     curl_slist_free_all(hdr);
     cli_http_answer_free(&ans);
+    cli_auth_free(&auth);
     curl_global_cleanup();
     fclose(p.f);
     free(url);

@@ -4,17 +4,21 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/http_auth.h"
 #include "cli/http_client.h"
 #include "cli/json_get.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: webota status [--json] URL\n\n"
+    fputs("usage: webota status [--json] [--password-file F] URL\n\n"
           "Shows what a webota device runs: chip, project, version, the running slot\n"
           "and its state, the slot the next update goes to, whether a rollback is\n"
           "possible and any update in progress (GET URL/api/status).\n\n"
           "  URL      the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
-          "  --json   print the device's JSON answer as it is\n\n"
+          "  --json   print the device's JSON answer as it is\n"
+          "  --password-file F  the device's password (first line of F); without it\n"
+          "           $WEBOTA_PASSWORD. Sent as a one-time challenge answer, never\n"
+          "           in clear\n\n"
           "exit status: 0 shown, 1 the device is unreachable or answered an error,\n"
           "2 usage error\n",
           f);
@@ -93,9 +97,12 @@ int cmd_status(int argc, char **argv)
 {
     bool json = false;
     const char *base = NULL; /* URL */
+    const char *password_file = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
+        } else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) {
+            password_file = argv[++i];
         } else {
             int rc = cli_other_arg("status", argv[i], &base, 1, usage);
             if (rc >= 0) {
@@ -111,14 +118,24 @@ int cmd_status(int argc, char **argv)
     if (url == NULL) {
         return CLI_USAGE;
     }
+    cli_auth_t auth;
+    if (!cli_auth_init(&auth, "status", password_file)) {
+        free(url);
+        return CLI_USAGE;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cli_http_answer_t ans;
+    memset(&ans, 0, sizeof(ans));
     int ret = CLI_INVALID;
-    CURL *curl = cli_http_open(url, &ans);
-    if (curl == NULL) {
+    struct curl_slist *hdr = NULL;
+    CURL *curl = NULL;
+    if (!cli_auth_header(&auth, "status", base, "GET", "/api/status", NULL, &hdr)) {
+        /* the reason is printed */
+    } else if ((curl = cli_http_open(url, &ans)) == NULL) {
         cli_error("status", "cannot start libcurl");
     } else {
         curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
         CURLcode rc = curl_easy_perform(curl);
         const char *ver;
         size_t ver_len;
@@ -126,6 +143,7 @@ int cmd_status(int argc, char **argv)
             cli_http_report_failure("status", url, rc, &ans);
         } else if (ans.status < 200 || ans.status >= 300) {
             cli_http_report_error("status", &ans);
+            cli_auth_hint(&auth, "status", ans.status);
         } else if (!cli_json_valid(ans.body, ans.len) ||
                    !cli_json_find(ans.body, ans.len, "version", &ver, &ver_len)) {
             cli_error("status", "%s did not answer with a webota status (is it a webota device?)",
@@ -144,6 +162,8 @@ int cmd_status(int argc, char **argv)
         curl_easy_cleanup(curl);
     }
     cli_http_answer_free(&ans);
+    curl_slist_free_all(hdr);
+    cli_auth_free(&auth);
     curl_global_cleanup();
     free(url);
     return ret;

@@ -14,6 +14,7 @@ static const struct subcommand subcommands[] = {
     {"sim", cmd_sim, "run the device simulator: flash file, bootloader, web page and HTTP API"},
     {"push", cmd_push, "upload a firmware image to a device (or the simulator)"},
     {"status", cmd_status, "show a device's firmware, slots and update state"},
+    {"passwd", cmd_passwd, "make the password verifier a device keeps instead of its password"},
     {"image", cmd_image, "inspect, check and make ESP-IDF app images"},
     {"parttable", cmd_parttable, "generate and dump ESP-IDF partition tables"},
     {"otadata", cmd_otadata, "dump otadata and switch the boot slot"},
