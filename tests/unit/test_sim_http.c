@@ -32,6 +32,7 @@
 #include "sim/device.h"
 #include "sim/httpd.h"
 #include "testutil.h"
+#include "webota/api.h"
 #include "webota/chip.h"
 
 static pid_t sim_pid = -1;
@@ -780,6 +781,189 @@ static void test_hardened_surface(void **state)
     free(nomark);
 }
 
+/* The value of "key":"..." in a JSON body. */
+static void json_str(const char *body, const char *key, char *out, size_t cap)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "\"%s\":\"", key);
+    const char *p = strstr(body, k);
+    if (p == NULL) {
+        fail_msg("no %s in %s", key, body);
+    }
+    p += strlen(k);
+    size_t n = strcspn(p, "\"");
+    assert_true(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* A client's login for one request: challenge, key from the password and the
+ * device's salt, mac; the Authorization header line into out. */
+static void login_line(const char *password, const char *method, const char *path,
+                       const char *query, char *out, size_t cap)
+{
+    resp_t r;
+    request("GET", "/api/auth", NULL, NULL, 0, &r);
+    expect(&r, 200, "\"required\":true");
+    char nonce[40], salt_hex[40];
+    json_str(r.body, "nonce", nonce, sizeof(nonce));
+    json_str(r.body, "salt", salt_hex, sizeof(salt_hex));
+    unsigned long iterations = strtoul(strstr(r.body, "\"iterations\":") + 13, NULL, 10);
+    uint8_t salt[16];
+    for (int i = 0; i < 16; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(salt_hex + 2 * i, "%2x", &v), 1);
+        salt[i] = (uint8_t)v;
+    }
+    webota_auth_verifier_t k;
+    assert_int_equal(webota_auth_verifier_make(password, strlen(password), salt,
+                                               (uint32_t)iterations, &k),
+                     WEBOTA_OK);
+    char mac[65];
+    assert_int_equal(webota_auth_mac(k.key, nonce, method, path, query, mac), WEBOTA_OK);
+    snprintf(out, cap, "Authorization: WebOTA-HMAC nonce=\"%s\", mac=\"%s\"\r\n", nonce, mac);
+}
+
+/* A file's whole contents as text (NUL bytes become spaces: /proc/PID/cmdline). */
+static char *proc_text(const char *path)
+{
+    size_t len = 0;
+    uint8_t *d = tu_read_file(path, &len);
+    assert_non_null(d);
+    char *t = malloc(len + 1);
+    for (size_t i = 0; i < len; i++) {
+        t[i] = d[i] ? (char)d[i] : ' ';
+    }
+    t[len] = '\0';
+    free(d);
+    return t;
+}
+
+#define PW "correct horse battery staple"
+
+/* The password over the network: from the environment (wiped from the
+ * process), never in argv, logs or answers; the challenge-response from a
+ * client (here and through `webota status/push`), its replay refused, wrong
+ * passwords counted and logged, then refused for a while (429) while another
+ * client still gets in; a verifier in --password-file works the same; the
+ * old --password is refused. */
+static void test_password_over_http(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    start_sim_with("password", "first-request", NULL, "WEBOTA_PASSWORD=" PW);
+    resp_t r;
+    char authz[300], path[600];
+    size_t glen;
+    uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)sim_pid);
+    char *t = proc_text(path);
+    assert_null(strstr(t, PW));
+    free(t);
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)sim_pid);
+    t = proc_text(path);
+    assert_null(strstr(t, PW)); /* read, then wiped in place */
+    free(t);
+
+    request("GET", "/api/status", NULL, NULL, 0, &r);
+    expect(&r, 401, "\"error\":\"unauthorized\"");
+    assert_non_null(strstr(r.head, "WWW-Authenticate: WebOTA-HMAC realm=\"webota\""));
+    assert_null(strstr(r.head, "Basic"));
+    request("GET", "/", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200); /* the page logs in by itself */
+
+    /* a good login, then the same request played again */
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 200, "\"version\":\"1.0.0\"");
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 401, "\"error\":\"stale_nonce\"");
+    /* the CLI, password from the environment or a file */
+    char *out = NULL;
+    assert_int_equal(tu_runf(&out, "WEBOTA_PASSWORD='" PW "' '%s' status http://127.0.0.1:%u 2>&1",
+                             WEBOTA_BIN, port),
+                     0);
+    assert_non_null(strstr(out, "version:   1.0.0"));
+    free(out);
+    assert_int_equal(tu_runf(&out, "'%s' status http://127.0.0.1:%u 2>&1", WEBOTA_BIN, port), 1);
+    assert_non_null(strstr(out, "the device needs a password: give it with --password-file"));
+    free(out);
+
+    /* wrong passwords from this client: counted, logged, then refused for a while */
+    for (int i = 0; i < WEBOTA_AUTH_FREE_FAILURES; i++) {
+        login_line("Tr0ub4dor&3", "GET", "/api/status", NULL, authz, sizeof(authz));
+        request("GET", "/api/status", authz, NULL, 0, &r);
+        expect(&r, 401, "\"error\":\"unauthorized\"");
+    }
+    size_t at = 0;
+    wait_log("login: wrong password from 127.0.0.1 (5 failures, refused for 1 s)", &at, 5);
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 429, "\"error\":\"too_many_attempts\"");
+    assert_non_null(strstr(r.head, "Retry-After: 1"));
+    /* another client (127.0.0.2) is not blocked: the same unused answer */
+    int s = connect_from("127.0.0.2");
+    char head[512];
+    snprintf(head, sizeof(head), "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s\r\n",
+             port, authz);
+    send_all(s, head, strlen(head));
+    read_resp(s, &r);
+    expect(&r, 200, "\"version\":\"1.0.0\"");
+
+    /* push through the CLI once the block is over (bounded wait) */
+    snprintf(path, sizeof(path), "%s/pw.txt", dir);
+    tu_write_file(path, PW "\n", strlen(PW) + 1);
+    double end = now_s() + 10;
+    int rc;
+    do {
+        usleep(300000);
+        rc = tu_runf(&out, "'%s' push --password-file '%s' http://127.0.0.1:%u '%s/webota-demo-1.1.0.bin' 2>&1",
+                     WEBOTA_BIN, path, port, dir);
+        if (rc != 0) {
+            free(out);
+        }
+    } while (rc != 0 && now_s() < end);
+    if (rc != 0) {
+        fail_msg("push with the password never went through");
+    }
+    assert_non_null(strstr(out, "installed 1.1.0 into ota_0"));
+    free(out);
+    wait_log("listening on", &log_pos, 20);
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r); /* confirms 1.1.0 (first request) */
+    expect(&r, 200, "\"version\":\"1.1.0\"");
+    /* nothing of the password in what the simulator printed */
+    simlog[simlog_len] = '\0';
+    assert_null(strstr(simlog, PW));
+    assert_null(strstr(simlog, "Tr0ub4dor"));
+    stop_sim();
+
+    /* the same device with a verifier in --password-file, made by webota passwd */
+    char vpath[600];
+    snprintf(vpath, sizeof(vpath), "%s/verifier.txt", dir);
+    assert_int_equal(tu_runf(NULL, "'%s' passwd --iterations 2000 --password-file '%s' > '%s'",
+                             WEBOTA_BIN, path, vpath),
+                     0);
+    size_t vlen = 0;
+    char *v = (char *)tu_read_file(vpath, &vlen);
+    assert_true(vlen > 20 && strncmp(v, "pbkdf2-sha256$2000$", 19) == 0);
+    assert_null(strstr(v, PW));
+    free(v);
+    const char *extra[] = {"--password-file", vpath, NULL};
+    start_sim_with("password", "first-request", extra, NULL);
+    request("GET", "/api/auth", NULL, NULL, 0, &r);
+    expect(&r, 200, "\"iterations\":2000");
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 200, "\"version\":\"1.1.0\"");
+    stop_sim();
+    /* --password on the command line is refused */
+    assert_int_equal(tu_runf(&out, "cd '%s' && '%s' sim --port 0 --password " PW " 2>&1", dir, WEBOTA_BIN), 2);
+    assert_non_null(strstr(out, "--password is not accepted"));
+    free(out);
+    free(good);
+}
+
 /* --confirm manual: a new firmware stays pending_verify whatever is
  * requested, updates are refused, a reboot makes the bootloader roll back;
  * POST /api/confirm makes it valid. --confirm delay:1 on the same flash: the
@@ -875,6 +1059,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sim_over_http, cleanup),
         cmocka_unit_test_teardown(test_confirm_modes, cleanup),
         cmocka_unit_test_teardown(test_hardened_surface, cleanup),
+        cmocka_unit_test_teardown(test_password_over_http, cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
