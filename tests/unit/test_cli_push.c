@@ -376,10 +376,10 @@ static void test_errors_without_a_device(void **state)
     free(err);
 
     assert_int_equal(run(&out, NULL, "push --help"), 0);
-    assert_contains(out, "usage: webota push [--json] [--force] URL FILE");
+    assert_contains(out, "usage: webota push [--json] [--force] [--password-file F] URL FILE");
     free(out);
     assert_int_equal(run(&out, NULL, "status --help"), 0);
-    assert_contains(out, "usage: webota status [--json] URL");
+    assert_contains(out, "usage: webota status [--json] [--password-file F] URL");
     free(out);
 }
 
