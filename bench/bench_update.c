@@ -88,8 +88,9 @@ __attribute__((noinline)) static int run_session(const buf_t *img, const buf_t *
     sim_flash_app_t app = {.label = "factory", .image = factory->data, .len = factory->len};
     webota_err_t err = sim_flash_make(nor, &pt, WEBOTA_PT_OFFSET_DEFAULT, &app, 1, msg, sizeof(msg));
     webota_flash_t flash = sim_nor_flash(nor);
-    webota_slot_flash_config_t sc = {.flash = &flash, .rollback = true, .chip = WEBOTA_CHIP_ESP32,
-                                     .chip_rev = -1, .running_offset = 0x10000};
+    webota_slot_flash_config_t sc;
+    webota_slot_flash_config_init(&sc, &flash, 0x10000);
+    sc.rollback = true;
     static webota_slot_flash_t slot; /* large: not on the stack */
     webota_slot_ops_t ops;
     if (err == WEBOTA_OK) {
@@ -101,13 +102,15 @@ __attribute__((noinline)) static int run_session(const buf_t *img, const buf_t *
         return -1;
     }
     webota_slot_flash_ops(&slot, &ops);
+    webota_slot_t rules;
+    (void)webota_slot_init(&rules, &ops);
     sim_nor_reset_stats(nor);
 
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
     pol.chip = WEBOTA_CHIP_ESP32;
     static webota_update_t u;
-    err = webota_update_begin(&u, &ops, &pol, (uint32_t)img->len, false);
+    err = webota_update_begin(&u, &rules, &pol, (uint32_t)img->len, false);
     for (size_t off = 0; err == WEBOTA_OK && off < img->len; off += CHUNK) {
         size_t n = img->len - off < CHUNK ? img->len - off : CHUNK;
         err = webota_update_write(&u, img->data + off, n);

@@ -213,22 +213,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static webota_slot_flash_t slot;
     webota_slot_flash_config_t sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.flash = &flash;
+    webota_slot_flash_config_init(&sc, &flash, FACTORY);
     sc.rollback = (size & 1) != 0;
-    sc.chip = WEBOTA_CHIP_ESP32;
-    sc.chip_rev = -1;
-    sc.running_offset = FACTORY;
     if (webota_slot_flash_init(&slot, &sc) != WEBOTA_OK) {
         abort();
     }
-    webota_slot_ops_t ops;
+    static webota_slot_ops_t ops;
     webota_slot_flash_ops(&slot, &ops);
+    static webota_slot_t rules;
+    (void)webota_slot_init(&rules, &ops);
     static webota_api_t api;
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &ops;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &rules);
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.chip = "esp32";
     ac.chip_rev = -1;

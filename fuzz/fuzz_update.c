@@ -77,11 +77,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     webota_slot_ops_t ops;
     webota_slot_flash_ops(&slot, &ops);
+    webota_slot_t rules;
+    (void)webota_slot_init(&rules, &ops);
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
     pol.chip = WEBOTA_CHIP_ESP32;
     static webota_update_t u;
-    webota_err_t err = webota_update_begin(&u, &ops, &pol, total, force);
+    webota_err_t err = webota_update_begin(&u, &rules, &pol, total, force);
     for (size_t off = 0; err == WEBOTA_OK && off < size; off += chunk)
         err = webota_update_write(&u, data + off, size - off < chunk ? size - off : chunk);
     if (err == WEBOTA_OK)

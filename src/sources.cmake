@@ -18,13 +18,16 @@ set(WEBOTA_ENGINE_SOURCES
   core/api_host.c
   core/api_html.c
   core/api_limits.c
+  core/api_respond.c
   core/api_status.c
   core/app_desc.c
   core/chip.c
+  core/confirm.c
   core/err.c
   core/image.c
   core/json.c
   core/multipart.c
+  core/slot.c
   core/textbuf.c
   core/update.c)
 
@@ -45,6 +48,7 @@ set(WEBOTA_TOOL_SOURCES
   core/parttable_csv.c
   core/parttable_csv_decode.c
   core/parttable_csv_emit.c
+  core/parttable_csv_lines.c
   core/parttable_csv_value.c
   core/parttable_rules.c)
 

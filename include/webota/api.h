@@ -100,10 +100,12 @@ typedef struct webota_auth_verifier {
 } webota_auth_verifier_t;
 
 typedef struct webota_api_config {
-    const webota_slot_ops_t *slot; /* must outlive the api */
+    /* The platform's slot seam with the core's rules (webota_slot_init);
+     * must outlive the api. */
+    webota_slot_t *slot;
     /* Base policy (chip, chip_rev, require_marker, project, ...); copied at
      * init. running_version and running_secure_version are filled from
-     * slot->running_desc at each update. */
+     * the running firmware's descriptor at each update. */
     webota_update_policy_t policy;
     const char *chip;    /* "esp32" (shown in /api/status); must outlive the api */
     int chip_rev;        /* major*100+minor, -1 = unknown (not shown) */
@@ -232,6 +234,11 @@ typedef struct webota_api {
     char buf[WEBOTA_API_BODY_MAX];
 } webota_api_t;
 
+/* Defaults: the given slot, webota_update_policy_init's policy (marker
+ * required), no chip name, chip_rev -1 (not shown), no password, no page, no
+ * hooks. A zeroed config differs (no marker requirement): start from this. */
+void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot);
+
 /* Errors: ARG (NULL api/config/slot, or a slot without its functions). */
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg);
 
@@ -278,8 +285,6 @@ webota_err_t webota_auth_mac(const uint8_t key[WEBOTA_AUTH_KEY_LEN], const char 
 bool webota_api_busy(const webota_api_t *api);
 /* The HTTP status an error maps to (e.g. IMG_MAGIC -> 422, UPD_BUSY -> 409). */
 int webota_api_http_status(webota_err_t err);
-/* The session (for status displays). */
-const webota_update_t *webota_api_update(const webota_api_t *api);
 
 #ifdef __cplusplus
 }

@@ -14,8 +14,8 @@
  * recorded). The verdict, error offset and status are the same with or
  * without it, and, like every recorded field, whatever the chunking.
  *
- * Checks, in stream order (spec §3.5), each failure a distinct code with the
- * offset of the byte or field where it was found:
+ * Checks, in stream order (docs/formats.md#image-verification), each failure
+ * a distinct code with the offset of the byte or field where it was found:
  *   magic 0xE9 (IMG_MAGIC @0); chip id known and equal to policy.chip (IMG_CHIP
  *   @12; chips without a memory table: UNSUPPORTED @12); hash_appended 0/1
  *   (IMG_HEADER @23); chip revision against min/max_rev_full (IMG_CHIP_REV_MIN
@@ -64,7 +64,7 @@ extern "C" {
 #define WEBOTA_IMAGE_MAX_SEGMENTS 16u
 #define WEBOTA_IMAGE_CHECKSUM_SEED 0xEFu
 #define WEBOTA_IMAGE_SEG_MAX_LEN 0x1000000u /* data_len must be below 16 MiB */
-#define WEBOTA_IMAGE_SIG_BLOCK_MAGIC 0xE7u  /* SBv2 signature block, spec §4 */
+#define WEBOTA_IMAGE_SIG_BLOCK_MAGIC 0xE7u  /* SBv2 block, formats.md#signature-blocks */
 /* Bound on sizeof(webota_image_checker_t), enforced by a static assertion in
  * image.c: the hash context plus 384 bytes, 640 with the 256-byte context.
  * In use: 608 bytes on x86-64, 600 on riscv32 (ESP32-C3 and later), 592 on
@@ -72,6 +72,8 @@ extern "C" {
  * The optional webota_image_info_t is 488 bytes on x86-64. */
 #define WEBOTA_IMAGE_CHECKER_MAX_SIZE (WEBOTA_HASH_CTX_SIZE + 384u)
 
+/* Start from webota_image_policy_init: a zeroed policy is NOT "anything goes"
+ * (chip 0 is the ESP32 and revision 0 is checked). */
 typedef struct webota_image_policy {
     int chip;          /* webota_chip_t to require, or -1 = any known chip */
     int chip_rev;      /* device revision major*100+minor, or -1 = do not check */
@@ -84,6 +86,10 @@ typedef struct webota_image_policy {
     webota_err_t (*on_desc)(void *ctx, const webota_app_desc_t *desc);
     void *ctx;
 } webota_image_policy_t;
+
+/* Any known chip, revision and eFuse block revision not checked, no size
+ * limit, no descriptor callback. */
+void webota_image_policy_init(webota_image_policy_t *policy);
 
 /* The verdict and the scalar results, kept in the checker itself; valid
  * during and after feeding (webota_image_status). */

@@ -1,5 +1,6 @@
 /* Deterministic ESP-IDF app images for tests, demos and the simulator's
- * firmware, laid out as esptool's elf2image lays out an app (spec §3.7):
+ * firmware, laid out as esptool's elf2image lays out an app
+ * (docs/formats.md#how-esptool-lays-out-an-app):
  *   seg 0  DROM: app descriptor, then rodata (with the webota marker if asked)
  *   seg 1  DRAM data, seg 2 IRAM code (split so that the IROM segment lands on
  *          its MMU page offset), padding segments (load 0) where needed,

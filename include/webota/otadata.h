@@ -1,11 +1,12 @@
 /* otadata: the two 32-byte "OTA select" entries that tell ESP-IDF's bootloader
- * which app slot to boot (spec §2). Pure functions over bytes and structs: no
+ * which app slot to boot (docs/formats.md#otadata). Pure functions over bytes and structs: no
  * flash access. Callers (slot writer, simulated bootloader, CLI) read the
  * 0x2000-byte region, call these, and apply the result: every write is
  * "erase sector S (4 KiB of 0xFF), then program the 32 encoded bytes at
  * region offset S * 0x1000".
  *
- * Slot numbers are OTA indices (ota_N -> N). Two different "N" exist (§2.4):
+ * Slot numbers are OTA indices (ota_N -> N). Two different "N" exist
+ * (docs/formats.md#validity-and-selection):
  * the bootloader's app_count (every app subtype 0x10..0x1F) and the app's
  * count of consecutive ota_0, ota_1, ... (they differ only with gaps). */
 #ifndef WEBOTA_OTADATA_H
@@ -50,13 +51,16 @@ void webota_ota_entry_encode(const webota_ota_entry_t *e, uint8_t raw[32]);
 void webota_ota_region_decode(const uint8_t *region, webota_ota_entry_t e[2]);
 /* An erased entry (all 0xFF), as after a sector erase. */
 void webota_ota_entry_erased(webota_ota_entry_t *e);
+/* True when every byte of the entry is 0xFF (never written since the erase). */
+bool webota_ota_entry_is_erased(const webota_ota_entry_t *e);
 /* A fresh entry: label 0xFF, given seq/state, correct CRC. */
 void webota_ota_entry_make(uint32_t seq, uint32_t state, webota_ota_entry_t *e);
 
 bool webota_ota_crc_ok(const webota_ota_entry_t *e);
-/* §2.4 invalid(): seq erased or state INVALID/ABORTED (CRC not looked at). */
+/* invalid() (docs/formats.md#validity-and-selection): seq erased or state
+ * INVALID/ABORTED (CRC not looked at). */
 bool webota_ota_entry_invalid(const webota_ota_entry_t *e);
-/* §2.4 valid(): !invalid && CRC ok. */
+/* valid(): !invalid && CRC ok. */
 bool webota_ota_entry_valid(const webota_ota_entry_t *e);
 /* "blank": seq erased or CRC bad (the bootloader's initial-contents test). */
 bool webota_ota_entry_blank(const webota_ota_entry_t *e);
@@ -67,7 +71,7 @@ int webota_ota_active(const webota_ota_entry_t e[2]);
 /* (seq - 1) % n in u32 arithmetic; n must be > 0. */
 unsigned webota_ota_seq_slot(uint32_t seq, unsigned n);
 
-/* ---- Bootloader choice (§2.5) ---- */
+/* ---- Bootloader choice (docs/formats.md#bootloader-choice) ---- */
 typedef struct webota_boot_config {
     unsigned app_count; /* bootloader N (all app subtypes 0x10..0x1F), <= 16 */
     bool has_factory;
@@ -110,7 +114,7 @@ typedef struct webota_boot_choice {
 webota_err_t webota_ota_boot_select(const webota_ota_entry_t e[2], const webota_boot_config_t *cfg,
                                     webota_boot_choice_t *out);
 
-/* §2.5 step 7 load order: start, then downwards to factory (-1, only if
+/* Bootloader choice step 6, the load order: start, then downwards to factory (-1, only if
  * has_factory), then upwards start+1 .. app_count-1, then test (-2) if
  * has_test. start == -2 (test GPIO) gives just the test app. Slots whose
  * partition is missing (gaps) are the caller's to skip. Returns the count
@@ -123,7 +127,7 @@ unsigned webota_ota_load_order(int start, unsigned app_count, bool has_factory, 
 void webota_ota_initial_entry(unsigned slot, webota_ota_entry_t *out);
 
 /* ---- App writes ---- */
-/* §2.7 set boot partition rule set:
+/* Set boot partition (docs/formats.md#set-boot-partition), rule set:
  *  V6_0    ESP-IDF >= v6.0: re-selecting the active slot rewrites it in place;
  *  V5_5    ESP-IDF <= v5.5: always the inactive sector (equal seq possible);
  *  OTATOOL otatool.py switch_ota_partition: like V5_5, but validity ignores
@@ -138,14 +142,15 @@ typedef enum {
  * consecutive ota_N (ARG if 0 or > 16; OTA_BAD_SLOT if slot >= n_app). On OK:
  * erase *sector, then write *out. State NEW with rollback, else UNDEFINED
  * (OTATOOL keeps the state read). The image in the slot must have been
- * verified by the caller first (§2.7 step 1). Factory is not a slot: to boot
+ * verified by the caller first (step 1 of set boot). Factory is not a slot: to boot
  * factory, erase both sectors. OTA_SEQ_OVERFLOW when no seq can be found
  * without wrapping past 0xFFFFFFFF (ESP-IDF would loop; see docs/otadata.md). */
 webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot, unsigned n_app,
                                  bool rollback, webota_ota_rule_t rule, unsigned *sector,
                                  webota_ota_entry_t *out);
 
-/* §2.6 mark running firmware VALID (confirm) or INVALID (roll back), as
+/* Image states (docs/formats.md#image-states-and-rollback): mark running
+ * firmware VALID (confirm) or INVALID (roll back), as
  * esp_ota_mark_app_valid_cancel_rollback / _invalid_rollback do to the active
  * entry. STATE ("running firmware is factory") when there is no active entry
  * or n_app == 0; ARG for other states or n_app > 16. On OK, *sector is the entry to rewrite
@@ -154,8 +159,8 @@ webota_err_t webota_ota_set_boot(const webota_ota_entry_t cur[2], unsigned slot,
 webota_err_t webota_ota_mark(const webota_ota_entry_t cur[2], unsigned n_app, uint32_t new_state,
                              int *sector, webota_ota_entry_t *out);
 
-/* ---- Queries (§2.8), n_app = the app's count (1..16; 0 or more than 16:
- * NOT_FOUND / -1 / false) ---- */
+/* ---- Queries (docs/formats.md#other-otadata-writes-by-the-application),
+ * n_app = the app's count (1..16; 0 or more than 16: NOT_FOUND / -1 / false) ---- */
 /* esp_ota_get_state_partition: first entry (0 then 1) whose CRC is good and
  * (seq-1)%n == slot. NOT_FOUND when none or n_app == 0. */
 webota_err_t webota_ota_slot_state(const webota_ota_entry_t e[2], unsigned slot, unsigned n_app,

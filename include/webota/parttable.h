@@ -121,7 +121,8 @@ const char *webota_pt_builtin_csv(const char *name);
 const char *webota_pt_type_name(uint8_t type);
 const char *webota_pt_subtype_name(uint8_t type, uint8_t subtype);
 
-/* CSV -> table with every gen_esp32part v1.5 rule (spec §1.6-1.7). */
+/* CSV -> table with every gen_esp32part v1.5 rule (docs/formats.md#csv-format,
+ * docs/formats.md#build-time-rules). */
 typedef struct {
     uint32_t table_offset; /* 0x8000 usually */
     uint32_t flash_size;   /* 0 = not checked */

@@ -1,7 +1,8 @@
 /* The slot writer (webota/slot.h) over a raw NOR flash: partition table +
- * otadata + app slots, the way ESP-IDF's esp_ota_ops drive them (spec §2.7,
- * §2.8, §5). Used by the simulator and by any bare-metal device that reaches
- * its flash through a webota_flash_t.
+ * otadata + app slots, the way ESP-IDF's esp_ota_ops drive them
+ * (docs/formats.md#esp_ota_ops-behaviour, docs/formats.md#set-boot-partition).
+ * Used by the simulator and by any bare-metal device that reaches its flash
+ * through a webota_flash_t.
  *
  *  - begin: the next update slot (esp_ota_get_next_update_partition from the
  *    running partition); refuses the running slot and, with rollback, a running
@@ -46,9 +47,15 @@ typedef struct webota_slot_flash_config {
     bool anti_rollback;            /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t efuse_secure_version; /* with anti_rollback */
     int chip;                      /* webota_chip_t of the device, -1 = ESP32 */
-    int chip_rev;                  /* major*100+minor, -1 = 0 */
+    int chip_rev;                  /* major*100+minor, -1 = not checked */
     uint32_t running_offset;       /* flash address of the booted partition */
 } webota_slot_flash_config_t;
+
+/* flash and running_offset as given; table 0x8000, no rollback, no
+ * anti-rollback, ESP32, revision not checked. A zeroed config means the same
+ * except the revision (0). */
+void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota_flash_t *flash,
+                                   uint32_t running_offset);
 
 #define WEBOTA_SLOT_FLASH_BUF_SIZE 256u /* read-back / verify buffer */
 

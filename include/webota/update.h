@@ -4,18 +4,18 @@
  * written only once it can be.
  *
  * Order of events:
- *  - begin: picks the target slot (ops->next); nothing is erased.
+ *  - begin: picks the target slot (webota_slot_next); nothing is erased.
  *  - write: the first 0x120 bytes (image header, segment 0 header, app
  *    descriptor) are kept in the session until the header and descriptor have
  *    passed the policy (magic, chip, chip revision, size against the slot,
  *    secure_version, project, same version); only then is the slot opened
- *    (ops->begin) and written. The rest streams straight through the checker
+ *    (webota_slot_begin, with its rules) and written. The rest streams straight through the checker
  *    into the slot.
  *  - finish: the checker's verdict (checksum, SHA-256, truncation), the marker
  *    requirement (the marker may sit anywhere in the image, so it is judged
  *    here), the slot's own verification of the whole image from flash, then
  *    activation (ops->activate).
- *  - any error (and abort) closes the slot with ops->abort: otadata and the
+ *  - any error (and abort) closes the slot with webota_slot_abort: otadata and the
  *    running firmware are never touched by a failed session.
  *
  * No allocation: webota_update_t is caller-owned storage of
@@ -71,13 +71,14 @@ typedef struct webota_update {
     } opaque;
 } webota_update_t;
 
-/* Starts a session on the slot ops->next names. total = announced length in
+/* Starts a session on the slot webota_slot_next names (slot: the rules over
+ * the platform's seam, webota/slot.h; it must outlive the session). total = announced length in
  * bytes (0 = unknown). force = accept an image without the webota marker.
  * The policy is copied (its strings are not). Errors (the session is then
- * FAILED): ARG, UPD_NO_SLOT (ops->next failed), IMG_TOO_BIG (total larger than
+ * FAILED): ARG, UPD_BUSY (another session holds the slot open), UPD_NO_SLOT, IMG_TOO_BIG (total larger than
  * the slot). begin overwrites the whole session: abort one that is still
  * receiving first. Before begin (e.g. a zeroed struct) the state is IDLE. */
-webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *ops,
+webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
                                  const webota_update_policy_t *policy, uint32_t total,
                                  bool force);
 /* Feeds the next len bytes (any chunking, len 0 allowed). On error the session

@@ -178,7 +178,10 @@ static int flash_make(int argc, char **argv)
         bufs[k] = cli_read_file(path, &len);
         if (!bufs[k])
             goto done;
-        webota_image_policy_t pol = {.chip = (int)chip->chip, .chip_rev = -1, .efuse_blk_rev = -1, .max_size = p->size};
+        webota_image_policy_t pol;
+        webota_image_policy_init(&pol);
+        pol.chip = (int)chip->chip;
+        pol.max_size = p->size;
         webota_image_checker_t chk;
         webota_image_info_t info;
         webota_err_t e = webota_image_check_buffer(bufs[k], len, &pol, &info, &chk);

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "sim/bootloader.h"
 #include "sim/nor_flash.h"
+#include "sim/power_on.h"
 #include "webota/chip.h"
 #include "webota/slot_flash.h"
 #include "webota/update.h"
@@ -67,41 +68,33 @@ static int run(const job_t *j, sim_nor_t *nor, const uint8_t *img, size_t len)
     sim_boot_config_init(&bc);
     bc.rollback = j->rollback;
     bc.chip = j->chip;
-    sim_boot_result_t *boot = malloc(sizeof *boot);
-    webota_slot_flash_t *slot = malloc(sizeof *slot);
+    sim_running_t *r = malloc(sizeof *r);
     webota_update_t *u = calloc(1, sizeof *u);
     int rc = CLI_INVALID;
-    if (boot == NULL || slot == NULL || u == NULL) {
+    if (r == NULL || u == NULL) {
         cli_error("flash update", "out of memory");
         goto out;
     }
-    webota_err_t err = sim_boot(&flash, &bc, boot);
-    if (err != WEBOTA_OK) {
+    bool booted = false;
+    webota_err_t err = sim_power_on(&flash, &bc, r, &booted);
+    const sim_boot_result_t *boot = &r->boot;
+    webota_slot_flash_t *slot = &r->slot;
+    if (!booted) {
         fputs(boot->log, stderr);
         cli_error("flash update", "%s: the device does not boot: %s", j->flash_path, webota_strerror(err));
         goto out;
     }
-    webota_slot_flash_config_t sc;
-    memset(&sc, 0, sizeof sc);
-    sc.flash = &flash;
-    sc.rollback = j->rollback;
-    sc.chip = j->chip;
-    sc.chip_rev = -1;
-    sc.running_offset = boot->part.offset;
-    err = webota_slot_flash_init(slot, &sc);
     if (err != WEBOTA_OK) {
         cli_error("flash update", "%s: %s", j->flash_path, webota_strerror(err));
         goto out;
     }
-    webota_slot_ops_t ops;
-    webota_slot_flash_ops(slot, &ops);
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
     pol.chip = j->chip;
     pol.running_secure_version = boot->desc.secure_version;
 
     sim_nor_reset_stats(nor);
-    err = webota_update_begin(u, &ops, &pol, (uint32_t)len, j->force);
+    err = webota_update_begin(u, &r->rules, &pol, (uint32_t)len, j->force);
     for (size_t off = 0; err == WEBOTA_OK && off < len; off += CHUNK)
         err = webota_update_write(u, img + off, len - off < CHUNK ? len - off : CHUNK);
     if (err == WEBOTA_OK)
@@ -155,8 +148,7 @@ static int run(const job_t *j, sim_nor_t *nor, const uint8_t *img, size_t len)
     }
     rc = CLI_OK;
 out:
-    free(boot);
-    free(slot);
+    free(r);
     free(u);
     return rc;
 }

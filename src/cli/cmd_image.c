@@ -283,7 +283,8 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-    webota_image_policy_t pol = {.chip = -1, .chip_rev = -1, .efuse_blk_rev = -1};
+    webota_image_policy_t pol;
+    webota_image_policy_init(&pol);
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -96,17 +96,6 @@ static void index_label(int idx, char *out, size_t n)
         snprintf(out, n, "ota_%d", idx);
 }
 
-static bool entry_erased(const webota_ota_entry_t *e)
-{
-    static const uint8_t ff[WEBOTA_OTADATA_ENTRY_SIZE] = {
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-    uint8_t raw[WEBOTA_OTADATA_ENTRY_SIZE];
-    webota_ota_entry_encode(e, raw);
-    return memcmp(raw, ff, sizeof raw) == 0;
-}
-
 static bool label_blank(const webota_ota_entry_t *e)
 {
     for (size_t i = 0; i < sizeof e->seq_label; i++)
@@ -137,7 +126,7 @@ static void print_json(const struct dump_view *v, const webota_parttable_t *pt,
         cli_json_string(stdout, webota_ota_state_name(e->state));
         printf(",\"state_raw\":%lu,\"crc\":%lu,\"crc_ok\":%s,\"erased\":%s,\"valid\":%s}",
                (unsigned long)e->state, (unsigned long)e->crc,
-               webota_ota_crc_ok(e) ? "true" : "false", entry_erased(e) ? "true" : "false",
+               webota_ota_crc_ok(e) ? "true" : "false", webota_ota_entry_is_erased(e) ? "true" : "false",
                webota_ota_entry_valid(e) ? "true" : "false");
     }
     printf("],\"otadata_offset\":");
@@ -185,7 +174,7 @@ static void print_text(const struct dump_view *v, const webota_parttable_t *pt,
     for (int i = 0; i < 2; i++) {
         const webota_ota_entry_t *e = &v->e[i];
         printf("entry %d: ", i);
-        if (entry_erased(e)) {
+        if (webota_ota_entry_is_erased(e)) {
             printf("erased\n");
             continue;
         }
@@ -357,10 +346,7 @@ static bool verify_app(const char *file, const uint8_t *flash, size_t len,
         return false;
     }
     webota_image_policy_t pol;
-    memset(&pol, 0, sizeof pol);
-    pol.chip = -1;
-    pol.chip_rev = -1;
-    pol.efuse_blk_rev = -1;
+    webota_image_policy_init(&pol);
     pol.max_size = p->size;
     webota_image_checker_t *c = malloc(sizeof *c);
     if (!c) {

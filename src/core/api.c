@@ -15,15 +15,15 @@
 /* Media type of a Content-Type value equals `type` (parameters ignored). */
 static bool media_type_is(const char *ct, const char *type)
 {
-    while (is_ws(*ct)) {
+    while (ascii_is_ws(*ct)) {
         ct++;
     }
     size_t n = strlen(type);
-    if (strlen(ct) < n || !eq_ci_n(ct, type, n)) {
+    if (strlen(ct) < n || !ascii_eq_ci_n(ct, type, n)) {
         return false;
     }
     ct += n;
-    while (is_ws(*ct)) {
+    while (ascii_is_ws(*ct)) {
         ct++;
     }
     return *ct == '\0' || *ct == ';';
@@ -33,7 +33,7 @@ static bool true_word(const char *v, size_t len)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"};
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (len == strlen(yes[i]) && eq_ci_n(v, yes[i], len)) {
+        if (len == strlen(yes[i]) && ascii_eq_ci_n(v, yes[i], len)) {
             return true;
         }
     }
@@ -64,154 +64,6 @@ static bool query_flag(const char *query, const char *key)
     return false;
 }
 
-/* ---- answers ---- */
-
-int webota_api_http_status(webota_err_t err)
-{
-    switch (err) {
-    case WEBOTA_OK:
-        return 200;
-    case WEBOTA_ERR_ARG:
-    case WEBOTA_ERR_HTTP_BAD_REQUEST:
-    case WEBOTA_ERR_MP_SYNTAX:
-    case WEBOTA_ERR_MP_NO_FILE:
-    case WEBOTA_ERR_UPD_EMPTY:
-    case WEBOTA_ERR_UPD_LENGTH:
-    case WEBOTA_ERR_UPD_ABORTED:
-        return 400;
-    case WEBOTA_ERR_HTTP_UNAUTHORIZED:
-    case WEBOTA_ERR_HTTP_AUTH_STALE:
-        return 401;
-    case WEBOTA_ERR_HTTP_TOO_SLOW:
-        return 408;
-    case WEBOTA_ERR_HTTP_WRONG_HOST:
-        return 421;
-    case WEBOTA_ERR_HTTP_RATE_LIMITED:
-        return 429;
-    case WEBOTA_ERR_HTTP_FORBIDDEN:
-        return 403;
-    case WEBOTA_ERR_HTTP_NOT_FOUND:
-    case WEBOTA_ERR_NOT_FOUND:
-        return 404;
-    case WEBOTA_ERR_HTTP_METHOD:
-        return 405;
-    case WEBOTA_ERR_STATE:
-    case WEBOTA_ERR_UPD_BUSY:
-    case WEBOTA_ERR_UPD_RUNNING_SLOT:
-    case WEBOTA_ERR_UPD_PENDING_VERIFY:
-    case WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE:
-    case WEBOTA_ERR_UPD_NOT_PENDING:
-        return 409;
-    case WEBOTA_ERR_HTTP_LENGTH_REQUIRED:
-        return 411;
-    case WEBOTA_ERR_HTTP_TOO_LARGE:
-    case WEBOTA_ERR_IMG_TOO_BIG:
-        return 413;
-    case WEBOTA_ERR_HTTP_MEDIA_TYPE:
-        return 415;
-    case WEBOTA_ERR_UPD_NO_MARKER:
-    case WEBOTA_ERR_UPD_SECURE_VERSION:
-    case WEBOTA_ERR_UPD_PROJECT:
-    case WEBOTA_ERR_UPD_SAME_VERSION:
-        return 422;
-    default:
-        /* every image-checker verdict is "the image is not acceptable" */
-        if (err >= WEBOTA_ERR_IMG_MAGIC && err <= WEBOTA_ERR_IMG_REFUSED) {
-            return 422;
-        }
-        return 500;
-    }
-}
-
-void webota_api_set_body(webota_api_t *api, webota_api_response_t *resp, const char *ct,
-                         size_t len)
-{
-    resp->content_type = ct;
-    resp->body = (const unsigned char *)api->buf;
-    resp->body_len = len;
-}
-
-/* An error answer: JSON, or for POST /update an HTML page unless the request's
- * Accept prefers JSON (conn->form_json). conn may be NULL (JSON). */
-void webota_api_respond_error_msg(webota_api_t *api, const webota_api_conn_t *conn,
-                                  webota_api_response_t *resp, webota_err_t err,
-                                  const char *message)
-{
-    if (message == NULL || message[0] == '\0') {
-        message = webota_strerror(err);
-    }
-    resp->status = webota_api_http_status(err);
-    resp->cache_control = "no-store";
-    if (err == WEBOTA_ERR_HTTP_UNAUTHORIZED || err == WEBOTA_ERR_HTTP_AUTH_STALE) {
-        /* not Basic: a browser must not offer to send the password in clear */
-        resp->www_authenticate = WEBOTA_API_WWW_AUTHENTICATE;
-    }
-    if (conn != NULL && conn->route == WEBOTA_API_ROUTE_FORM && !conn->form_json) {
-        webota_api_set_body(api, resp, CT_HTML,
-                            webota_api_error_html(api, resp->status, err, message));
-        return;
-    }
-    webota_json_t j;
-    webota_json_init(&j, api->buf, sizeof(api->buf));
-    webota_json_obj_begin(&j);
-    webota_json_key(&j, "error");
-    webota_json_str(&j, webota_err_name(err));
-    webota_json_key(&j, "message");
-    webota_json_str(&j, message);
-    webota_json_obj_end(&j);
-    size_t len = 0;
-    webota_json_end(&j, &len); /* fits: names and messages are bounded (200 B) */
-    webota_api_set_body(api, resp, CT_JSON, len);
-}
-
-void webota_api_respond_error(webota_api_t *api, const webota_api_conn_t *conn,
-                              webota_api_response_t *resp, webota_err_t err)
-{
-    webota_api_respond_error_msg(api, conn, resp, err, NULL);
-}
-
-void webota_api_secure_headers(webota_api_response_t *resp)
-{
-    resp->csp = WEBOTA_API_CSP;
-    resp->frame_options = "DENY";
-}
-
-void webota_api_log(webota_api_t *api, const char *a, const char *b, const char *c)
-{
-    if (api->cfg.log == NULL) {
-        return;
-    }
-    char line[200];
-    webota_sb_t sb;
-    webota_sb_init(&sb, line, sizeof(line));
-    webota_sb_s(&sb, a != NULL ? a : "");
-    webota_sb_s(&sb, b != NULL ? b : "");
-    webota_sb_s(&sb, c != NULL ? c : "");
-    api->cfg.log(api->cfg.ctx, line);
-}
-
-static void respond_ok(webota_api_t *api, webota_api_response_t *resp, const char *state,
-                       bool rebooting)
-{
-    webota_json_t j;
-    webota_json_init(&j, api->buf, sizeof(api->buf));
-    webota_json_obj_begin(&j);
-    webota_json_key(&j, "ok");
-    webota_json_bool(&j, true);
-    if (state != NULL) {
-        webota_json_key(&j, "state");
-        webota_json_str(&j, state);
-    }
-    webota_json_key(&j, "rebooting");
-    webota_json_bool(&j, rebooting);
-    webota_json_obj_end(&j);
-    size_t len = 0;
-    webota_json_end(&j, &len);
-    resp->status = 200;
-    resp->cache_control = "no-store";
-    webota_api_set_body(api, resp, CT_JSON, len);
-}
-
 static void reboot_now(webota_api_t *api, webota_api_response_t *resp)
 {
     api->reboot_pending = true;
@@ -225,10 +77,9 @@ static void reboot_now(webota_api_t *api, webota_api_response_t *resp)
 
 static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
 {
-    const webota_slot_ops_t *ops = api->cfg.slot;
     webota_update_policy_t policy = api->cfg.policy;
     webota_app_desc_t desc;
-    if (ops->running_desc != NULL && ops->running_desc(ops->ctx, &desc) == WEBOTA_OK) {
+    if (webota_slot_running_desc(api->cfg.slot, &desc) == WEBOTA_OK) {
         policy.running_secure_version = desc.secure_version;
         memcpy(api->running_version, desc.version, sizeof(api->running_version));
         api->running_version[sizeof(api->running_version) - 1] = '\0';
@@ -238,7 +89,7 @@ static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
         policy.refuse_same_version = false;
     }
     api->session_used = true;
-    return webota_update_begin(&api->update, ops, &policy, total, force);
+    return webota_update_begin(&api->update, api->cfg.slot, &policy, total, force);
 }
 
 static webota_err_t mp_part_begin(void *ctx, const char *name, const char *filename,
@@ -321,16 +172,17 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
                                      api->reboot_pending ? "the device is rebooting" : NULL);
         return WEBOTA_API_RESPOND;
     }
-    /* a refusal the slot writer would only make after the first bytes, made
-     * from the headers: with Expect: 100-continue no body is sent in vain */
-    webota_slot_info_t run;
-    if (api->cfg.slot->running(api->cfg.slot->ctx, &run) == WEBOTA_OK &&
-        run.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
-        webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_PENDING_VERIFY);
+    /* the device's state refusals (pending_verify, ...), which the session
+     * would only meet after the first bytes, made from the headers: with
+     * Expect: 100-continue no body is sent in vain */
+    err = webota_slot_check(api->cfg.slot, 0);
+    if (err == WEBOTA_ERR_UPD_PENDING_VERIFY || err == WEBOTA_ERR_UPD_RUNNING_SLOT ||
+        err == WEBOTA_ERR_UPD_BUSY) {
+        webota_api_respond_error(api, conn, resp, err);
         return WEBOTA_API_RESPOND;
     }
     webota_slot_info_t next;
-    err = api->cfg.slot->next(api->cfg.slot->ctx, &next);
+    err = webota_slot_next(api->cfg.slot, &next);
     if (err != WEBOTA_OK) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_NO_SLOT);
         return WEBOTA_API_RESPOND;
@@ -391,15 +243,18 @@ static webota_api_route_t route_of(const char *path)
     return WEBOTA_API_ROUTE_NONE;
 }
 
+void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->slot = slot;
+    webota_update_policy_init(&cfg->policy);
+    cfg->chip = "";
+    cfg->chip_rev = -1;
+}
+
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg)
 {
-    if (api == NULL || cfg == NULL || cfg->slot == NULL) {
-        return WEBOTA_ERR_ARG;
-    }
-    const webota_slot_ops_t *o = cfg->slot;
-    if (o->running == NULL || o->next == NULL || o->begin == NULL || o->write == NULL ||
-        o->finish == NULL || o->abort == NULL || o->activate == NULL || o->confirm == NULL ||
-        o->rollback == NULL) {
+    if (api == NULL || cfg == NULL || cfg->slot == NULL || cfg->slot->ops == NULL) {
         return WEBOTA_ERR_ARG;
     }
     memset(api, 0, sizeof(*api));
@@ -456,7 +311,6 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     if (api->cfg.on_request != NULL) {
         api->cfg.on_request(api->cfg.ctx, route);
     }
-    const webota_slot_ops_t *ops = api->cfg.slot;
     webota_err_t err;
     switch (route) {
     case WEBOTA_API_ROUTE_PAGE:
@@ -486,11 +340,11 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
-        err = ops->confirm(ops->ctx);
+        err = webota_slot_confirm(api->cfg.slot);
         if (err != WEBOTA_OK) {
             webota_api_respond_error(api, conn, resp, err);
         } else {
-            respond_ok(api, resp, "valid", false);
+            webota_api_respond_ok(api, resp, "valid", false);
         }
         break;
     case WEBOTA_API_ROUTE_ROLLBACK:
@@ -498,12 +352,12 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
-        err = ops->rollback(ops->ctx);
+        err = webota_slot_rollback(api->cfg.slot);
         if (err != WEBOTA_OK) {
             webota_api_respond_error(api, conn, resp, err);
             break;
         }
-        respond_ok(api, resp, "invalid", true);
+        webota_api_respond_ok(api, resp, "invalid", true);
         reboot_now(api, resp);
         break;
     case WEBOTA_API_ROUTE_REBOOT:
@@ -512,7 +366,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
                                          "an update is in progress: reboot after it");
             break;
         }
-        respond_ok(api, resp, NULL, true);
+        webota_api_respond_ok(api, resp, NULL, true);
         reboot_now(api, resp);
         break;
     default:
@@ -637,9 +491,4 @@ void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn)
 bool webota_api_busy(const webota_api_t *api)
 {
     return api->upload != NULL;
-}
-
-const webota_update_t *webota_api_update(const webota_api_t *api)
-{
-    return &api->update;
 }

@@ -39,7 +39,7 @@ static int hex_value(char c)
     if (c >= '0' && c <= '9') {
         return c - '0';
     }
-    c = lower(c);
+    c = ascii_lower(c);
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
@@ -102,7 +102,7 @@ webota_err_t webota_auth_verifier_parse(const char *text, webota_auth_verifier_t
     }
     const char *key = dollar + 1;
     size_t klen = strlen(key);
-    while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r' || is_ws(key[klen - 1]))) {
+    while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r' || ascii_is_ws(key[klen - 1]))) {
         klen--; /* a verifier read from a file may end with a newline */
     }
     webota_auth_verifier_t out;
@@ -246,22 +246,22 @@ static bool auth_param(const char *p, const char *name, const char **val, size_t
 {
     size_t nl = strlen(name);
     while (*p != '\0') {
-        while (is_ws(*p) || *p == ',') {
+        while (ascii_is_ws(*p) || *p == ',') {
             p++;
         }
         const char *key = p;
-        while (*p != '\0' && *p != '=' && *p != ',' && !is_ws(*p)) {
+        while (*p != '\0' && *p != '=' && *p != ',' && !ascii_is_ws(*p)) {
             p++;
         }
         size_t klen = (size_t)(p - key);
-        while (is_ws(*p)) {
+        while (ascii_is_ws(*p)) {
             p++;
         }
         if (*p != '=') {
             continue;
         }
         p++;
-        while (is_ws(*p)) {
+        while (ascii_is_ws(*p)) {
             p++;
         }
         const char *v = p;
@@ -271,7 +271,7 @@ static bool auth_param(const char *p, const char *name, const char **val, size_t
                 p++;
             }
         } else {
-            while (*p != '\0' && *p != ',' && !is_ws(*p)) {
+            while (*p != '\0' && *p != ',' && !ascii_is_ws(*p)) {
                 p++;
             }
         }
@@ -279,7 +279,7 @@ static bool auth_param(const char *p, const char *name, const char **val, size_t
         if (*p == '"') {
             p++;
         }
-        if (klen == nl && eq_ci_n(key, name, nl)) {
+        if (klen == nl && ascii_eq_ci_n(key, name, nl)) {
             *val = v;
             *len = vlen;
             return true;
@@ -365,11 +365,11 @@ webota_err_t webota_api_auth_check(webota_api_t *api, const webota_api_request_t
     if (a == NULL) {
         return WEBOTA_ERR_HTTP_UNAUTHORIZED;
     }
-    while (is_ws(*a)) {
+    while (ascii_is_ws(*a)) {
         a++;
     }
     const size_t sl = sizeof(SCHEME) - 1;
-    if (strlen(a) <= sl || !eq_ci_n(a, SCHEME, sl) || !is_ws(a[sl])) {
+    if (strlen(a) <= sl || !ascii_eq_ci_n(a, SCHEME, sl) || !ascii_is_ws(a[sl])) {
         return WEBOTA_ERR_HTTP_UNAUTHORIZED;
     }
     a += sl;
@@ -443,9 +443,9 @@ bool webota_api_origin_ok(const webota_api_request_t *req)
     if (req->host == NULL || req->host[0] == '\0') {
         return false;
     }
-    if (strlen(o) > 7 && eq_ci_n(o, "http://", 7)) {
+    if (strlen(o) > 7 && ascii_eq_ci_n(o, "http://", 7)) {
         o += 7;
-    } else if (strlen(o) > 8 && eq_ci_n(o, "https://", 8)) {
+    } else if (strlen(o) > 8 && ascii_eq_ci_n(o, "https://", 8)) {
         o += 8;
     } else {
         return false; /* "null" and other schemes */
@@ -454,5 +454,5 @@ bool webota_api_origin_ok(const webota_api_request_t *req)
     if (olen > 0 && o[olen - 1] == '/') {
         olen--;
     }
-    return olen == strlen(req->host) && eq_ci_n(o, req->host, olen);
+    return olen == strlen(req->host) && ascii_eq_ci_n(o, req->host, olen);
 }

@@ -12,7 +12,7 @@
 
 static bool same_ci(const char *a, size_t alen, const char *b)
 {
-    return alen == strlen(b) && eq_ci_n(a, b, alen);
+    return alen == strlen(b) && ascii_eq_ci_n(a, b, alen);
 }
 
 /* The host part of a Host header value: "[::1]:8080" -> "[::1]",
@@ -21,7 +21,7 @@ static bool same_ci(const char *a, size_t alen, const char *b)
 static bool host_part(const char *h, size_t *len)
 {
     size_t n = strlen(h);
-    while (n > 0 && is_ws(h[n - 1])) {
+    while (n > 0 && ascii_is_ws(h[n - 1])) {
         n--;
     }
     size_t end = n;
@@ -80,7 +80,7 @@ bool webota_api_host_ok(const webota_api_t *api, const char *host)
     if (api->cfg.host_ok != NULL) {
         char lc[HOST_MAX + 1];
         for (size_t i = 0; i < n; i++) {
-            lc[i] = lower(host[i]);
+            lc[i] = ascii_lower(host[i]);
         }
         lc[n] = '\0';
         return api->cfg.host_ok(api->cfg.ctx, lc);

@@ -37,14 +37,14 @@ static int element_q(const char *p, const char *end)
     while (p < end) {
         const char *semi = memchr(p, ';', (size_t)(end - p));
         const char *pend = semi != NULL ? semi : end;
-        while (p < pend && is_ws(*p)) {
+        while (p < pend && ascii_is_ws(*p)) {
             p++;
         }
         const char *vend = pend;
-        while (vend > p && is_ws(vend[-1])) {
+        while (vend > p && ascii_is_ws(vend[-1])) {
             vend--;
         }
-        if (vend - p >= 2 && lower(p[0]) == 'q' && p[1] == '=') {
+        if (vend - p >= 2 && ascii_lower(p[0]) == 'q' && p[1] == '=') {
             q = parse_q(p + 2, (size_t)(vend - p - 2));
         }
         p = semi != NULL ? semi + 1 : end;
@@ -66,7 +66,7 @@ bool webota_api_accept_wants_json(const char *accept)
     while (*p != '\0') {
         const char *comma = strchr(p, ',');
         const char *end = comma != NULL ? comma : p + strlen(p);
-        while (p < end && is_ws(*p)) {
+        while (p < end && ascii_is_ws(*p)) {
             p++;
         }
         /* a loop, not memchr: gcc -O2 cannot see p <= end and warns */
@@ -78,19 +78,19 @@ bool webota_api_accept_wants_json(const char *accept)
         if (semi == end) {
             semi = NULL;
         }
-        while (mend > p && is_ws(mend[-1])) {
+        while (mend > p && ascii_is_ws(mend[-1])) {
             mend--;
         }
         size_t mlen = (size_t)(mend - p);
         int q = semi != NULL ? element_q(semi + 1, end) : 1000;
         int level = 0;
-        if (mlen == 16 && eq_ci_n(p, "application/json", 16)) {
+        if (mlen == 16 && ascii_eq_ci_n(p, "application/json", 16)) {
             json_q = q;
-        } else if (mlen == 9 && eq_ci_n(p, "text/html", 9)) {
+        } else if (mlen == 9 && ascii_eq_ci_n(p, "text/html", 9)) {
             level = 3;
-        } else if (mlen == 6 && eq_ci_n(p, "text/*", 6)) {
+        } else if (mlen == 6 && ascii_eq_ci_n(p, "text/*", 6)) {
             level = 2;
-        } else if (mlen == 3 && eq_ci_n(p, "*/*", 3)) {
+        } else if (mlen == 3 && ascii_eq_ci_n(p, "*/*", 3)) {
             level = 1;
         }
         if (level > html_level) {

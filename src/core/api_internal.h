@@ -1,6 +1,7 @@
 /* Internal to src/core: what the HTTP API modules share.
  *
- *   api.c         routing, the upload into an update session, JSON answers
+ *   api.c         routing, the upload into an update session
+ *   api_respond.c the answers: body buffer, errors, {"ok": true}
  *   api_auth.c    password (challenge-response), failed logins, same-origin rule
  *   api_host.c    the Host allow-list (DNS rebinding)
  *   api_limits.c  time limits of an upload
@@ -17,6 +18,8 @@
 #include "textbuf.h"
 #include "webota/api.h"
 
+#include "ascii.h"
+
 #define CT_JSON "application/json"
 #define CT_HTML "text/html; charset=utf-8"
 
@@ -26,29 +29,7 @@
 #define WEBOTA_API_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 #define WEBOTA_API_WWW_AUTHENTICATE "WebOTA-HMAC realm=\"webota\", challenge=\"api/auth\""
 
-/* ---- small string helpers (the core has no ctype/strcasecmp) ---- */
-
-static inline char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static inline bool eq_ci_n(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static inline bool is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* ---- answers (api.c) ---- */
+/* ---- answers (api_respond.c) ---- */
 
 /* Content-Security-Policy and X-Frame-Options of an API answer. */
 void webota_api_secure_headers(webota_api_response_t *resp);
@@ -63,6 +44,9 @@ void webota_api_respond_error_msg(webota_api_t *api, const webota_api_conn_t *co
                                   const char *message);
 void webota_api_respond_error(webota_api_t *api, const webota_api_conn_t *conn,
                               webota_api_response_t *resp, webota_err_t err);
+/* {"ok": true, "state": state (omitted when NULL), "rebooting": ...}, 200. */
+void webota_api_respond_ok(webota_api_t *api, webota_api_response_t *resp, const char *state,
+                           bool rebooting);
 
 /* One line for config.log: a, b and c (NULL = nothing) joined. */
 void webota_api_log(webota_api_t *api, const char *a, const char *b, const char *c);

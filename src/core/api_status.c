@@ -24,12 +24,12 @@ static void slot_json(webota_json_t *j, const webota_slot_info_t *s, bool with_s
 
 void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
 {
-    const webota_slot_ops_t *ops = api->cfg.slot;
+    const webota_slot_t *slot = api->cfg.slot;
     webota_app_desc_t desc;
-    bool have_desc = ops->running_desc != NULL && ops->running_desc(ops->ctx, &desc) == WEBOTA_OK;
+    bool have_desc = webota_slot_running_desc(slot, &desc) == WEBOTA_OK;
     webota_slot_info_t run, next;
-    bool have_run = ops->running(ops->ctx, &run) == WEBOTA_OK;
-    bool have_next = ops->next(ops->ctx, &next) == WEBOTA_OK;
+    bool have_run = webota_slot_running(slot, &run) == WEBOTA_OK;
+    bool have_next = webota_slot_next(slot, &next) == WEBOTA_OK;
 
     webota_json_t j;
     webota_json_init(&j, api->buf, sizeof(api->buf));
@@ -65,7 +65,7 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
         webota_json_null(&j);
     }
     webota_json_key(&j, "rollback_possible");
-    webota_json_bool(&j, ops->rollback_possible != NULL && ops->rollback_possible(ops->ctx));
+    webota_json_bool(&j, webota_slot_rollback_possible(slot));
     webota_json_key(&j, "require_marker");
     webota_json_bool(&j, api->cfg.policy.require_marker);
     webota_json_key(&j, "update");

@@ -1,6 +1,6 @@
 /* Little-endian field access for the on-flash formats (partition table,
- * otadata, image header, app descriptor are all little-endian, spec
- * conventions). Internal to src/core: byte by byte, so it works on any host
+ * otadata, image header, app descriptor are all little-endian,
+ * docs/formats.md). Internal to src/core: byte by byte, so it works on any host
  * endianness and on unaligned fields. */
 #ifndef WEBOTA_CORE_BYTES_H
 #define WEBOTA_CORE_BYTES_H

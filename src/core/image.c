@@ -40,6 +40,14 @@ static void fail(webota_image_checker_t *c, webota_err_t err, uint32_t off, bool
     }
 }
 
+void webota_image_policy_init(webota_image_policy_t *policy)
+{
+    memset(policy, 0, sizeof *policy);
+    policy->chip = -1;
+    policy->chip_rev = -1;
+    policy->efuse_blk_rev = -1;
+}
+
 void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy, webota_image_info_t *info)
 {
     memset(c, 0, sizeof(*c));

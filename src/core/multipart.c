@@ -9,6 +9,8 @@
  * seen. */
 #include "webota/multipart.h"
 
+#include "ascii.h"
+
 #include <string.h>
 
 enum {
@@ -44,30 +46,6 @@ static bool valid_boundary(const char *b, size_t len)
     return true;
 }
 
-static char lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
-static bool prefix_ci(const char *s, size_t len, const char *word)
-{
-    size_t n = strlen(word);
-    if (len < n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (lower(s[i]) != word[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool is_ws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
 /* Finds parameter `param` (lowercase) in a header value "type; a=b; c="d"" and
  * copies its value (unquoted, backslash escapes resolved, truncated to cap-1).
  * Returns true when present. */
@@ -83,22 +61,22 @@ static bool find_param(const char *v, size_t len, const char *param, char *out, 
     while (i < len) {
         /* at ';' */
         i++;
-        while (i < len && is_ws(v[i])) {
+        while (i < len && ascii_is_ws(v[i])) {
             i++;
         }
         size_t name_start = i;
-        while (i < len && v[i] != '=' && v[i] != ';' && !is_ws(v[i])) {
+        while (i < len && v[i] != '=' && v[i] != ';' && !ascii_is_ws(v[i])) {
             i++;
         }
         size_t name_len = i - name_start;
-        while (i < len && is_ws(v[i])) {
+        while (i < len && ascii_is_ws(v[i])) {
             i++;
         }
-        bool match = name_len == plen && prefix_ci(v + name_start, name_len, param);
+        bool match = name_len == plen && ascii_prefix_ci(v + name_start, name_len, param);
         size_t o = 0;
         if (i < len && v[i] == '=') {
             i++;
-            while (i < len && is_ws(v[i])) {
+            while (i < len && ascii_is_ws(v[i])) {
                 i++;
             }
             if (i < len && v[i] == '"') {
@@ -120,7 +98,7 @@ static bool find_param(const char *v, size_t len, const char *param, char *out, 
                     i++;
                 }
             } else {
-                while (i < len && v[i] != ';' && !is_ws(v[i])) {
+                while (i < len && v[i] != ';' && !ascii_is_ws(v[i])) {
                     if (match && o + 1 < cap) {
                         out[o++] = v[i];
                     }
@@ -152,16 +130,16 @@ webota_err_t webota_mp_boundary(const char *content_type, char *out, size_t cap)
     }
     size_t len = strlen(content_type);
     size_t i = 0;
-    while (i < len && is_ws(content_type[i])) {
+    while (i < len && ascii_is_ws(content_type[i])) {
         i++;
     }
     const char *type = "multipart/form-data";
     size_t tlen = strlen(type);
-    if (!prefix_ci(content_type + i, len - i, type)) {
+    if (!ascii_prefix_ci(content_type + i, len - i, type)) {
         return WEBOTA_ERR_HTTP_MEDIA_TYPE;
     }
     size_t j = i + tlen;
-    while (j < len && is_ws(content_type[j])) {
+    while (j < len && ascii_is_ws(content_type[j])) {
         j++;
     }
     if (j < len && content_type[j] != ';') {
@@ -226,16 +204,16 @@ static webota_err_t header_line(webota_mp_t *mp)
         return WEBOTA_ERR_MP_SYNTAX;
     }
     const char *cd = "content-disposition:";
-    if (!prefix_ci(l, len, cd)) {
+    if (!ascii_prefix_ci(l, len, cd)) {
         return WEBOTA_OK; /* Content-Type and others: not needed */
     }
     l += strlen(cd);
     len -= strlen(cd);
-    while (len > 0 && is_ws(*l)) {
+    while (len > 0 && ascii_is_ws(*l)) {
         l++;
         len--;
     }
-    if (!prefix_ci(l, len, "form-data")) {
+    if (!ascii_prefix_ci(l, len, "form-data")) {
         return WEBOTA_ERR_MP_SYNTAX;
     }
     find_param(l, len, "name", mp->name, sizeof(mp->name));
@@ -307,7 +285,7 @@ webota_err_t webota_mp_feed(webota_mp_t *mp, const void *data, size_t len)
         case ST_AFTER:
             if (c == '-' && mp->sub == 0) {
                 mp->state = ST_CLOSE;
-            } else if (is_ws(c)) {
+            } else if (ascii_is_ws(c)) {
                 mp->sub = 1; /* transport padding */
             } else if (c == '\r') {
                 mp->state = ST_AFTER_LF;

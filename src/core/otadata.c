@@ -1,4 +1,5 @@
-/* otadata entries and the ESP-IDF rules that read and write them (spec §2).
+/* otadata entries and the ESP-IDF rules that read and write them
+ * (docs/formats.md#otadata).
  * Every function mirrors one ESP-IDF routine; the comment names it so the two
  * can be compared line by line. */
 #include "webota/otadata.h"
@@ -44,6 +45,18 @@ void webota_ota_entry_erased(webota_ota_entry_t *e)
     memset(e->seq_label, 0xFF, sizeof e->seq_label);
     e->state = 0xFFFFFFFFu;
     e->crc = 0xFFFFFFFFu;
+}
+
+bool webota_ota_entry_is_erased(const webota_ota_entry_t *e)
+{
+    uint8_t raw[WEBOTA_OTADATA_ENTRY_SIZE];
+    webota_ota_entry_encode(e, raw);
+    for (size_t i = 0; i < sizeof raw; i++) {
+        if (raw[i] != 0xFF) {
+            return false;
+        }
+    }
+    return true;
 }
 
 void webota_ota_entry_make(uint32_t seq, uint32_t state, webota_ota_entry_t *e)

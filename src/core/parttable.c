@@ -1,7 +1,7 @@
 /* Partition table binary format, device-side verification and look-ups.
  * The rules are the bootloader's esp_partition_table_verify plus the app's
- * CONFIG_PARTITION_TABLE_MD5 check (spec §1.4-1.5) and esp_ota_ops' slot
- * arithmetic (spec §5). */
+ * CONFIG_PARTITION_TABLE_MD5 check (docs/formats.md#what-the-device-checks-in-a-table)
+ * and esp_ota_ops' slot arithmetic (docs/formats.md#esp_ota_ops-behaviour). */
 #include <string.h>
 
 #include "webota/crypto.h"

@@ -1,8 +1,9 @@
 /* Internal to src/core: what the gen_esp32part CSV modules share.
  *
- *   parttable_csv.c        CSV text -> entries (lines, $VAR expansion, columns)
- *                          and webota_pt_from_csv, which runs the steps in the
- *                          tool's order
+ *   parttable_csv.c        CSV lines -> entries, and webota_pt_from_csv, which
+ *                          runs the steps in the tool's order
+ *   parttable_csv_lines.c  the text level below parsing and rules: errors,
+ *                          lines, $VAR expansion, columns, entry names
  *   parttable_csv_decode.c the bytes as Python's str (BOM, UTF-8/16/32, white
  *                          space, line breaks, strip)
  *   parttable_csv_value.c  column values: numbers with k/M suffixes, the type
@@ -96,10 +97,32 @@ typedef struct {
     size_t line_len;
 } ctx_t;
 
+/* ---- text level (parttable_csv_lines.c) ---- */
+
+typedef struct {
+    size_t pos;
+    uint32_t line_no;
+} reader_t;
+
+typedef struct {
+    const char *s;
+    size_t n;
+} field_t;
+
 /* Records the error (code, line, empty message) and points *msg_out at the
  * message buffer; returns code. */
 webota_err_t webota_ptcsv_set_error(ctx_t *c, webota_err_t code, unsigned line,
                                     webota_sb_t *msg_out);
+/* Next raw line [*start, *end) in source bytes; false at end of input. */
+bool webota_ptcsv_next_line(const src_t *s, reader_t *r, size_t *start, size_t *end);
+/* First code point of the line that is not white space (CP_END if none). */
+int32_t webota_ptcsv_first_visible(const src_t *s, size_t start, size_t end);
+/* The line with $VAR / ${VAR} expanded into c->line; false when too long. */
+bool webota_ptcsv_expand_line(ctx_t *c, size_t start, size_t end);
+/* Splits the stripped line into the 6 columns (missing ones empty, extra
+ * ones ignored), each stripped. */
+void webota_ptcsv_split_fields(const char *s, size_t len, field_t f[6]);
+bool webota_ptcsv_field_is(field_t f, const char *word);
 /* The full CSV name of entry i into out (NUL-terminated, truncated to cap). */
 size_t webota_ptcsv_entry_name(ctx_t *c, unsigned i, char *out, size_t cap);
 

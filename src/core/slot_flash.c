@@ -1,5 +1,6 @@
-/* The slot writer over a raw NOR flash: esp_ota_ops' rules (spec §2.7, §2.8,
- * §5) applied through webota_flash_t, otadata.c and the image checker. */
+/* The slot writer over a raw NOR flash: esp_ota_ops' rules
+ * (docs/formats.md#esp_ota_ops-behaviour) applied through webota_flash_t,
+ * otadata.c and the image checker. */
 #include <string.h>
 
 #include "webota/otadata.h"
@@ -54,20 +55,31 @@ static unsigned n_app(const webota_slot_flash_t *s)
     return webota_pt_app_count_app(&s->pt);
 }
 
-static uint32_t state_of(webota_slot_flash_t *s, const webota_partition_t *p)
+/* esp_ota_get_state_partition: UNDEFINED when no CRC-valid entry maps to p
+ * (or there is no otadata); a flash error is returned. */
+static webota_err_t state_of(webota_slot_flash_t *s, const webota_partition_t *p, uint32_t *state)
 {
     int slot = webota_pt_slot_index(p);
     webota_ota_entry_t e[2];
-    uint32_t state = WEBOTA_OTA_STATE_UNDEFINED;
-    if (slot < 0 || read_entries(s, e) != WEBOTA_OK ||
-        webota_ota_slot_state(e, (unsigned)slot, n_app(s), &state) != WEBOTA_OK)
-        return WEBOTA_OTA_STATE_UNDEFINED;
-    return state;
+    *state = WEBOTA_OTA_STATE_UNDEFINED;
+    if (slot < 0)
+        return WEBOTA_OK;
+    webota_err_t err = read_entries(s, e);
+    if (err == WEBOTA_ERR_OTA_NO_OTADATA)
+        return WEBOTA_OK;
+    if (err != WEBOTA_OK)
+        return err;
+    if (webota_ota_slot_state(e, (unsigned)slot, n_app(s), state) != WEBOTA_OK)
+        *state = WEBOTA_OTA_STATE_UNDEFINED;
+    return WEBOTA_OK;
 }
 
 uint32_t webota_slot_flash_state_of(webota_slot_flash_t *s, const webota_partition_t *p)
 {
-    return p == NULL ? WEBOTA_OTA_STATE_UNDEFINED : state_of(s, p);
+    uint32_t state = WEBOTA_OTA_STATE_UNDEFINED;
+    if (p != NULL)
+        (void)state_of(s, p, &state);
+    return state;
 }
 
 uint32_t webota_slot_flash_image_length(const webota_slot_flash_t *s)
@@ -75,14 +87,14 @@ uint32_t webota_slot_flash_image_length(const webota_slot_flash_t *s)
     return s->image_len;
 }
 
-static void fill_info(webota_slot_flash_t *s, const webota_partition_t *p, webota_slot_info_t *out)
+static webota_err_t fill_info(webota_slot_flash_t *s, const webota_partition_t *p, webota_slot_info_t *out)
 {
     memset(out, 0, sizeof *out);
     memcpy(out->label, p->label, sizeof out->label);
     out->offset = p->offset;
     out->size = p->size;
     out->index = webota_pt_slot_index(p);
-    out->state = state_of(s, p);
+    return state_of(s, p, &out->state);
 }
 
 /* Keeps the descriptor the checker hands over (the checker records no info). */
@@ -98,10 +110,9 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
                                 webota_app_desc_t *desc, uint32_t *length)
 {
     webota_image_policy_t pol;
-    memset(&pol, 0, sizeof pol);
+    webota_image_policy_init(&pol);
     pol.chip = s->cfg.chip < 0 ? (int)WEBOTA_CHIP_ESP32 : s->cfg.chip;
-    pol.chip_rev = s->cfg.chip_rev < 0 ? 0 : s->cfg.chip_rev;
-    pol.efuse_blk_rev = -1;
+    pol.chip_rev = s->cfg.chip_rev;
     pol.max_size = p->size;
     pol.on_desc = keep_desc;
     pol.ctx = &s->work.verify.desc;
@@ -133,6 +144,17 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
     return err;
 }
 
+void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota_flash_t *flash,
+                                   uint32_t running_offset)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->flash = flash;
+    cfg->table_offset = WEBOTA_PT_OFFSET_DEFAULT;
+    cfg->chip = -1;
+    cfg->chip_rev = -1;
+    cfg->running_offset = running_offset;
+}
+
 webota_err_t webota_slot_flash_init(webota_slot_flash_t *s, const webota_slot_flash_config_t *cfg)
 {
     if (s == NULL || cfg == NULL || cfg->flash == NULL)
@@ -157,8 +179,7 @@ static webota_err_t op_running(void *ctx, webota_slot_info_t *out)
     webota_slot_flash_t *s = ctx;
     if (s->running == NULL)
         return WEBOTA_ERR_NOT_FOUND;
-    fill_info(s, s->running, out);
-    return WEBOTA_OK;
+    return fill_info(s, s->running, out);
 }
 
 static webota_err_t op_next(void *ctx, webota_slot_info_t *out)
@@ -167,37 +188,31 @@ static webota_err_t op_next(void *ctx, webota_slot_info_t *out)
     const webota_partition_t *p = webota_pt_next_update(&s->pt, s->running);
     if (p == NULL)
         return WEBOTA_ERR_UPD_NO_SLOT;
-    fill_info(s, p, out);
+    (void)fill_info(s, p, out); /* the next slot's state is informative only */
     return WEBOTA_OK;
 }
 
-static webota_err_t op_begin(void *ctx, uint32_t image_size)
+/* esp_ota_begin's mechanism; the rules (busy, running slot, size,
+ * PENDING_VERIFY) are the core's (slot.c). */
+static webota_err_t op_open(void *ctx, uint32_t image_size)
 {
     webota_slot_flash_t *s = ctx;
     if (s->open)
-        return WEBOTA_ERR_UPD_BUSY;
+        return WEBOTA_ERR_STATE;
     const webota_partition_t *p = webota_pt_next_update(&s->pt, s->running);
     if (p == NULL)
         return WEBOTA_ERR_UPD_NO_SLOT;
-    if (p == s->running)
-        return WEBOTA_ERR_UPD_RUNNING_SLOT;
     if (image_size > p->size)
         return WEBOTA_ERR_IMG_TOO_BIG;
-    int running_slot = s->running != NULL ? webota_pt_slot_index(s->running) : -1;
-    if (running_slot < 0)
-        running_slot = -1;
     if (s->cfg.rollback) {
+        /* the bootloader must not fall back into the slot being overwritten
+         * (docs/formats.md#other-otadata-writes-by-the-application): errors
+         * are ignored, as esp_ota_begin does */
         webota_ota_entry_t e[2];
-        webota_err_t err = read_entries(s, e);
-        if (err == WEBOTA_OK && running_slot >= 0) {
-            uint32_t st;
-            if (webota_ota_slot_state(e, (unsigned)running_slot, n_app(s), &st) == WEBOTA_OK &&
-                st == WEBOTA_OTA_STATE_PENDING_VERIFY)
-                return WEBOTA_ERR_UPD_PENDING_VERIFY;
-        }
-        /* §2.8: the bootloader must not fall back into the slot being
-         * overwritten. Errors are ignored, as esp_ota_begin does. */
-        if (err == WEBOTA_OK) {
+        int running_slot = s->running != NULL ? webota_pt_slot_index(s->running) : -1;
+        if (running_slot < 0)
+            running_slot = -1;
+        if (read_entries(s, e) == WEBOTA_OK) {
             int sector = webota_ota_inactive_sector_to_erase(e, n_app(s), running_slot);
             if (sector >= 0)
                 (void)webota_flash_erase(s->cfg.flash,
@@ -259,6 +274,18 @@ static webota_err_t op_write(void *ctx, const void *data, size_t len)
     return WEBOTA_OK;
 }
 
+static webota_err_t op_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    webota_slot_flash_t *s = ctx;
+    if (s->target == NULL)
+        return WEBOTA_ERR_STATE;
+    if (buf == NULL && len > 0)
+        return WEBOTA_ERR_ARG;
+    if (offset > s->target->size || len > s->target->size - offset)
+        return WEBOTA_ERR_IMG_TOO_BIG;
+    return len == 0 ? WEBOTA_OK : webota_flash_read(s->cfg.flash, s->target->offset + offset, buf, len);
+}
+
 static webota_err_t op_finish(void *ctx)
 {
     webota_slot_flash_t *s = ctx;
@@ -289,7 +316,7 @@ static webota_err_t op_activate(void *ctx)
     if (err != WEBOTA_OK)
         return err;
     if (s->cfg.anti_rollback && desc.secure_version < s->cfg.efuse_secure_version) {
-        /* §2.7 step 3: ESP-IDF erases the refused partition. */
+        /* Set boot partition step 3: ESP-IDF erases the refused partition. */
         s->finished = false;
         (void)webota_flash_erase(s->cfg.flash, s->target->offset, s->target->size);
         return WEBOTA_ERR_UPD_SECURE_VERSION;
@@ -310,6 +337,8 @@ static webota_err_t mark(webota_slot_flash_t *s, uint32_t state)
     webota_ota_entry_t e[2], out;
     int sector;
     webota_err_t err = read_entries(s, e);
+    if (err == WEBOTA_ERR_OTA_NO_OTADATA)
+        return WEBOTA_ERR_UPD_NOT_PENDING; /* nothing selects the running firmware */
     if (err != WEBOTA_OK)
         return err;
     err = webota_ota_mark(e, n_app(s), state, &sector, &out);
@@ -320,7 +349,7 @@ static webota_err_t mark(webota_slot_flash_t *s, uint32_t state)
     return write_entry(s, (unsigned)sector, &out);
 }
 
-static webota_err_t op_confirm(void *ctx)
+static webota_err_t op_mark_valid(void *ctx)
 {
     webota_slot_flash_t *s = ctx;
     webota_err_t err = mark(s, WEBOTA_OTA_STATE_VALID);
@@ -356,12 +385,9 @@ static bool op_rollback_possible(void *ctx)
     return webota_ota_rollback_possible(e, n_app(s), factory_ok, slot_verifies, s);
 }
 
-static webota_err_t op_rollback(void *ctx)
+static webota_err_t op_mark_invalid(void *ctx)
 {
-    webota_slot_flash_t *s = ctx;
-    if (!op_rollback_possible(s))
-        return WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE;
-    return mark(s, WEBOTA_OTA_STATE_INVALID);
+    return mark(ctx, WEBOTA_OTA_STATE_INVALID);
 }
 
 static webota_err_t op_running_desc(void *ctx, webota_app_desc_t *out)
@@ -385,13 +411,15 @@ void webota_slot_flash_ops(webota_slot_flash_t *s, webota_slot_ops_t *ops)
     ops->ctx = s;
     ops->running = op_running;
     ops->next = op_next;
-    ops->begin = op_begin;
+    ops->rollback_enabled = s->cfg.rollback;
+    ops->open = op_open;
     ops->write = op_write;
+    ops->read = op_read;
     ops->finish = op_finish;
     ops->abort = op_abort;
     ops->activate = op_activate;
-    ops->confirm = op_confirm;
-    ops->rollback = op_rollback;
+    ops->mark_valid = op_mark_valid;
+    ops->mark_invalid = op_mark_invalid;
     ops->rollback_possible = op_rollback_possible;
     ops->running_desc = op_running_desc;
 }

@@ -10,10 +10,31 @@
 #include "textbuf.h"
 
 #define HEAD_LEN (WEBOTA_APP_DESC_OFFSET + WEBOTA_APP_DESC_SIZE) /* 0x120 */
-#define DETAIL_MAX 128
+
+/* What a failure's message says besides the error's own sentence: the facts
+ * are recorded where the failure is found, the text is written only by
+ * format_message. */
+typedef enum {
+    FACT_NONE,
+    FACT_PHRASE,        /* text: a fixed phrase */
+    FACT_ERROR,         /* a: the webota_err_t behind it */
+    FACT_CHIP,          /* the image's chip (checker) against the policy's */
+    FACT_REV_MIN,       /* the image's minimum revision against the policy's */
+    FACT_REV_MAX,       /* the image's maximum revision against the policy's */
+    FACT_SLOT_SIZE,     /* the slot's label and size */
+    FACT_ANNOUNCED,     /* a: announced bytes; the slot's label and size */
+    FACT_OVER_ANNOUNCED,/* a: announced bytes */
+    FACT_RECEIVED,      /* a: bytes received */
+    FACT_RECEIVED_OF,   /* a of b bytes received */
+    FACT_SECURE_VERSION,/* a: image's, b: running firmware's */
+    FACT_PROJECT,       /* the descriptor's project against the policy's */
+    FACT_SAME_VERSION,  /* the descriptor's version */
+    FACT_NO_MARKER,     /* how to install it anyway */
+    FACT_SLOT_OP,       /* text: what was done to the slot ("opening"), its label */
+} fact_t;
 
 typedef struct session {
-    const webota_slot_ops_t *ops;
+    webota_slot_t *slot_rules;
     webota_update_policy_t policy;
     webota_image_policy_t ipol;
     webota_image_checker_t checker;
@@ -26,8 +47,11 @@ typedef struct session {
     bool force, slot_valid, slot_open, head_done, desc_seen;
     uint16_t head_len;
     uint8_t head[HEAD_LEN];
-    char detail[DETAIL_MAX]; /* set by the policy callback for its refusal */
-    char msg[WEBOTA_UPDATE_MESSAGE_MAX];
+    /* the failure's facts (see fact_t); on_desc records its refusal's here */
+    uint8_t fact;
+    uint32_t fact_a, fact_b;
+    const char *fact_text;
+    char msg[WEBOTA_UPDATE_MESSAGE_MAX]; /* format_message's text of them */
 } session_t;
 
 _Static_assert(sizeof(session_t) <= WEBOTA_UPDATE_STORAGE_SIZE, "WEBOTA_UPDATE_STORAGE_SIZE too small");
@@ -52,15 +76,6 @@ static void sb_rev(webota_sb_t *b, uint32_t rev)
     webota_sb_u(b, rev % 100, 10);
 }
 
-/* "<what>v1.3, this chip is v1.0": the image's revision bound against the chip's. */
-static void rev_detail(webota_sb_t *b, const char *what, uint32_t image_rev, int chip_rev)
-{
-    webota_sb_s(b, what);
-    sb_rev(b, image_rev);
-    webota_sb_s(b, ", this chip is ");
-    sb_rev(b, (uint32_t)chip_rev);
-}
-
 static void sb_quoted(webota_sb_t *b, const char *s)
 {
     webota_sb_s(b, "\"");
@@ -74,90 +89,182 @@ static const char *chip_display(int chip)
     return ci != NULL ? ci->display : "unknown chip";
 }
 
-/* Details for the checker's own errors, from what it has seen. */
-static void checker_detail(session_t *s, webota_err_t err, webota_sb_t *b)
+/* The facts as words, without the error's own sentence. */
+static void fact_words(const session_t *s, webota_sb_t *b)
 {
     const webota_image_status_t *in = webota_image_status(&s->checker);
-    const webota_chip_info_t *chip = webota_chip_by_id(in->chip_id);
-    switch (err) {
-    case WEBOTA_ERR_IMG_CHIP:
+    const webota_chip_info_t *chip;
+    switch ((fact_t)s->fact) {
+    case FACT_NONE:
+        break;
+    case FACT_PHRASE:
+        webota_sb_s(b, s->fact_text);
+        break;
+    case FACT_ERROR:
+        webota_sb_s(b, webota_strerror((webota_err_t)s->fact_a));
+        break;
+    case FACT_CHIP:
+        chip = webota_chip_by_id(in->chip_id);
         webota_sb_s(b, chip != NULL ? chip->display : "unknown chip id");
         webota_sb_s(b, ", this device is ");
         webota_sb_s(b, chip_display(s->policy.chip));
         break;
-    case WEBOTA_ERR_IMG_CHIP_REV_MIN:
-        rev_detail(b, "image needs at least ", in->min_rev_full, s->policy.chip_rev);
+    case FACT_REV_MIN:
+    case FACT_REV_MAX:
+        webota_sb_s(b, s->fact == FACT_REV_MIN ? "image needs at least " : "image supports up to ");
+        sb_rev(b, s->fact == FACT_REV_MIN ? in->min_rev_full : in->max_rev_full);
+        webota_sb_s(b, ", this chip is ");
+        sb_rev(b, (uint32_t)s->policy.chip_rev);
         break;
-    case WEBOTA_ERR_IMG_CHIP_REV_MAX:
-        rev_detail(b, "image supports up to ", in->max_rev_full, s->policy.chip_rev);
+    case FACT_ANNOUNCED:
+        webota_sb_s(b, "announced ");
+        webota_sb_u(b, s->fact_a, 10);
+        webota_sb_s(b, " bytes, slot ");
+        webota_sb_s(b, s->slot.label);
+        webota_sb_s(b, " holds ");
+        webota_sb_u(b, s->slot.size, 10);
         break;
-    case WEBOTA_ERR_IMG_TOO_BIG:
+    case FACT_SLOT_SIZE:
         webota_sb_s(b, "slot ");
         webota_sb_s(b, s->slot.label);
         webota_sb_s(b, " holds ");
         webota_sb_u(b, s->slot.size, 10);
         webota_sb_s(b, " bytes");
         break;
-    default:
+    case FACT_OVER_ANNOUNCED:
+        webota_sb_s(b, "more than the announced ");
+        webota_sb_u(b, s->fact_a, 10);
+        webota_sb_s(b, " bytes");
+        break;
+    case FACT_RECEIVED:
+    case FACT_RECEIVED_OF:
+        webota_sb_s(b, "received ");
+        webota_sb_u(b, s->fact_a, 10);
+        if (s->fact == FACT_RECEIVED_OF) {
+            webota_sb_s(b, " of ");
+            webota_sb_u(b, s->fact_b, 10);
+        }
+        webota_sb_s(b, " bytes");
+        break;
+    case FACT_SECURE_VERSION:
+        webota_sb_s(b, "image ");
+        webota_sb_u(b, s->fact_a, 10);
+        webota_sb_s(b, ", running firmware ");
+        webota_sb_u(b, s->fact_b, 10);
+        break;
+    case FACT_PROJECT:
+        webota_sb_s(b, "image is ");
+        sb_quoted(b, s->desc.project_name);
+        webota_sb_s(b, ", this device runs ");
+        sb_quoted(b, s->policy.project);
+        break;
+    case FACT_SAME_VERSION:
+        sb_quoted(b, s->desc.version);
+        break;
+    case FACT_NO_MARKER:
+        /* the page's button is "Upload anyway" (web/index.html) */
+        webota_sb_s(b, "to install it anyway: \"Upload anyway\" on the page or webota push --force");
+        break;
+    case FACT_SLOT_OP:
+        webota_sb_s(b, s->fact_text);
+        webota_sb_s(b, " slot ");
+        webota_sb_s(b, s->slot.label);
         break;
     }
 }
 
-/* Records the first error, closes the slot, and builds the message. */
-static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset, const char *detail)
+/* The one place a failure becomes text: "<reason> (<facts>) at offset <n>".
+ * Facts that only repeat the reason are left out. */
+static void format_message(session_t *s)
+{
+    char facts[WEBOTA_UPDATE_MESSAGE_MAX];
+    webota_sb_t f;
+    webota_sb_init(&f, facts, sizeof facts);
+    fact_words(s, &f);
+    webota_sb_t b;
+    webota_sb_init(&b, s->msg, sizeof s->msg);
+    webota_sb_s(&b, webota_strerror(s->err));
+    if (facts[0] != '\0' && strcmp(facts, webota_strerror(s->err)) != 0) {
+        webota_sb_s(&b, " (");
+        webota_sb_s(&b, facts);
+        webota_sb_s(&b, ")");
+    }
+    webota_sb_s(&b, " at offset ");
+    webota_sb_u(&b, s->err_offset, 10);
+}
+
+static void set_fact(session_t *s, fact_t fact, uint32_t a, uint32_t b, const char *text)
+{
+    s->fact = (uint8_t)fact;
+    s->fact_a = a;
+    s->fact_b = b;
+    s->fact_text = text;
+}
+
+/* Records the first error with its facts (set_fact before, or FACT_NONE),
+ * closes the slot, and formats the message. */
+static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset)
 {
     if (s->state == WEBOTA_UPDATE_FAILED)
         return s->err;
-    if (s->slot_open && s->ops != NULL)
-        s->ops->abort(s->ops->ctx);
+    if (s->slot_open && s->slot_rules != NULL)
+        webota_slot_abort(s->slot_rules);
     s->slot_open = false;
     webota_image_abort(&s->checker);
     s->state = WEBOTA_UPDATE_FAILED;
     s->err = err;
     s->err_offset = offset;
-    webota_sb_t b;
-    webota_sb_init(&b, s->msg, sizeof s->msg);
-    webota_sb_s(&b, webota_strerror(err));
-    /* a detail that only repeats the reason adds nothing */
-    if (detail != NULL && detail[0] != '\0' && strcmp(detail, webota_strerror(err)) != 0) {
-        webota_sb_s(&b, " (");
-        webota_sb_s(&b, detail);
-        webota_sb_s(&b, ")");
-    }
-    webota_sb_s(&b, " at offset ");
-    webota_sb_u(&b, offset, 10);
+    format_message(s);
     return err;
 }
 
-/* The checker's callback: the policy decisions that need the descriptor. */
+static webota_err_t fail_with(session_t *s, webota_err_t err, uint32_t offset, fact_t fact, uint32_t a,
+                              uint32_t b, const char *text)
+{
+    if (s->state != WEBOTA_UPDATE_FAILED)
+        set_fact(s, fact, a, b, text);
+    return fail(s, err, offset);
+}
+
+/* The checker's callback: the policy decisions that need the descriptor.
+ * A refusal's facts are recorded here; write() fails with them. */
 static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
 {
     session_t *s = ctx;
-    webota_sb_t b;
     s->desc = *d;
     s->desc_seen = true;
-    webota_sb_init(&b, s->detail, sizeof s->detail);
     const webota_update_policy_t *p = &s->policy;
     if (!p->allow_secure_downgrade && d->secure_version < p->running_secure_version) {
-        webota_sb_s(&b, "image ");
-        webota_sb_u(&b, d->secure_version, 10);
-        webota_sb_s(&b, ", running firmware ");
-        webota_sb_u(&b, p->running_secure_version, 10);
+        set_fact(s, FACT_SECURE_VERSION, d->secure_version, p->running_secure_version, NULL);
         return WEBOTA_ERR_UPD_SECURE_VERSION;
     }
     if (p->project != NULL && strcmp(p->project, d->project_name) != 0) {
-        webota_sb_s(&b, "image is ");
-        sb_quoted(&b, d->project_name);
-        webota_sb_s(&b, ", this device runs ");
-        sb_quoted(&b, p->project);
+        set_fact(s, FACT_PROJECT, 0, 0, NULL);
         return WEBOTA_ERR_UPD_PROJECT;
     }
     if (p->refuse_same_version && p->running_version != NULL &&
         strcmp(p->running_version, d->version) == 0) {
-        sb_quoted(&b, d->version);
+        set_fact(s, FACT_SAME_VERSION, 0, 0, NULL);
         return WEBOTA_ERR_UPD_SAME_VERSION;
     }
     return WEBOTA_OK;
+}
+
+/* The facts of the checker's own verdicts, from what it has seen. */
+static fact_t checker_fact(webota_err_t err)
+{
+    switch (err) {
+    case WEBOTA_ERR_IMG_CHIP:
+        return FACT_CHIP;
+    case WEBOTA_ERR_IMG_CHIP_REV_MIN:
+        return FACT_REV_MIN;
+    case WEBOTA_ERR_IMG_CHIP_REV_MAX:
+        return FACT_REV_MAX;
+    case WEBOTA_ERR_IMG_TOO_BIG:
+        return FACT_SLOT_SIZE;
+    default:
+        return FACT_NONE;
+    }
 }
 
 void webota_update_policy_init(webota_update_policy_t *policy)
@@ -168,7 +275,7 @@ void webota_update_policy_init(webota_update_policy_t *policy)
     policy->require_marker = true;
 }
 
-webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *ops,
+webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
                                  const webota_update_policy_t *policy, uint32_t total, bool force)
 {
     if (u == NULL)
@@ -177,58 +284,44 @@ webota_err_t webota_update_begin(webota_update_t *u, const webota_slot_ops_t *op
     memset(s, 0, sizeof *s);
     s->state = WEBOTA_UPDATE_RECEIVING;
     webota_image_init(&s->checker, NULL, NULL); /* re-initialised with the policy below */
-    if (ops == NULL || ops->next == NULL)
-        return fail(s, WEBOTA_ERR_ARG, 0, "no slot writer");
-    s->ops = ops;
+    if (slot == NULL || slot->ops == NULL)
+        return fail_with(s, WEBOTA_ERR_ARG, 0, FACT_PHRASE, 0, 0, "no slot writer");
+    s->slot_rules = slot;
     if (policy != NULL)
         s->policy = *policy;
     else
         webota_update_policy_init(&s->policy);
     s->total = total;
     s->force = force;
-    webota_err_t err = ops->next(ops->ctx, &s->slot);
+    if (webota_slot_busy(slot))
+        return fail(s, WEBOTA_ERR_UPD_BUSY, 0); /* another session holds the slot */
+    webota_err_t err = webota_slot_next(slot, &s->slot);
     if (err != WEBOTA_OK)
-        return fail(s, WEBOTA_ERR_UPD_NO_SLOT, 0, webota_strerror(err));
+        return fail_with(s, WEBOTA_ERR_UPD_NO_SLOT, 0, FACT_ERROR, (uint32_t)err, 0, NULL);
     s->slot_valid = true;
+    webota_image_policy_init(&s->ipol);
     s->ipol.chip = s->policy.chip;
     s->ipol.chip_rev = s->policy.chip_rev;
-    s->ipol.efuse_blk_rev = -1;
     s->ipol.max_size = s->slot.size;
     s->ipol.on_desc = on_desc;
     s->ipol.ctx = s;
     webota_image_abort(&s->checker);
     webota_image_init(&s->checker, &s->ipol, NULL);
-    if (total > s->slot.size) {
-        char d[DETAIL_MAX];
-        webota_sb_t b;
-        webota_sb_init(&b, d, sizeof d);
-        webota_sb_s(&b, "announced ");
-        webota_sb_u(&b, total, 10);
-        webota_sb_s(&b, " bytes, slot ");
-        webota_sb_s(&b, s->slot.label);
-        webota_sb_s(&b, " holds ");
-        webota_sb_u(&b, s->slot.size, 10);
-        return fail(s, WEBOTA_ERR_IMG_TOO_BIG, 0, d);
-    }
+    if (total > s->slot.size)
+        return fail_with(s, WEBOTA_ERR_IMG_TOO_BIG, 0, FACT_ANNOUNCED, total, 0, NULL);
     return WEBOTA_OK;
 }
 
 /* A slot error, named with the slot and where the stream was. */
 static webota_err_t slot_fail(session_t *s, webota_err_t err, const char *what)
 {
-    char d[DETAIL_MAX];
-    webota_sb_t b;
-    webota_sb_init(&b, d, sizeof d);
-    webota_sb_s(&b, what);
-    webota_sb_s(&b, " ");
-    webota_sb_s(&b, s->slot.label);
-    return fail(s, err, s->received, d);
+    return fail_with(s, err, s->received, FACT_SLOT_OP, 0, 0, what);
 }
 
 static webota_err_t slot_write(session_t *s, const uint8_t *data, size_t len)
 {
-    webota_err_t err = s->ops->write(s->ops->ctx, data, len);
-    return err == WEBOTA_OK ? WEBOTA_OK : slot_fail(s, err, "writing slot");
+    webota_err_t err = webota_slot_write(s->slot_rules, data, len);
+    return err == WEBOTA_OK ? WEBOTA_OK : slot_fail(s, err, "writing");
 }
 
 /* The session of u while it receives the image; otherwise NULL with *err
@@ -260,27 +353,16 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
     if (len == 0)
         return WEBOTA_OK;
     if (data == NULL)
-        return fail(s, WEBOTA_ERR_ARG, s->received, "no data");
+        return fail_with(s, WEBOTA_ERR_ARG, s->received, FACT_PHRASE, 0, 0, "no data");
     const uint8_t *d = data;
-    if (s->total != 0 && len > s->total - s->received) {
-        char det[DETAIL_MAX];
-        webota_sb_t b;
-        webota_sb_init(&b, det, sizeof det);
-        webota_sb_s(&b, "more than the announced ");
-        webota_sb_u(&b, s->total, 10);
-        webota_sb_s(&b, " bytes");
-        return fail(s, WEBOTA_ERR_UPD_LENGTH, s->total, det);
-    }
+    if (s->total != 0 && len > s->total - s->received)
+        return fail_with(s, WEBOTA_ERR_UPD_LENGTH, s->total, FACT_OVER_ANNOUNCED, s->total, 0, NULL);
     err = webota_image_feed(&s->checker, d, len);
     if (err != WEBOTA_OK) {
-        char det[DETAIL_MAX];
-        webota_sb_t b;
-        webota_sb_init(&b, det, sizeof det);
-        if (s->detail[0] != '\0')
-            webota_sb_s(&b, s->detail);
-        else
-            checker_detail(s, err, &b);
-        return fail(s, err, webota_image_status(&s->checker)->err_offset, det);
+        /* on_desc recorded its refusal's facts; the checker's are named here */
+        if (s->fact == FACT_NONE)
+            set_fact(s, checker_fact(err), 0, 0, NULL);
+        return fail(s, err, webota_image_status(&s->checker)->err_offset);
     }
     /* The first HEAD_LEN bytes wait in the session until the descriptor has
      * passed the policy; then the slot is opened and they go first. */
@@ -293,10 +375,10 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
         s->head_len = (uint16_t)(s->head_len + used);
         if (s->head_len == HEAD_LEN) {
             if (!s->desc_seen)
-                return fail(s, WEBOTA_ERR_IMG_APPDESC, WEBOTA_APP_DESC_OFFSET, NULL);
-            err = s->ops->begin(s->ops->ctx, s->total);
+                return fail(s, WEBOTA_ERR_IMG_APPDESC, WEBOTA_APP_DESC_OFFSET);
+            err = webota_slot_begin(s->slot_rules, s->total, NULL);
             if (err != WEBOTA_OK)
-                return slot_fail(s, err, "opening slot");
+                return slot_fail(s, err, "opening");
             s->slot_open = true;
             s->head_done = true;
             err = slot_write(s, s->head, HEAD_LEN);
@@ -321,40 +403,24 @@ webota_err_t webota_update_finish(webota_update_t *u)
         return err;
     s->state = WEBOTA_UPDATE_VERIFYING;
     if (s->received == 0)
-        return fail(s, WEBOTA_ERR_UPD_EMPTY, 0, NULL);
+        return fail(s, WEBOTA_ERR_UPD_EMPTY, 0);
     err = webota_image_finish(&s->checker);
-    if (err != WEBOTA_OK) {
-        char det[DETAIL_MAX];
-        webota_sb_t b;
-        webota_sb_init(&b, det, sizeof det);
-        if (err == WEBOTA_ERR_IMG_TRUNCATED) {
-            webota_sb_s(&b, "received ");
-            webota_sb_u(&b, s->received, 10);
-            webota_sb_s(&b, " bytes");
-        }
-        return fail(s, err, webota_image_status(&s->checker)->err_offset, det);
-    }
-    if (s->total != 0 && s->received != s->total) {
-        char det[DETAIL_MAX];
-        webota_sb_t b;
-        webota_sb_init(&b, det, sizeof det);
-        webota_sb_s(&b, "received ");
-        webota_sb_u(&b, s->received, 10);
-        webota_sb_s(&b, " of ");
-        webota_sb_u(&b, s->total, 10);
-        webota_sb_s(&b, " bytes");
-        return fail(s, WEBOTA_ERR_UPD_LENGTH, s->received, det);
-    }
+    if (err != WEBOTA_OK)
+        return fail_with(s, err, webota_image_status(&s->checker)->err_offset,
+                         err == WEBOTA_ERR_IMG_TRUNCATED ? FACT_RECEIVED : FACT_NONE, s->received, 0, NULL);
+    if (s->total != 0 && s->received != s->total)
+        return fail_with(s, WEBOTA_ERR_UPD_LENGTH, s->received, FACT_RECEIVED_OF, s->received, s->total, NULL);
     /* judged once the whole image has been seen: reported where it ended */
     const webota_image_status_t *st = webota_image_status(&s->checker);
     if (s->policy.require_marker && !s->force && !st->marker)
-        return fail(s, WEBOTA_ERR_UPD_NO_MARKER, st->length, "force the update to install it anyway");
-    err = s->ops->finish(s->ops->ctx);
+        return fail_with(s, WEBOTA_ERR_UPD_NO_MARKER, st->length, FACT_NO_MARKER, 0, 0, NULL);
+    err = webota_slot_finish(s->slot_rules);
     if (err != WEBOTA_OK)
-        return slot_fail(s, err, "verifying slot");
-    err = s->ops->activate(s->ops->ctx);
+        return slot_fail(s, err, "verifying");
+    s->slot_open = false; /* finish closed it */
+    err = webota_slot_activate(s->slot_rules);
     if (err != WEBOTA_OK)
-        return slot_fail(s, err, "activating slot");
+        return slot_fail(s, err, "activating");
     s->slot_open = false;
     s->state = WEBOTA_UPDATE_DONE;
     return WEBOTA_OK;
@@ -366,7 +432,7 @@ void webota_update_abort(webota_update_t *u)
         return;
     session_t *s = S(u);
     if (s->state == WEBOTA_UPDATE_RECEIVING || s->state == WEBOTA_UPDATE_VERIFYING)
-        (void)fail(s, WEBOTA_ERR_UPD_ABORTED, s->received, "the upload stopped");
+        (void)fail_with(s, WEBOTA_ERR_UPD_ABORTED, s->received, FACT_PHRASE, 0, 0, "the upload stopped");
 }
 
 webota_update_state_t webota_update_state(const webota_update_t *u)

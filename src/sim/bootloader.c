@@ -163,12 +163,11 @@ static bool try_load_partition(boot_ctx_t *c, const webota_partition_t *p)
         blog(c->out, "E esp_image: partition size 0x%x invalid, larger than 16MB", (unsigned)p->size);
         return false;
     }
-    webota_image_policy_t pol = {
-        .chip = c->cfg->chip,
-        .chip_rev = c->cfg->chip_rev,
-        .efuse_blk_rev = -1,
-        .max_size = p->size,
-    };
+    webota_image_policy_t pol;
+    webota_image_policy_init(&pol);
+    pol.chip = c->cfg->chip;
+    pol.chip_rev = c->cfg->chip_rev;
+    pol.max_size = p->size;
     webota_image_checker_t chk;
     webota_image_info_t info;
     webota_image_init(&chk, &pol, &info);

@@ -1,6 +1,6 @@
 /* The simulated ESP32 second-stage bootloader: powers the device on once and
  * chooses, verifies and "loads" the boot partition exactly as ESP-IDF's
- * bootloader does (spec §2.5: partition table at table_offset with MD5,
+ * bootloader does (docs/formats.md#bootloader-choice: partition table at table_offset with MD5,
  * otadata selection, rollback rewrites, load order with fallback, image
  * verification, anti-rollback with an emulated eFuse secure version, the
  * initial-contents write of otadata). Its otadata rewrites go to the flash. */

@@ -23,6 +23,7 @@
 #include "sim/httpd.h"
 #include "sim/image_buf.h"
 #include "sim/nor_flash.h"
+#include "sim/power_on.h"
 #include "webota/api.h"
 #include "webota/chip.h"
 #include "webota/image_make.h"
@@ -38,14 +39,12 @@ struct sim_device {
     sim_nor_t *nor;
     int lock_fd; /* flock'd: one simulator per flash file */
     webota_flash_t flash;
-    sim_boot_result_t boot;
-    webota_slot_flash_t slot;
-    webota_slot_ops_t ops;
+    sim_running_t run; /* boot result, slot writer, seam and rules */
+    webota_confirm_t confirm;
     webota_api_t api;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool reboot;          /* a delivered answer asked for a reboot */
-    bool confirmed_first; /* first-request confirmation done for this boot */
     uint16_t port;        /* bound port, kept across reboots */
     bool hinted;          /* the how-to-try lines have been printed */
 };
@@ -319,26 +318,30 @@ static void api_request_reboot(void *ctx)
     (void)ctx; /* the reboot happens once the answer is delivered: see rebooting() */
 }
 
-static void confirm_locked(sim_device_t *d, const char *why)
+static uint64_t now_ms(void)
 {
-    webota_slot_info_t run;
-    if (d->ops.running(d->ops.ctx, &run) == WEBOTA_OK &&
-        run.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
-        webota_err_t e = d->ops.confirm(d->ops.ctx);
-        fprintf(d->out, "webota sim: %s: firmware confirmed (%s)\n", why,
-                e == WEBOTA_OK ? "valid" : webota_strerror(e));
-        fflush(d->out);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+static void log_confirm(sim_device_t *d, webota_confirm_result_t r, const char *why)
+{
+    if (r == WEBOTA_CONFIRM_NOTHING) {
+        return;
     }
+    fprintf(d->out, "webota sim: %s: firmware confirmed (%s)\n", why,
+            r == WEBOTA_CONFIRM_CONFIRMED ? "valid"
+                                          : webota_strerror(webota_confirm_error(&d->confirm)));
+    fflush(d->out);
 }
 
 static void api_on_request(void *ctx, webota_api_route_t route)
 {
     sim_device_t *d = ctx;
-    if (d->cfg.confirm == SIM_CONFIRM_FIRST_REQUEST && !d->confirmed_first &&
-        (route == WEBOTA_API_ROUTE_PAGE || route == WEBOTA_API_ROUTE_STATUS)) {
-        d->confirmed_first = true;
-        confirm_locked(d, "first request reached the updater");
-    }
+    log_confirm(d, webota_confirm_on_request(&d->confirm, route, now_ms()),
+                d->cfg.confirm == SIM_CONFIRM_DELAY ? "confirm delay elapsed"
+                                                    : "first request reached the updater");
 }
 
 static uint32_t api_now_ms(void *ctx)
@@ -454,33 +457,23 @@ static int boot_once(sim_device_t *d)
     sim_boot_config_init(&bc);
     bc.rollback = d->cfg.rollback;
     bc.chip = d->cfg.chip;
-    memset(&d->boot, 0, sizeof(d->boot));
-    webota_err_t e = sim_boot(&d->flash, &bc, &d->boot);
-    print_log(d->out, d->boot.log);
-    if (e != WEBOTA_OK) {
+    bool booted = false;
+    webota_err_t e = sim_power_on(&d->flash, &bc, &d->run, &booted);
+    print_log(d->out, d->run.boot.log);
+    if (!booted) {
         fprintf(d->out, "webota sim: the bootloader found nothing to boot: %s (a real chip would "
                         "reset forever)\n",
                 webota_strerror(e));
         fflush(d->out);
         return -1;
     }
-    webota_slot_flash_config_t sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.flash = &d->flash;
-    sc.table_offset = WEBOTA_PT_OFFSET_DEFAULT;
-    sc.rollback = d->cfg.rollback;
-    sc.chip = d->cfg.chip;
-    sc.chip_rev = -1;
-    sc.running_offset = d->boot.part.offset;
-    e = webota_slot_flash_init(&d->slot, &sc);
     if (e != WEBOTA_OK) {
         fprintf(d->out, "webota sim: cannot open the OTA slots: %s\n", webota_strerror(e));
         return -1;
     }
-    webota_slot_flash_ops(&d->slot, &d->ops);
-    fprintf(d->out, "webota sim: running %s %s from %s (%s)%s\n", d->boot.desc.project_name,
-            d->boot.desc.version, d->boot.part.label, webota_ota_state_name(d->boot.state),
-            d->boot.marker ? "" : " WITHOUT the webota updater");
+    fprintf(d->out, "webota sim: running %s %s from %s (%s)%s\n", d->run.boot.desc.project_name,
+            d->run.boot.desc.version, d->run.boot.part.label, webota_ota_state_name(d->run.boot.state),
+            d->run.boot.marker ? "" : " WITHOUT the webota updater");
     fflush(d->out);
     return 0;
 }
@@ -524,6 +517,7 @@ static void print_pending(sim_device_t *d)
         [SIM_CONFIRM_FIRST_REQUEST] = "when its page or /api/status is first requested",
         [SIM_CONFIRM_DELAY] = "after the --confirm delay",
         [SIM_CONFIRM_MANUAL] = "by POST /api/confirm (the page's Confirm button)",
+        [WEBOTA_CONFIRM_BY_APP] = "by the application",
     };
     fprintf(d->out,
             "webota sim: this firmware is new (pending_verify): it is confirmed %s; a reboot "
@@ -535,12 +529,8 @@ static void print_pending(sim_device_t *d)
 static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
 {
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &d->ops;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &d->run.rules);
     ac.policy.chip = d->cfg.chip;
-    ac.policy.chip_rev = -1;
-    ac.policy.require_marker = true;
     const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);
     ac.chip = ci ? ci->name : "";
     ac.chip_rev = -1;
@@ -559,7 +549,8 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
         return -1;
     }
     d->reboot = false;
-    d->confirmed_first = false;
+    webota_confirm_config_t cc = {d->cfg.confirm, d->cfg.confirm_delay_s * 1000u};
+    webota_confirm_start(&d->confirm, &cc, &d->run.rules, now_ms());
     sim_httpd_config_t hc = {d->cfg.bind, d->port, &d->api, &d->lock, rebooting, d};
     char err[200];
     sim_httpd_t *h = sim_httpd_start(&hc, err, sizeof(err));
@@ -577,22 +568,21 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
         d->hinted = true;
         print_hint(d, url);
     }
-    if (d->boot.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
+    if (d->run.boot.state == WEBOTA_OTA_STATE_PENDING_VERIFY) {
         print_pending(d);
     }
     fflush(d->out);
 
     pthread_mutex_lock(&d->lock);
-    struct timespec confirm_at = deadline_in((double)d->cfg.confirm_delay_s);
-    bool confirm_pending = d->cfg.confirm == SIM_CONFIRM_DELAY;
     char ev;
     for (;;) {
-        ev = wait_event(d, stop, confirm_pending ? &confirm_at : NULL);
+        uint32_t ms = webota_confirm_due_in(&d->confirm, now_ms());
+        struct timespec until = deadline_in((double)(ms == UINT32_MAX ? 0 : ms) / 1000.0);
+        ev = wait_event(d, stop, ms == UINT32_MAX ? NULL : &until);
         if (ev != 't') {
             break;
         }
-        confirm_pending = false;
-        confirm_locked(d, "confirm delay elapsed");
+        log_confirm(d, webota_confirm_poll(&d->confirm, now_ms()), "confirm delay elapsed");
     }
     pthread_mutex_unlock(&d->lock);
     sim_httpd_stop(h); /* aborts an upload in progress */
@@ -605,7 +595,7 @@ int sim_device_run(sim_device_t *d, volatile sig_atomic_t *stop)
         if (boot_once(d) != 0) {
             return 1;
         }
-        if (d->boot.marker) {
+        if (d->run.boot.marker) {
             int r = serve(d, stop);
             if (r < 0) {
                 return 1;

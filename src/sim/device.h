@@ -21,12 +21,14 @@
 
 #include "webota/api.h"
 #include "webota/err.h"
+#include "webota/confirm.h"
 
-typedef enum {
-    SIM_CONFIRM_FIRST_REQUEST, /* the first GET / or /api/status confirms */
-    SIM_CONFIRM_DELAY,         /* confirm_delay_s after the start */
-    SIM_CONFIRM_MANUAL,        /* only POST /api/confirm */
-} sim_confirm_t;
+/* The confirm modes are the core's (webota/confirm.h); the simulator offers
+ * all but BY_APP (it runs no application). */
+typedef webota_confirm_mode_t sim_confirm_t;
+#define SIM_CONFIRM_FIRST_REQUEST WEBOTA_CONFIRM_FIRST_REQUEST /* the first GET / or /api/status */
+#define SIM_CONFIRM_DELAY WEBOTA_CONFIRM_DELAY                 /* confirm_delay_s after the start */
+#define SIM_CONFIRM_MANUAL WEBOTA_CONFIRM_MANUAL               /* only POST /api/confirm */
 
 #define SIM_DEVICE_FLASH_SIZE 0x400000u /* a new flash file: 4 MiB */
 #define SIM_DEMO_PROJECT "webota-demo"

@@ -19,6 +19,7 @@
 #include "sim/bootloader.h"
 #include "sim/flash_image.h"
 #include "sim/nor_flash.h"
+#include "sim/power_on.h"
 #include "webota/image_make.h"
 #include "webota/otadata.h"
 #include "webota/slot_flash.h"
@@ -95,9 +96,7 @@ typedef struct fx {
     webota_flash_t flash;
     webota_parttable_t pt;
     bool rollback;
-    sim_boot_result_t boot; /* last power-on */
-    webota_slot_flash_t slot;
-    webota_slot_ops_t ops;
+    sim_running_t run; /* last power-on: boot result, slot writer, seam, rules */
 } fx_t;
 
 /* A fresh device: layout ("two-ota", ...), factory (or ota_0 without factory)
@@ -135,20 +134,7 @@ static inline webota_err_t fx_power_on(fx_t *f)
     sim_nor_power_on(f->nor);
     sim_boot_config_t bc;
     fx_boot_config(f, &bc);
-    webota_err_t err = sim_boot(&f->flash, &bc, &f->boot);
-    if (err != WEBOTA_OK)
-        return err;
-    webota_slot_flash_config_t c;
-    memset(&c, 0, sizeof c);
-    c.flash = &f->flash;
-    c.rollback = f->rollback;
-    c.chip = -1;
-    c.chip_rev = -1;
-    c.running_offset = f->boot.part.offset;
-    err = webota_slot_flash_init(&f->slot, &c);
-    if (err == WEBOTA_OK)
-        webota_slot_flash_ops(&f->slot, &f->ops);
-    return err;
+    return sim_power_on(&f->flash, &bc, &f->run, NULL);
 }
 
 /* A whole session from a buffer in `chunk`-byte pieces; returns the session's
@@ -156,7 +142,7 @@ static inline webota_err_t fx_power_on(fx_t *f)
 static inline webota_err_t fx_update_with(fx_t *f, webota_update_t *u, const webota_update_policy_t *pol, const uint8_t *img,
                                    size_t len, size_t chunk, bool force)
 {
-    webota_err_t err = webota_update_begin(u, &f->ops, pol, (uint32_t)len, force);
+    webota_err_t err = webota_update_begin(u, &f->run.rules, pol, (uint32_t)len, force);
     for (size_t off = 0; err == WEBOTA_OK && off < len; off += chunk)
         err = webota_update_write(u, img + off, len - off < chunk ? len - off : chunk);
     if (err == WEBOTA_OK)

@@ -15,6 +15,7 @@
 #include "sim/bootloader.h"
 #include "sim/flash_image.h"
 #include "sim/nor_flash.h"
+#include "sim/power_on.h"
 #include "webota/api.h"
 #include "webota/image_make.h"
 #include "webota/slot_flash.h"
@@ -24,8 +25,7 @@
 typedef struct {
     sim_nor_t *nor;
     webota_flash_t flash;
-    webota_slot_flash_t slot;
-    webota_slot_ops_t ops;
+    sim_running_t run; /* boot result, slot writer, seam, rules */
     webota_api_t api;
     int reboots;
     int requests[16];
@@ -98,21 +98,9 @@ static void boot(dev_t_ *d)
     sim_boot_config_t bc;
     sim_boot_config_init(&bc);
     bc.rollback = true;
-    static sim_boot_result_t r;
-    assert_int_equal(sim_boot(&d->flash, &bc, &r), WEBOTA_OK);
-    webota_slot_flash_config_t sc;
-    memset(&sc, 0, sizeof(sc));
-    sc.flash = &d->flash;
-    sc.rollback = true;
-    sc.chip = WEBOTA_CHIP_ESP32;
-    sc.chip_rev = -1;
-    sc.running_offset = r.part.offset;
-    assert_int_equal(webota_slot_flash_init(&d->slot, &sc), WEBOTA_OK);
-    webota_slot_flash_ops(&d->slot, &d->ops);
+    assert_int_equal(sim_power_on(&d->flash, &bc, &d->run, NULL), WEBOTA_OK);
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &d->ops;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &d->run.rules);
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.policy.project = d->project;
     ac.chip = "esp32";
@@ -1310,7 +1298,9 @@ static void test_http_status_map(void **state)
     assert_int_equal(webota_api_init(&api, &cfg), WEBOTA_ERR_ARG);
     webota_slot_ops_t ops;
     memset(&ops, 0, sizeof(ops));
-    cfg.slot = &ops;
+    webota_slot_t rules;
+    assert_int_equal(webota_slot_init(&rules, &ops), WEBOTA_ERR_ARG); /* functions missing */
+    cfg.slot = &rules;
     assert_int_equal(webota_api_init(&api, &cfg), WEBOTA_ERR_ARG);
     assert_int_equal(webota_api_init(NULL, &cfg), WEBOTA_ERR_ARG);
 }

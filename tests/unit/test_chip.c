@@ -1,4 +1,4 @@
-/* The chip table: esptool names, image ids (spec §3.2), memory types. */
+/* The chip table: esptool names, image ids (docs/formats.md#image-header), memory types. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,7 +39,7 @@ static void test_ids_and_names(void **state)
     assert_null(webota_chip_by_name(NULL));
     assert_null(webota_chip_by_id(WEBOTA_CHIP_ID_INVALID));
     assert_null(webota_chip_info(WEBOTA_CHIP__COUNT));
-    /* configurable MMU page chips (spec §3.5) */
+    /* configurable MMU page chips (docs/formats.md#image-verification) */
     assert_true(webota_chip_by_name("esp32c6")->mmu_page_configurable);
     assert_true(webota_chip_by_name("esp32c2")->mmu_page_configurable);
     assert_false(webota_chip_by_name("esp32c3")->mmu_page_configurable);

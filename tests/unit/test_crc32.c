@@ -1,4 +1,5 @@
-/* The ROM CRC-32 variant (spec §2.3) against the spec's table and check value. */
+/* The ROM CRC-32 variant against the table and check value of
+ * docs/formats.md#otadata-crc. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

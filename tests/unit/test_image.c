@@ -571,7 +571,8 @@ static void test_crafted_failures(void **state)
     assert_int_equal(check_edited("image/esp32_small.bin", edit_seg_too_big, &any, &off), WEBOTA_ERR_IMG_SEG_TOO_BIG);
     assert_int_equal(off, 0x130);
 
-    /* the 112-byte hand-built vector of spec §3.8: well-formed, but segment 0 cannot hold an app descriptor */
+    /* the 112-byte hand-built vector of docs/formats.md#example-images:
+     * well-formed, but segment 0 cannot hold an app descriptor */
     static const uint8_t tiny[] = {
         0xe9, 0x02, 0x02, 0x20, 0x00, 0x00, 0x08, 0x40, 0xee, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x8f, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0xfb, 0x3f, 0x10, 0x00, 0x00, 0x00,
@@ -786,6 +787,27 @@ static void test_abort_and_empty(void **state)
     free(d);
 }
 
+/* webota_image_policy_init accepts a valid image of another chip and a high
+ * minimum revision; a zeroed policy does not (chip 0 is the ESP32, revision 0
+ * is checked): the reason every caller starts from the init function. */
+static void test_policy_init_is_any(void **state)
+{
+    (void)state;
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32C3);
+    o.min_rev_full = 101;
+    struct mem m = {NULL, 0};
+    assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
+    webota_image_policy_t pol;
+    webota_image_policy_init(&pol);
+    webota_image_checker_t c;
+    assert_int_equal(webota_image_check_buffer(m.p, m.n, &pol, NULL, &c), WEBOTA_OK);
+    webota_image_policy_t zero;
+    memset(&zero, 0, sizeof zero);
+    assert_int_equal(webota_image_check_buffer(m.p, m.n, &zero, NULL, &c), WEBOTA_ERR_IMG_CHIP);
+    free(m.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -798,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_state_size),
         cmocka_unit_test(test_verdict_without_info),
         cmocka_unit_test(test_abort_and_empty),
+        cmocka_unit_test(test_policy_init_is_any),
     };
     assert_int_equal(webota_crypto_init(), WEBOTA_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* otadata rules of spec §2.2-2.8, one test per rule with its edge cases. */
+/* otadata rules of docs/formats.md#otadata, one test per rule with its edge cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,7 +37,7 @@ static webota_ota_entry_t BADCRC(uint32_t seq, uint32_t state)
 #define INV WEBOTA_OTA_STATE_INVALID
 #define ABO WEBOTA_OTA_STATE_ABORTED
 
-/* ---- §2.2 codec ---- */
+/* ---- codec (docs/formats.md#otadata-entry) ---- */
 
 static void codec_spec_bytes(void **state)
 {
@@ -101,7 +101,7 @@ static void region_offsets(void **state)
     assert_memory_equal(&d[0], &a, sizeof a);
 }
 
-/* ---- §2.4 predicates, select, slot mapping ---- */
+/* ---- predicates, select, slot mapping (docs/formats.md#validity-and-selection) ---- */
 
 static void predicates(void **state)
 {
@@ -194,7 +194,7 @@ static void seq_slot_mapping(void **state)
 }
 
 /* seq 0xFFFFFFFF with its own correct CRC (0x2144DF1C) and a bootable state:
- * the largest seq there is, yet never the active entry anywhere (§2.4 invalid()
+ * the largest seq there is, yet never the active entry anywhere (invalid()
  * tests the seq before the CRC). A "largest CRC-valid seq wins" reading would
  * pick it. */
 static void seq_all_ones_never_counts(void **state)
@@ -248,7 +248,7 @@ static void seq_all_ones_never_counts(void **state)
     assert_int_equal(webota_ota_last_invalid(e, 2), -1);
 }
 
-/* ---- §2.5 bootloader ---- */
+/* ---- bootloader (docs/formats.md#bootloader-choice) ---- */
 
 static webota_boot_config_t cfg_of(unsigned n, bool factory, bool rollback)
 {
@@ -592,7 +592,7 @@ static void initial_entry(void **state)
     assert_true(webota_ota_entry_valid(&e));
 }
 
-/* ---- §2.7 set boot partition ---- */
+/* ---- set boot partition (docs/formats.md#set-boot-partition) ---- */
 
 static uint32_t set_seq(webota_ota_entry_t e0, webota_ota_entry_t e1, unsigned slot, unsigned n,
                         webota_ota_rule_t rule, unsigned *sector)
@@ -610,7 +610,7 @@ static void set_boot_examples(void **state)
     webota_ota_rule_t rules[] = {WEBOTA_OTA_RULE_V6_0, WEBOTA_OTA_RULE_V5_5,
                                  WEBOTA_OTA_RULE_OTATOOL};
     for (size_t r = 0; r < 3; r++) {
-        /* the spec's table, active entry in sector 0 -> write sector 1 */
+        /* the examples table, active entry in sector 0 -> write sector 1 */
         assert_int_equal(set_seq(E(5, V), ERASED(), 0, 3, rules[r], &sec), 7);
         assert_int_equal(sec, 1);
         assert_int_equal(set_seq(E(5, V), ERASED(), 2, 3, rules[r], &sec), 6);
@@ -757,7 +757,7 @@ static void set_boot_errors(void **state)
     assert_int_equal(out.seq, 16);
 }
 
-/* ---- §2.6 marks ---- */
+/* ---- marks (docs/formats.md#image-states-and-rollback) ---- */
 
 static void mark_rules(void **state)
 {
@@ -794,7 +794,7 @@ static void mark_rules(void **state)
     assert_int_equal(webota_ota_mark(e, 2, PEND, &sec, &out), WEBOTA_ERR_ARG);
 }
 
-/* ---- §2.8 queries ---- */
+/* ---- queries (docs/formats.md#other-otadata-writes-by-the-application) ---- */
 
 static void slot_state_query(void **state)
 {
@@ -943,6 +943,24 @@ static void boot_slot_query(void **state)
     assert_int_equal(webota_ota_boot_slot(b, 2), -1);
 }
 
+/* An entry is "erased" only when all 32 bytes are 0xFF: a label byte, the
+ * state or the CRC written alone is enough to make it not erased. */
+static void entry_is_erased(void **state)
+{
+    (void)state;
+    webota_ota_entry_t e = ERASED();
+    assert_true(webota_ota_entry_is_erased(&e));
+    e.seq_label[19] = 0xFE;
+    assert_false(webota_ota_entry_is_erased(&e));
+    e = ERASED();
+    e.state = WEBOTA_OTA_STATE_UNDEFINED; /* 0xFFFFFFFF: still all ones */
+    assert_true(webota_ota_entry_is_erased(&e));
+    e.crc = 0xFFFFFFFEu;
+    assert_false(webota_ota_entry_is_erased(&e));
+    e = E(1, V);
+    assert_false(webota_ota_entry_is_erased(&e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -950,6 +968,7 @@ int main(void)
         cmocka_unit_test(codec_roundtrip_label),
         cmocka_unit_test(region_offsets),
         cmocka_unit_test(predicates),
+        cmocka_unit_test(entry_is_erased),
         cmocka_unit_test(select_rule),
         cmocka_unit_test(active_rule),
         cmocka_unit_test(seq_slot_mapping),

@@ -1,5 +1,6 @@
-/* Partition table binary rules (spec §1.2-1.5), look-ups and the next-update
- * rule (§5), against the gen_esp32part vectors and hand-built tables. */
+/* Partition table binary rules (docs/formats.md#partition-table), look-ups and the
+ * next-update rule (docs/formats.md#esp_ota_ops-behaviour), against the
+ * gen_esp32part vectors and hand-built tables. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

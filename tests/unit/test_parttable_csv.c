@@ -1,4 +1,4 @@
-/* gen_esp32part CSV rules (spec §1.6-1.7): every vector of
+/* gen_esp32part CSV rules (docs/formats.md#csv-format): every vector of
  * tests/vectors/parttable byte for byte, every invalid CSV with the tool's
  * message, and one test per rule. */
 #include <setjmp.h>

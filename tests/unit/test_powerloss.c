@@ -10,8 +10,9 @@
  *    (inside an update step, before activate's otadata write is complete: the
  *    old one, in the slot it ran from);
  *  - slot, version and state equal what an independent statement of the
- *    bootloader rules (§2.5) gives for the otadata on flash and the slot
- *    contents the log says were complete at the cut;
+ *    bootloader rules (docs/formats.md#bootloader-choice) gives for the
+ *    otadata on flash and the slot contents the log says were complete at
+ *    the cut;
  *  - a cut just before a power-on's first write (activate completed, nothing
  *    of the boot done) boots what that power-on boots in the fault-free run:
  *    the new firmware, PENDING_VERIFY with rollback (each BOOT step states the
@@ -192,7 +193,7 @@ static webota_err_t run_step(pdev_t *d, const step_t *s, int *target)
         webota_update_policy_init(&pol);
         pol.chip = WEBOTA_CHIP_ESP32;
         webota_slot_info_t next;
-        webota_err_t err = d->f.ops.next(d->f.ops.ctx, &next);
+        webota_err_t err = webota_slot_next(&d->f.run.rules, &next);
         if (err != WEBOTA_OK)
             return err;
         *target = next.index;
@@ -201,16 +202,16 @@ static webota_err_t run_step(pdev_t *d, const step_t *s, int *target)
     case BOOT:
         return fx_power_on(&d->f);
     case CONFIRM:
-        return d->f.ops.confirm(d->f.ops.ctx);
+        return webota_slot_confirm(&d->f.run.rules);
     case ROLLBACK:
-        return d->f.ops.rollback(d->f.ops.ctx);
+        return webota_slot_rollback(&d->f.run.rules);
     case END:
         break;
     }
     return WEBOTA_ERR_ARG;
 }
 
-/* ---- the reference: slot contents at the cut and §2.5 ---- */
+/* ---- the reference: slot contents at the cut and the bootloader choice ---- */
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -354,25 +355,25 @@ static bool check_cut(const scenario_t *sc, const trace_t *t, const oplog_t *ref
             newv = sc->steps[i].version;
         }
     if (ok) {
-        const char *got = d->f.boot.desc.version;
+        const char *got = d->f.run.boot.desc.version;
         /* old or new firmware */
         ok = strcmp(got, old) == 0 || (newv != NULL && strcmp(got, newv) == 0) ||
              strcmp(got, t->running_before[s]) == 0;
         /* inside an update: always the old one, in its slot */
         if (sc->steps[s].kind == UPDATE)
-            ok = ok && strcmp(got, t->running_before[s]) == 0 && d->f.boot.index == t->running_index_before[s];
+            ok = ok && strcmp(got, t->running_before[s]) == 0 && d->f.run.boot.index == t->running_index_before[s];
         /* activate (and any earlier step) complete, the power-on's first write
          * not done: the same boot as the fault-free run (new, PENDING_VERIFY) */
         if (sc->steps[s].kind == BOOT && mode == SIM_CUT_CLEAN && k == t->step_start[s] && ++tl->before_boot)
-            ok = ok && strcmp(got, sc->steps[s].version) == 0 && d->f.boot.state == sc->steps[s].state &&
-                 d->f.boot.index == t->boot_index[s];
+            ok = ok && strcmp(got, sc->steps[s].version) == 0 && d->f.run.boot.state == sc->steps[s].state &&
+                 d->f.run.boot.index == t->boot_index[s];
         /* the reference agrees on slot, version, state */
-        ok = ok && rver != NULL && d->f.boot.index == ridx && strcmp(got, rver) == 0 && d->f.boot.state == rstate;
+        ok = ok && rver != NULL && d->f.run.boot.index == ridx && strcmp(got, rver) == 0 && d->f.run.boot.state == rstate;
         if (!ok)
             print_error("%s: op %u (%s %s 0x%x, step %u) %s: booted %s %s (%s), reference %d %s (%s)\n", sc->name, k,
                         mode == SIM_CUT_CLEAN ? "clean" : "torn", ref_log->op[k].erase ? "erase" : "program",
                         (unsigned)ref_log->op[k].addr, s, sc->steps[s].kind == UPDATE ? "update" : "after update",
-                        d->f.boot.part.label, got, webota_ota_state_name(d->f.boot.state), ridx,
+                        d->f.run.boot.part.label, got, webota_ota_state_name(d->f.run.boot.state), ridx,
                         rver ? rver : "-", webota_ota_state_name(rstate));
     } else {
         print_error("%s: op %u %s: no boot (%s) or trace mismatch\n", sc->name, k,
@@ -382,19 +383,19 @@ static bool check_cut(const scenario_t *sc, const trace_t *t, const oplog_t *ref
     /* the rest still works: confirm what is pending, update, boot, confirm */
     if (ok) {
         webota_slot_info_t run;
-        ok = d->f.ops.running(d->f.ops.ctx, &run) == WEBOTA_OK;
+        ok = webota_slot_running(&d->f.run.rules, &run) == WEBOTA_OK;
         if (ok && run.state == WEBOTA_OTA_STATE_PENDING_VERIFY)
-            ok = d->f.ops.confirm(d->f.ops.ctx) == WEBOTA_OK;
+            ok = webota_slot_confirm(&d->f.run.rules) == WEBOTA_OK;
         webota_slot_info_t next;
-        ok = ok && d->f.ops.next(d->f.ops.ctx, &next) == WEBOTA_OK;
+        ok = ok && webota_slot_next(&d->f.run.rules, &next) == WEBOTA_OK;
         size_t len;
         const uint8_t *img = image_of("9.9", &len);
         ok = ok && fx_update(&d->f, img, len, 3000) == WEBOTA_OK;
-        ok = ok && fx_power_on(&d->f) == WEBOTA_OK && d->f.boot.index == next.index &&
-             strcmp(d->f.boot.desc.version, "9.9") == 0;
-        ok = ok && d->f.ops.confirm(d->f.ops.ctx) == WEBOTA_OK;
-        ok = ok && fx_power_on(&d->f) == WEBOTA_OK && strcmp(d->f.boot.desc.version, "9.9") == 0 &&
-             d->f.boot.state == WEBOTA_OTA_STATE_VALID;
+        ok = ok && fx_power_on(&d->f) == WEBOTA_OK && d->f.run.boot.index == next.index &&
+             strcmp(d->f.run.boot.desc.version, "9.9") == 0;
+        ok = ok && webota_slot_confirm(&d->f.run.rules) == WEBOTA_OK;
+        ok = ok && fx_power_on(&d->f) == WEBOTA_OK && strcmp(d->f.run.boot.desc.version, "9.9") == 0 &&
+             d->f.run.boot.state == WEBOTA_OTA_STATE_VALID;
         if (!ok)
             print_error("%s: op %u %s: the update after the cut failed\n", sc->name, k,
                         mode == SIM_CUT_CLEAN ? "clean" : "torn");
@@ -424,19 +425,19 @@ static void test_powerloss(void **state)
         d->log.n = 0;
         memset(&t, 0, sizeof t);
         for (unsigned s = 0; sc->steps[s].kind != END; s++) {
-            t.running_index_before[s] = d->f.boot.index;
-            t.running_before[s] = strdup(d->f.boot.desc.version);
+            t.running_index_before[s] = d->f.run.boot.index;
+            t.running_before[s] = strdup(d->f.run.boot.desc.version);
             t.step_start[s] = d->log.n;
             t.target[s] = -3;
             assert_int_equal(run_step(d, &sc->steps[s], &t.target[s]), WEBOTA_OK);
             t.step_end[s] = d->log.n;
             if (sc->steps[s].kind == BOOT) {
                 /* the scenario's own statement of what this power-on boots */
-                assert_string_equal(d->f.boot.desc.version, sc->steps[s].version);
-                assert_int_equal(d->f.boot.state, sc->steps[s].state);
+                assert_string_equal(d->f.run.boot.desc.version, sc->steps[s].version);
+                assert_int_equal(d->f.run.boot.state, sc->steps[s].state);
                 if (s > 0 && sc->steps[s - 1].kind == UPDATE)
-                    assert_int_equal(d->f.boot.index, t.target[s - 1]);
-                t.boot_index[s] = d->f.boot.index;
+                    assert_int_equal(d->f.run.boot.index, t.target[s - 1]);
+                t.boot_index[s] = d->f.run.boot.index;
             }
             t.steps = s + 1;
         }

@@ -1,8 +1,9 @@
-/* The flash slot writer: slot choice and refusals (§5), sequential erase just
- * ahead of the write pointer, read-back and from-flash verification,
- * activate per §2.7 on every otadata vector (checked against an independent
- * statement of the rule and read back through otadata.c), confirm, rollback,
- * queries. */
+/* The flash slot writer: slot choice and refusals
+ * (docs/formats.md#esp_ota_ops-behaviour), sequential erase just ahead of the
+ * write pointer, read-back and from-flash verification, activate per
+ * docs/formats.md#set-boot-partition on every otadata vector (checked against
+ * an independent statement of the rule and read back through otadata.c),
+ * confirm, rollback, queries. */
 #include <stdio.h>
 
 #include "engine_fixture.h"
@@ -48,24 +49,24 @@ static void test_update_factory_to_ota0(void **state)
         fx_t f;
         fx_new(&f, "two-ota", fimg, flen, rb);
         assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-        assert_int_equal(f.boot.index, -1);
+        assert_int_equal(f.run.boot.index, -1);
 
         webota_slot_info_t run, next;
-        assert_int_equal(f.ops.running(f.ops.ctx, &run), WEBOTA_OK);
+        assert_int_equal(webota_slot_running(&f.run.rules, &run), WEBOTA_OK);
         assert_string_equal(run.label, "factory");
         assert_int_equal(run.index, -1);
-        assert_int_equal(f.ops.next(f.ops.ctx, &next), WEBOTA_OK);
+        assert_int_equal(webota_slot_next(&f.run.rules, &next), WEBOTA_OK);
         assert_string_equal(next.label, "ota_0");
         assert_int_equal(next.size, 0x100000);
         webota_app_desc_t d;
-        assert_int_equal(f.ops.running_desc(f.ops.ctx, &d), WEBOTA_OK);
+        assert_int_equal(webota_slot_running_desc(&f.run.rules, &d), WEBOTA_OK);
         assert_string_equal(d.version, "1.0");
 
-        assert_int_equal(f.ops.begin(f.ops.ctx, (uint32_t)len), WEBOTA_OK);
-        write_all(&f.ops, img, len, 777);
-        assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_OK);
-        assert_int_equal(webota_slot_flash_image_length(&f.slot), len);
-        assert_int_equal(f.ops.activate(f.ops.ctx), WEBOTA_OK);
+        assert_int_equal(webota_slot_begin(&f.run.rules, (uint32_t)len, NULL), WEBOTA_OK);
+        write_all(&f.run.ops, img, len, 777);
+        assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
+        assert_int_equal(webota_slot_flash_image_length(&f.run.slot), len);
+        assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_OK);
         assert_memory_equal(part_bytes(&f, "ota_0"), img, len);
 
         webota_ota_entry_t e[2];
@@ -76,12 +77,12 @@ static void test_update_factory_to_ota0(void **state)
         assert_int_equal(e[1].seq, WEBOTA_OTA_SEQ_ERASED);
 
         assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-        assert_int_equal(f.boot.index, 0);
-        assert_string_equal(f.boot.desc.version, "2.0");
-        assert_int_equal(f.boot.state, rb ? WEBOTA_OTA_STATE_PENDING_VERIFY : WEBOTA_OTA_STATE_UNDEFINED);
-        assert_int_equal(f.ops.running(f.ops.ctx, &run), WEBOTA_OK);
+        assert_int_equal(f.run.boot.index, 0);
+        assert_string_equal(f.run.boot.desc.version, "2.0");
+        assert_int_equal(f.run.boot.state, rb ? WEBOTA_OTA_STATE_PENDING_VERIFY : WEBOTA_OTA_STATE_UNDEFINED);
+        assert_int_equal(webota_slot_running(&f.run.rules, &run), WEBOTA_OK);
         assert_string_equal(run.label, "ota_0");
-        assert_int_equal(run.state, f.boot.state);
+        assert_int_equal(run.state, f.run.boot.state);
         free(fimg);
         free(img);
         fx_free(&f);
@@ -104,20 +105,20 @@ static void test_sequential_erase(void **state)
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
 
     sim_nor_reset_stats(f.nor);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
     assert_int_equal(sim_nor_stats(f.nor).erases, 0);
-    assert_int_equal(f.ops.write(f.ops.ctx, img, 1), WEBOTA_OK);
+    assert_int_equal(webota_slot_write(&f.run.rules, img, 1), WEBOTA_OK);
     assert_int_equal(sim_nor_stats(f.nor).erases, 1);
-    assert_int_equal(f.ops.write(f.ops.ctx, img + 1, 4095), WEBOTA_OK);
+    assert_int_equal(webota_slot_write(&f.run.rules, img + 1, 4095), WEBOTA_OK);
     assert_int_equal(sim_nor_stats(f.nor).erases, 1);
-    assert_int_equal(f.ops.write(f.ops.ctx, img + 4096, 8000), WEBOTA_OK); /* into sectors 1 and 2 */
+    assert_int_equal(webota_slot_write(&f.run.rules, img + 4096, 8000), WEBOTA_OK); /* into sectors 1 and 2 */
     assert_int_equal(sim_nor_stats(f.nor).erases, 3);
     assert_int_equal(sim_nor_stats(f.nor).bytes_erased, 3 * 4096);
     /* sector 3 onwards still holds the old image */
     assert_memory_equal(part_bytes(&f, "ota_0") + 3 * 4096, old + 3 * 4096, olen - 3 * 4096);
-    write_all(&f.ops, img + 12096, len - 12096, 4096);
+    write_all(&f.run.ops, img + 12096, len - 12096, 4096);
     assert_int_equal(sim_nor_stats(f.nor).erases, (len + 4095) / 4096);
-    assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_OK);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
     /* the old image's tail after the new image is left as it was */
     uint32_t end = (uint32_t)((len + 4095) / 4096 * 4096);
     assert_memory_equal(part_bytes(&f, "ota_0") + end, old + end, olen - end);
@@ -140,33 +141,33 @@ static void test_refusals(void **state)
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
 
     /* not open */
-    assert_int_equal(f.ops.write(f.ops.ctx, img, 10), WEBOTA_ERR_STATE);
-    assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_ERR_STATE);
-    assert_int_equal(f.ops.activate(f.ops.ctx), WEBOTA_ERR_STATE);
+    assert_int_equal(webota_slot_write(&f.run.rules, img, 10), WEBOTA_ERR_STATE);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_ERR_STATE);
+    assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_ERR_STATE);
     /* announced size larger than the slot */
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0x100001), WEBOTA_ERR_IMG_TOO_BIG);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0x100001, NULL), WEBOTA_ERR_IMG_TOO_BIG);
     /* first byte must be 0xE9; a second begin is busy */
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_ERR_UPD_BUSY);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_ERR_UPD_BUSY);
     uint8_t bad = 0x00;
-    assert_int_equal(f.ops.write(f.ops.ctx, &bad, 1), WEBOTA_ERR_IMG_MAGIC);
-    assert_int_equal(f.ops.write(f.ops.ctx, img, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_write(&f.run.rules, &bad, 1), WEBOTA_ERR_IMG_MAGIC);
+    assert_int_equal(webota_slot_write(&f.run.rules, img, 0), WEBOTA_OK);
     /* finish with nothing written */
-    assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_ERR_UPD_EMPTY);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_ERR_UPD_EMPTY);
     /* more than the slot holds */
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
     static uint8_t big[0x100001];
     memset(big, 0xE9, sizeof big);
-    assert_int_equal(f.ops.write(f.ops.ctx, big, sizeof big), WEBOTA_ERR_IMG_TOO_BIG);
-    f.ops.abort(f.ops.ctx);
+    assert_int_equal(webota_slot_write(&f.run.rules, big, sizeof big), WEBOTA_ERR_IMG_TOO_BIG);
+    webota_slot_abort(&f.run.rules);
 
     /* running firmware PENDING_VERIFY with rollback */
     install(&f, img, len);
-    assert_int_equal(f.boot.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_ERR_UPD_PENDING_VERIFY);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_OK);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
-    f.ops.abort(f.ops.ctx);
+    assert_int_equal(f.run.boot.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_ERR_UPD_PENDING_VERIFY);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
+    webota_slot_abort(&f.run.rules);
     fx_free(&f);
 
     /* a table with one OTA slot, running from it: the only slot is the running one */
@@ -182,9 +183,10 @@ static void test_refusals(void **state)
     assert_int_equal(sim_flash_make(f.nor, &f.pt, 0x8000, apps, 2, NULL, 0), WEBOTA_OK);
     webota_slot_flash_config_t c = {&f.flash, 0, false, false, 0, -1, -1, 0};
     c.running_offset = webota_pt_find_label(&f.pt, "ota_0")->offset + 100;
-    assert_int_equal(webota_slot_flash_init(&f.slot, &c), WEBOTA_OK);
-    webota_slot_flash_ops(&f.slot, &f.ops);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_ERR_UPD_RUNNING_SLOT);
+    assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
+    webota_slot_flash_ops(&f.run.slot, &f.run.ops);
+    assert_int_equal(webota_slot_init(&f.run.rules, &f.run.ops), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_ERR_UPD_RUNNING_SLOT);
     fx_free(&f);
 
     /* no OTA slot at all */
@@ -192,10 +194,10 @@ static void test_refusals(void **state)
     fx_new(&f, "singleapp", fimg2, flen, false);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
     webota_slot_info_t si;
-    assert_int_equal(f.ops.next(f.ops.ctx, &si), WEBOTA_ERR_UPD_NO_SLOT);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_ERR_UPD_NO_SLOT);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_ERR_OTA_NO_OTADATA);
-    assert_false(f.ops.rollback_possible(f.ops.ctx));
+    assert_int_equal(webota_slot_next(&f.run.rules, &si), WEBOTA_ERR_UPD_NO_SLOT);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_ERR_UPD_NO_SLOT);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_ERR_UPD_NOT_PENDING); /* as the ESP-IDF binding answers */
+    assert_false(webota_slot_rollback_possible(&f.run.rules));
     fx_free(&f);
 
     /* init errors: no flash, unreadable table */
@@ -259,42 +261,44 @@ static void test_flash_faults(void **state)
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
     faulty_t x = {f.flash, false};
     webota_flash_t ff = {&x, f.flash.size, fl_read, fl_program, fl_erase};
-    webota_slot_flash_config_t c = f.slot.cfg;
+    webota_slot_flash_config_t c = f.run.slot.cfg;
     c.flash = &ff;
     webota_slot_flash_t s;
     webota_slot_ops_t ops;
     assert_int_equal(webota_slot_flash_init(&s, &c), WEBOTA_OK);
     webota_slot_flash_ops(&s, &ops);
+    webota_slot_t rules;
+    assert_int_equal(webota_slot_init(&rules, &ops), WEBOTA_OK);
 
     /* the programmed bytes differ from the data: read-back catches it */
-    assert_int_equal(ops.begin(ops.ctx, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&rules, 0, NULL), WEBOTA_OK);
     x.flip_program = true;
-    assert_int_equal(ops.write(ops.ctx, img, 4096), WEBOTA_ERR_FLASH_VERIFY);
-    ops.abort(ops.ctx);
+    assert_int_equal(webota_slot_write(&rules, img, 4096), WEBOTA_ERR_FLASH_VERIFY);
+    webota_slot_abort(&rules);
     x.flip_program = false;
 
     /* the slot changes after it was written: finish verifies from flash */
-    assert_int_equal(ops.begin(ops.ctx, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&rules, 0, NULL), WEBOTA_OK);
     write_all(&ops, img, len, 4096);
     const webota_partition_t *ota0 = webota_pt_find_label(&f.pt, "ota_0");
     uint8_t zero = 0;
     assert_int_equal(webota_flash_program(&f.flash, ota0->offset + 5000, &zero, 1), WEBOTA_OK);
-    webota_err_t err = ops.finish(ops.ctx);
+    webota_err_t err = webota_slot_finish(&rules);
     assert_true(err == WEBOTA_ERR_IMG_CHECKSUM || err == WEBOTA_ERR_IMG_HASH);
-    assert_int_equal(ops.activate(ops.ctx), WEBOTA_ERR_STATE);
+    assert_int_equal(webota_slot_activate(&rules), WEBOTA_ERR_STATE);
 
     /* power lost while writing */
-    assert_int_equal(ops.begin(ops.ctx, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&rules, 0, NULL), WEBOTA_OK);
     sim_nor_cut_power_at(f.nor, 2, SIM_CUT_CLEAN, 1);
     err = WEBOTA_OK;
     for (size_t off = 0; err == WEBOTA_OK && off < len; off += 4096)
-        err = ops.write(ops.ctx, img + off, len - off < 4096 ? len - off : 4096);
+        err = webota_slot_write(&rules, img + off, len - off < 4096 ? len - off : 4096);
     assert_int_equal(err, WEBOTA_ERR_FLASH_POWER);
-    ops.abort(ops.ctx);
-    assert_int_equal(ops.confirm(ops.ctx), WEBOTA_ERR_FLASH_POWER);
-    assert_false(ops.rollback_possible(ops.ctx));
+    webota_slot_abort(&rules);
+    assert_int_equal(webota_slot_confirm(&rules), WEBOTA_ERR_FLASH_POWER);
+    assert_false(webota_slot_rollback_possible(&rules));
     webota_app_desc_t d;
-    assert_int_equal(ops.running_desc(ops.ctx, &d), WEBOTA_ERR_FLASH_POWER);
+    assert_int_equal(webota_slot_running_desc(&rules, &d), WEBOTA_ERR_FLASH_POWER);
     free(fimg);
     free(img);
     fx_free(&f);
@@ -313,15 +317,15 @@ static void test_confirm_rollback(void **state)
     fx_new(&f, "two-ota", fimg, flen, true);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
     /* factory: nothing to confirm; rollback possible only if... no active entry */
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_ERR_UPD_NOT_PENDING);
-    assert_false(f.ops.rollback_possible(f.ops.ctx));
-    assert_int_equal(f.ops.rollback(f.ops.ctx), WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_ERR_UPD_NOT_PENDING);
+    assert_false(webota_slot_rollback_possible(&f.run.rules));
+    assert_int_equal(webota_slot_rollback(&f.run.rules), WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE);
 
     install(&f, i1, l1); /* ota_0 PENDING_VERIFY, factory behind it */
-    assert_int_equal(f.boot.index, 0);
-    assert_true(f.ops.rollback_possible(f.ops.ctx)); /* the factory verifies */
+    assert_int_equal(f.run.boot.index, 0);
+    assert_true(webota_slot_rollback_possible(&f.run.rules)); /* the factory verifies */
     uint64_t ops_before = sim_nor_op_count(f.nor);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_OK);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_OK);
     assert_int_equal(sim_nor_op_count(f.nor), ops_before + 3); /* erase, two programs */
     webota_ota_entry_t e[2];
     read_entries(&f, e);
@@ -329,33 +333,33 @@ static void test_confirm_rollback(void **state)
     assert_int_equal(e[0].state, WEBOTA_OTA_STATE_VALID);
     /* confirming again changes nothing */
     ops_before = sim_nor_op_count(f.nor);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_OK);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_OK);
     assert_int_equal(sim_nor_op_count(f.nor), ops_before);
 
     install(&f, i2, l2); /* ota_1 PENDING_VERIFY, ota_0 VALID behind it */
-    assert_int_equal(f.boot.index, 1);
+    assert_int_equal(f.run.boot.index, 1);
     webota_slot_info_t run;
-    assert_int_equal(f.ops.running(f.ops.ctx, &run), WEBOTA_OK);
+    assert_int_equal(webota_slot_running(&f.run.rules, &run), WEBOTA_OK);
     assert_int_equal(run.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
-    assert_true(f.ops.rollback_possible(f.ops.ctx));
-    assert_int_equal(f.ops.rollback(f.ops.ctx), WEBOTA_OK);
+    assert_true(webota_slot_rollback_possible(&f.run.rules));
+    assert_int_equal(webota_slot_rollback(&f.run.rules), WEBOTA_OK);
     read_entries(&f, e);
     assert_int_equal(e[1].seq, 2);
     assert_int_equal(e[1].state, WEBOTA_OTA_STATE_INVALID);
-    assert_int_equal(webota_slot_flash_state_of(&f.slot, webota_pt_find_label(&f.pt, "ota_1")),
+    assert_int_equal(webota_slot_flash_state_of(&f.run.slot, webota_pt_find_label(&f.pt, "ota_1")),
                      WEBOTA_OTA_STATE_INVALID);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-    assert_int_equal(f.boot.index, 0);
-    assert_string_equal(f.boot.desc.version, "2.0");
-    assert_int_equal(f.boot.state, WEBOTA_OTA_STATE_VALID);
+    assert_int_equal(f.run.boot.index, 0);
+    assert_string_equal(f.run.boot.desc.version, "2.0");
+    assert_int_equal(f.run.boot.state, WEBOTA_OTA_STATE_VALID);
 
     /* ota_1's entry is INVALID: the fallback is the factory, as long as it verifies */
-    assert_int_equal(webota_slot_flash_state_of(&f.slot, NULL), WEBOTA_OTA_STATE_UNDEFINED);
-    assert_true(f.ops.rollback_possible(f.ops.ctx));
+    assert_int_equal(webota_slot_flash_state_of(&f.run.slot, NULL), WEBOTA_OTA_STATE_UNDEFINED);
+    assert_true(webota_slot_rollback_possible(&f.run.rules));
     const webota_partition_t *fac = webota_pt_factory(&f.pt);
     assert_int_equal(webota_flash_erase(&f.flash, fac->offset, 4096), WEBOTA_OK);
-    assert_false(f.ops.rollback_possible(f.ops.ctx));
-    assert_int_equal(f.ops.rollback(f.ops.ctx), WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE);
+    assert_false(webota_slot_rollback_possible(&f.run.rules));
+    assert_int_equal(webota_slot_rollback(&f.run.rules), WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE);
     free(fimg);
     free(i1);
     free(i2);
@@ -363,7 +367,8 @@ static void test_confirm_rollback(void **state)
 }
 
 /* With rollback, begin erases the inactive otadata sector when it points at
- * another slot (§2.8), so a cut during the write cannot fall back into it. */
+ * another slot (docs/formats.md#other-otadata-writes-by-the-application), so a
+ * cut during the write cannot fall back into it. */
 static void test_invalidate_inactive(void **state)
 {
     (void)state;
@@ -376,20 +381,20 @@ static void test_invalidate_inactive(void **state)
     fx_new(&f, "two-ota", fimg, flen, true);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
     install(&f, i1, l1);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_OK);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_OK);
     install(&f, i2, l2);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_OK);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_OK);
     webota_ota_entry_t e[2];
     read_entries(&f, e);
     assert_int_equal(e[0].seq, 1);
     assert_int_equal(e[1].seq, 2);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
     read_entries(&f, e);
     assert_int_equal(e[0].seq, WEBOTA_OTA_SEQ_ERASED);
     assert_int_equal(e[1].seq, 2);
-    write_all(&f.ops, i3, l3, 4096);
-    assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_OK);
-    assert_int_equal(f.ops.activate(f.ops.ctx), WEBOTA_OK);
+    write_all(&f.run.ops, i3, l3, 4096);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
+    assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_OK);
     read_entries(&f, e);
     assert_int_equal(e[0].seq, 3);
     assert_int_equal(e[0].state, WEBOTA_OTA_STATE_NEW);
@@ -418,48 +423,48 @@ static void test_anti_rollback(void **state)
     fx_t f;
     fx_new(&f, "two-ota", fimg, flen, true);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-    webota_slot_flash_config_t c = f.slot.cfg;
+    webota_slot_flash_config_t c = f.run.slot.cfg;
     c.anti_rollback = true;
     c.efuse_secure_version = 2;
-    assert_int_equal(webota_slot_flash_init(&f.slot, &c), WEBOTA_OK);
+    assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
     const uint8_t *before = fx_snapshot(&f);
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
-    write_all(&f.ops, i2, l2, 4096);
-    assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_OK);
-    assert_int_equal(f.ops.activate(f.ops.ctx), WEBOTA_ERR_UPD_SECURE_VERSION);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
+    write_all(&f.run.ops, i2, l2, 4096);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
+    assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_ERR_UPD_SECURE_VERSION);
     const webota_partition_t *ota0 = webota_pt_find_label(&f.pt, "ota_0");
     for (uint32_t i = 0; i < ota0->size; i++)
         assert_int_equal(sim_nor_data(f.nor)[ota0->offset + i], 0xFF);
     assert_true(fx_same_outside(before, sim_nor_data(f.nor), ota0->offset, ota0->size));
     free((void *)before);
 
-    assert_int_equal(f.ops.begin(f.ops.ctx, 0), WEBOTA_OK);
-    write_all(&f.ops, i1, l1, 4096);
-    assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_OK);
-    assert_int_equal(f.ops.activate(f.ops.ctx), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, 0, NULL), WEBOTA_OK);
+    write_all(&f.run.ops, i1, l1, 4096);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
+    assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_OK);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-    c = f.slot.cfg;
+    c = f.run.slot.cfg;
     c.anti_rollback = true;
     c.efuse_secure_version = 2;
-    assert_int_equal(webota_slot_flash_init(&f.slot, &c), WEBOTA_OK);
-    assert_int_equal(f.ops.confirm(f.ops.ctx), WEBOTA_OK);
-    assert_int_equal(f.slot.cfg.efuse_secure_version, 3);
+    assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
+    assert_int_equal(webota_slot_confirm(&f.run.rules), WEBOTA_OK);
+    assert_int_equal(f.run.slot.cfg.efuse_secure_version, 3);
     /* the factory cannot be a rollback target with anti-rollback, and ota_1 is empty */
-    assert_false(f.ops.rollback_possible(f.ops.ctx));
+    assert_false(webota_slot_rollback_possible(&f.run.rules));
     free(fimg);
     free(i1);
     free(i2);
     fx_free(&f);
 }
 
-/* ---- §2.7 on every otadata vector ---- */
+/* ---- set boot partition on every otadata vector ---- */
 
 static bool ref_valid(const webota_ota_entry_t *e)
 {
     return e->seq != 0xFFFFFFFFu && e->state != 3 && e->state != 4 && e->crc == webota_ota_seq_crc(e->seq);
 }
 
-/* §2.7 steps 4-5 as the spec states them (v6.0), independent of otadata.c. */
+/* Set boot steps 4-5 as docs/formats.md states them (v6.0), independent of otadata.c. */
 static void ref_set_boot(const webota_ota_entry_t e[2], unsigned s, unsigned n, bool rollback, unsigned *sector,
                          webota_ota_entry_t *out)
 {
@@ -531,15 +536,16 @@ static void test_otadata_vectors(void **state)
                 if (run == NULL)
                     run = webota_pt_ota_slot(&pt, n - 1);
                 webota_slot_flash_config_t c = {&f.flash, 0, rb, false, 0, -1, -1, run->offset};
-                assert_int_equal(webota_slot_flash_init(&f.slot, &c), WEBOTA_OK);
-                webota_slot_flash_ops(&f.slot, &f.ops);
+                assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
+                webota_slot_flash_ops(&f.run.slot, &f.run.ops);
+    assert_int_equal(webota_slot_init(&f.run.rules, &f.run.ops), WEBOTA_OK);
                 webota_slot_info_t next;
-                assert_int_equal(f.ops.next(f.ops.ctx, &next), WEBOTA_OK);
+                assert_int_equal(webota_slot_next(&f.run.rules, &next), WEBOTA_OK);
                 assert_int_equal(next.index, (int)s);
-                webota_err_t err = f.ops.begin(f.ops.ctx, 0);
+                webota_err_t err = webota_slot_begin(&f.run.rules, 0, NULL);
                 if (err == WEBOTA_ERR_UPD_PENDING_VERIFY) {
                     webota_slot_info_t ri;
-                    assert_int_equal(f.ops.running(f.ops.ctx, &ri), WEBOTA_OK);
+                    assert_int_equal(webota_slot_running(&f.run.rules, &ri), WEBOTA_OK);
                     assert_int_equal(ri.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
                     assert_true(rb);
                     sim_nor_close(f.nor);
@@ -550,8 +556,8 @@ static void test_otadata_vectors(void **state)
                 char ver[32];
                 snprintf(ver, sizeof ver, "slot%u", s);
                 uint8_t *img = fx_image(ver, 30000, &ilen);
-                write_all(&f.ops, img, ilen, 3000);
-                assert_int_equal(f.ops.finish(f.ops.ctx), WEBOTA_OK);
+                write_all(&f.run.ops, img, ilen, 3000);
+                assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
                 /* expectation from the region as it is now (begin may have
                  * erased the inactive sector with rollback) */
                 uint8_t before[WEBOTA_OTADATA_SIZE];
@@ -560,7 +566,7 @@ static void test_otadata_vectors(void **state)
                 webota_ota_region_decode(before, cur);
                 unsigned sector;
                 ref_set_boot(cur, s, n, rb, &sector, &want);
-                assert_int_equal(f.ops.activate(f.ops.ctx), WEBOTA_OK);
+                assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_OK);
                 activations++;
                 const uint8_t *after = sim_nor_data(f.nor) + od->offset;
                 /* the target sector: the 32-byte entry, then 0xFF; the other sector untouched */

@@ -43,7 +43,7 @@ static void test_happy_any_chunking(void **state)
         pol.project = "demo";
         pol.refuse_same_version = true;
         pol.running_version = "1.0";
-        assert_int_equal(webota_update_begin(&u, &f.ops, &pol, (uint32_t)len, false), WEBOTA_OK);
+        assert_int_equal(webota_update_begin(&u, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_OK);
         assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_RECEIVING);
         assert_string_equal(webota_update_slot(&u)->label, "ota_0");
         assert_int_equal(webota_update_total(&u), len);
@@ -60,9 +60,9 @@ static void test_happy_any_chunking(void **state)
         assert_string_equal(webota_update_message(&u), "");
         assert_memory_equal(sim_nor_data(f.nor) + 0x110000, img, len);
         assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-        assert_int_equal(f.boot.index, 0);
-        assert_string_equal(f.boot.desc.version, "2.0");
-        assert_int_equal(f.boot.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
+        assert_int_equal(f.run.boot.index, 0);
+        assert_string_equal(f.run.boot.desc.version, "2.0");
+        assert_int_equal(f.run.boot.state, WEBOTA_OTA_STATE_PENDING_VERIFY);
         /* after DONE, more data or a second finish is a state error */
         assert_int_equal(webota_update_write(&u, img, 1), WEBOTA_ERR_STATE);
         assert_int_equal(webota_update_finish(&u), WEBOTA_ERR_STATE);
@@ -87,12 +87,12 @@ static void test_unknown_total_and_vectors(void **state)
         webota_update_t u;
         webota_update_policy_t pol = esp32_policy();
         assert_int_equal(fx_update_with(&f, &u, &pol, img, len, 4096, false), WEBOTA_ERR_UPD_NO_MARKER);
-        assert_int_equal(webota_update_begin(&u, &f.ops, &pol, 0, true), WEBOTA_OK);
+        assert_int_equal(webota_update_begin(&u, &f.run.rules, &pol, 0, true), WEBOTA_OK);
         assert_int_equal(webota_update_write(&u, img, len), WEBOTA_OK);
         assert_int_equal(webota_update_finish(&u), WEBOTA_OK);
         assert_memory_equal(sim_nor_data(f.nor) + 0x110000, img, len);
         assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-        assert_int_equal(f.boot.index, 0);
+        assert_int_equal(f.run.boot.index, 0);
         fx_free(&f);
         free(img);
     }
@@ -109,7 +109,7 @@ static void test_nothing_erased_before_descriptor(void **state)
     uint64_t ops = sim_nor_op_count(f.nor);
     webota_update_t u;
     webota_update_policy_t pol = esp32_policy();
-    assert_int_equal(webota_update_begin(&u, &f.ops, &pol, (uint32_t)len, false), WEBOTA_OK);
+    assert_int_equal(webota_update_begin(&u, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_OK);
     assert_int_equal(webota_update_write(&u, img, 0x11F), WEBOTA_OK);
     assert_int_equal(sim_nor_op_count(f.nor), ops);
     assert_int_equal(webota_update_write(&u, img + 0x11F, 1), WEBOTA_OK);
@@ -163,8 +163,8 @@ static void check_failure(fx_t *f, webota_update_t *u, webota_err_t got, const e
     assert_int_equal(webota_update_finish(u), c->want);
     /* the device still boots the factory firmware */
     assert_int_equal(fx_power_on(f), WEBOTA_OK);
-    assert_int_equal(f->boot.index, -1);
-    assert_string_equal(f->boot.desc.version, "1.0");
+    assert_int_equal(f->run.boot.index, -1);
+    assert_string_equal(f->run.boot.desc.version, "1.0");
 }
 
 static void test_error_paths(void **state)
@@ -187,6 +187,7 @@ static void test_error_paths(void **state)
         bool force = false, do_abort = false;
         int cut = -1;
         err_case_t c = {NULL, WEBOTA_OK, UINT32_MAX, NULL, AFTER_ERASE};
+        char msg[WEBOTA_UPDATE_MESSAGE_MAX];
         fx_img_opts_t o;
         uint8_t *tmp;
         switch (k) {
@@ -232,6 +233,12 @@ static void test_error_paths(void **state)
             send = ilen;
             /* judged once the whole image is in: reported where it ended */
             c = (err_case_t){"no marker", WEBOTA_ERR_UPD_NO_MARKER, (uint32_t)ilen, NULL, AFTER_ERASE};
+            /* the message names the way to install it anyway */
+            snprintf(msg, sizeof msg,
+                     "image does not contain the webota updater: installing it would lock you out (to "
+                     "install it anyway: \"Upload anyway\" on the page or webota push --force) at offset %u",
+                     (unsigned)ilen);
+            c.message = msg;
             break;
         case 5:
             c = (err_case_t){"secure_version too low", WEBOTA_ERR_UPD_SECURE_VERSION, 0x20,
@@ -303,7 +310,7 @@ static void test_error_paths(void **state)
         uint8_t *before = fx_snapshot(&f);
         uint64_t ops_before = sim_nor_op_count(f.nor);
         webota_update_t u;
-        webota_err_t err = webota_update_begin(&u, &f.ops, &pol, total, force);
+        webota_err_t err = webota_update_begin(&u, &f.run.rules, &pol, total, force);
         if (cut >= 0)
             sim_nor_cut_power_at(f.nor, (uint64_t)cut, SIM_CUT_CLEAN, 7);
         for (size_t off = 0; err == WEBOTA_OK && off < send; off += 1000)
@@ -349,12 +356,12 @@ static void test_slot_errors(void **state)
     free(before);
 
     /* bad arguments and no slot */
-    assert_int_equal(webota_update_begin(NULL, &f.ops, &pol, 0, false), WEBOTA_ERR_ARG);
+    assert_int_equal(webota_update_begin(NULL, &f.run.rules, &pol, 0, false), WEBOTA_ERR_ARG);
     assert_int_equal(webota_update_begin(&u, NULL, &pol, 0, false), WEBOTA_ERR_ARG);
     assert_int_equal(webota_update_write(NULL, img, 1), WEBOTA_ERR_ARG);
     assert_int_equal(webota_update_finish(NULL), WEBOTA_ERR_ARG);
     webota_update_abort(NULL);
-    assert_int_equal(webota_update_begin(&u, &f.ops, NULL, 0, false), WEBOTA_OK); /* default policy */
+    assert_int_equal(webota_update_begin(&u, &f.run.rules, NULL, 0, false), WEBOTA_OK); /* default policy */
     assert_int_equal(webota_update_write(&u, NULL, 5), WEBOTA_ERR_ARG);
     fx_free(&f);
 
@@ -362,7 +369,7 @@ static void test_slot_errors(void **state)
     uint8_t *fimg = fx_image("1.0", 20000, &flen);
     fx_new(&f, "singleapp", fimg, flen, false);
     assert_int_equal(fx_power_on(&f), WEBOTA_OK);
-    assert_int_equal(webota_update_begin(&u, &f.ops, &pol, 0, false), WEBOTA_ERR_UPD_NO_SLOT);
+    assert_int_equal(webota_update_begin(&u, &f.run.rules, &pol, 0, false), WEBOTA_ERR_UPD_NO_SLOT);
     assert_string_equal(webota_update_message(&u), "no OTA slot to update at offset 0");
     assert_null(webota_update_slot(&u));
     fx_free(&f);

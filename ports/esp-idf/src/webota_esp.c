@@ -17,6 +17,7 @@
 
 #include "webota/api.h"
 #include "webota/chip.h"
+#include "webota/confirm.h"
 #include "webota/page.h"
 #include "webota/update.h"
 #include "webota_esp_internal.h"
@@ -44,11 +45,12 @@ typedef struct webota_esp {
     char project[33];
     webota_esp_slot_t slot;
     webota_slot_ops_t ops;
+    webota_slot_t rules;       /* the core's rules over ops */
+    webota_confirm_t confirm;  /* the core's confirm policy */
     void *httpd;
     esp_timer_handle_t reboot_timer;
     esp_timer_handle_t confirm_timer;
     bool reboot_requested;
-    bool confirm_checked; /* first-request policy: done once */
     webota_api_t api;     /* large: last */
 } webota_esp_t;
 
@@ -162,7 +164,7 @@ static void reboot_cb(void *arg)
 {
     webota_esp_t *esp = arg;
     ESP_LOGW(TAG, "rebooting");
-    webota_esp_slot_restart(&esp->slot);
+    webota_slot_restart(&esp->rules);
 }
 
 static void request_reboot(void *ctx)
@@ -182,37 +184,59 @@ static void after_response(bool reboot)
     esp_timer_start_once(esp->reboot_timer, (uint64_t)esp->cfg.reboot_delay_ms * 1000u);
 }
 
+static uint64_t now_ms(void)
+{
+    return (uint64_t)esp_timer_get_time() / 1000u;
+}
+
+static void log_confirm(const webota_esp_t *esp, webota_confirm_result_t r, const char *why)
+{
+    if (r == WEBOTA_CONFIRM_CONFIRMED) {
+        ESP_LOGI(TAG, "%s: new firmware confirmed", why);
+    } else if (r == WEBOTA_CONFIRM_FAILED) {
+        ESP_LOGW(TAG, "%s: confirming failed (%s), trying again on the next request", why,
+                 webota_strerror(webota_confirm_error(&esp->confirm)));
+    }
+}
+
 static void on_request(void *ctx, webota_api_route_t route)
 {
     webota_esp_t *esp = ctx;
-    if (esp->cfg.confirm != WEBOTA_ESP_CONFIRM_FIRST_REQUEST || esp->confirm_checked ||
-        (route != WEBOTA_API_ROUTE_PAGE && route != WEBOTA_API_ROUTE_STATUS)) {
-        return;
-    }
-    esp->confirm_checked = true;
-    if (webota_esp_running_state() == ESP_OTA_IMG_PENDING_VERIFY) {
-        ESP_LOGI(TAG, "the updater was reached: confirming the new firmware");
-        if (esp->ops.confirm(esp->ops.ctx) != WEBOTA_OK) {
-            esp->confirm_checked = false; /* try again on the next request */
-        }
-    }
+    log_confirm(esp, webota_confirm_on_request(&esp->confirm, route, now_ms()),
+                "the updater was reached");
 }
 
 static void confirm_cb(void *arg)
 {
-    (void)arg;
-    if (webota_esp_running_state() == ESP_OTA_IMG_PENDING_VERIFY) {
-        ESP_LOGI(TAG, "confirm delay elapsed: confirming the new firmware");
-        webota_esp_confirm();
+    webota_esp_t *esp = arg;
+    log_confirm(esp, webota_confirm_poll(&esp->confirm, now_ms()), "confirm delay elapsed");
+}
+
+static esp_err_t confirm_err(webota_err_t e)
+{
+    switch (e) {
+    case WEBOTA_OK:
+        return ESP_OK;
+    case WEBOTA_ERR_UPD_NOT_PENDING:
+        return ESP_ERR_INVALID_STATE;
+    default:
+        return ESP_FAIL;
     }
 }
 
 esp_err_t webota_esp_confirm(void)
 {
-    if (webota_esp_running_state() == ESP_OTA_IMG_UNDEFINED) {
-        return ESP_ERR_INVALID_STATE;
+    if (s_esp != NULL) {
+        return confirm_err(webota_slot_confirm(&s_esp->rules));
     }
-    return esp_ota_mark_app_valid_cancel_rollback();
+    /* before webota_esp_start: the same rule over a seam of its own (the
+     * calls it makes need no open slot) */
+    webota_esp_slot_t slot;
+    webota_slot_ops_t ops;
+    webota_slot_t rules;
+    webota_esp_slot_init(&slot, &ops);
+    webota_err_t e = webota_slot_init(&rules, &ops);
+    return confirm_err(e == WEBOTA_OK ? webota_slot_confirm(&rules) : e);
 }
 
 bool webota_esp_pending_verify(void)
@@ -223,6 +247,22 @@ bool webota_esp_pending_verify(void)
 void *webota_esp_httpd(void)
 {
     return s_esp != NULL ? s_esp->httpd : NULL;
+}
+
+/* The Kconfig / webota_esp_config_t names of the core's modes. */
+static webota_confirm_mode_t confirm_mode(webota_esp_confirm_t c)
+{
+    switch (c) {
+    case WEBOTA_ESP_CONFIRM_DELAY:
+        return WEBOTA_CONFIRM_DELAY;
+    case WEBOTA_ESP_CONFIRM_MANUAL:
+        return WEBOTA_CONFIRM_MANUAL;
+    case WEBOTA_ESP_CONFIRM_BY_APP:
+        return WEBOTA_CONFIRM_BY_APP;
+    case WEBOTA_ESP_CONFIRM_FIRST_REQUEST:
+    default:
+        return WEBOTA_CONFIRM_FIRST_REQUEST;
+    }
 }
 
 static const char *confirm_name(webota_esp_confirm_t c)
@@ -318,10 +358,14 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     }
 
     webota_esp_slot_init(&esp->slot, &esp->ops);
+    (void)webota_slot_init(&esp->rules, &esp->ops); /* all functions are set */
+    webota_confirm_config_t cc;
+    webota_confirm_config_init(&cc);
+    cc.mode = confirm_mode(cfg->confirm);
+    cc.delay_ms = cfg->confirm_delay_s * 1000u;
+    webota_confirm_start(&esp->confirm, &cc, &esp->rules, now_ms());
     webota_api_config_t ac;
-    memset(&ac, 0, sizeof(ac));
-    ac.slot = &esp->ops;
-    webota_update_policy_init(&ac.policy);
+    webota_api_config_init(&ac, &esp->rules);
     const webota_chip_info_t *chip = webota_chip_by_name(CONFIG_IDF_TARGET);
     esp_chip_info_t ci;
     esp_chip_info(&ci);
@@ -393,8 +437,9 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         }
     }
     log_firmware(esp);
-    if (cfg->confirm == WEBOTA_ESP_CONFIRM_DELAY && webota_esp_pending_verify()) {
-        esp_timer_start_once(esp->confirm_timer, (uint64_t)cfg->confirm_delay_s * 1000000u);
+    uint32_t due = webota_confirm_due_in(&esp->confirm, now_ms());
+    if (due != UINT32_MAX && webota_esp_pending_verify()) {
+        esp_timer_start_once(esp->confirm_timer, (uint64_t)due * 1000u);
     }
     return ESP_OK;
 }

@@ -21,15 +21,16 @@ typedef struct webota_esp_slot {
     esp_ota_handle_t handle;
     bool open;                      /* esp_ota_begin done, not ended/aborted */
     bool finished;                  /* esp_ota_end succeeded, not yet activated */
-    const esp_partition_t *target;  /* the slot being written */
-    bool rollback_at_reboot;        /* IDF < 5.5: the reboot marks the firmware invalid */
+    const esp_partition_t *target;  /* the slot being (or last) written */
+    uint32_t written;               /* bytes written since open */
+    bool rollback_at_reboot;        /* IDF < 5.5: the restart marks the firmware invalid */
 } webota_esp_slot_t;
 
-/* Fills ops with the slot writer working on s. */
+/* Fills ops with the seam over esp_ota_ops working on s (rollback_enabled
+ * from CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE; restart = esp_restart, under
+ * IDF < 5.5 after an accepted rollback request
+ * esp_ota_mark_app_invalid_rollback_and_reboot). */
 void webota_esp_slot_init(webota_esp_slot_t *s, webota_slot_ops_t *ops);
-/* Restarts; under IDF < 5.5 after an accepted rollback request this is
- * esp_ota_mark_app_invalid_rollback_and_reboot(). Does not return. */
-void webota_esp_slot_restart(webota_esp_slot_t *s);
 /* State of the running firmware (ESP_OTA_IMG_UNDEFINED when unknown). */
 esp_ota_img_states_t webota_esp_running_state(void);
 

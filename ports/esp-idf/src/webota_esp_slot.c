@@ -1,8 +1,9 @@
-/* The slot-writer seam (webota/slot.h) over ESP-IDF's esp_ota_ops: the slot is
- * opened with OTA_WITH_SEQUENTIAL_WRITES so that esp_ota_write erases sector
- * by sector just ahead of the data (erasing a whole 1 MiB+ slot up front
- * trips the task watchdog), and every error path closes it with
- * esp_ota_abort, leaving otadata and the running firmware untouched. */
+/* The slot seam (webota/slot.h) over ESP-IDF's esp_ota_ops, mechanism only
+ * (the rules are the core's, src/core/slot.c): the slot is opened with
+ * OTA_WITH_SEQUENTIAL_WRITES so that esp_ota_write erases sector by sector
+ * just ahead of the data (erasing a whole 1 MiB+ slot up front trips the task
+ * watchdog), and abort closes it with esp_ota_abort, leaving otadata and the
+ * running firmware untouched. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
+#include "sdkconfig.h"
 
 #include "webota/app_desc.h"
 #include "webota/ota_state.h"
@@ -125,21 +127,17 @@ static void op_abort(void *ctx)
     s->finished = false;
 }
 
-static webota_err_t op_begin(void *ctx, uint32_t image_size)
+/* esp_ota_begin (which itself refuses the running slot, and with rollback a
+ * PENDING_VERIFY running app: the core checked both first, slot.c). */
+static webota_err_t op_open(void *ctx, uint32_t image_size)
 {
     webota_esp_slot_t *s = ctx;
-    op_abort(s); /* a session left open by a vanished client */
-    const esp_partition_t *run = esp_ota_get_running_partition();
+    if (s->open) {
+        return WEBOTA_ERR_STATE;
+    }
     const esp_partition_t *next = esp_ota_get_next_update_partition(NULL);
     if (next == NULL) {
         return WEBOTA_ERR_UPD_NO_SLOT;
-    }
-    if (run != NULL && run->address == next->address) {
-        return WEBOTA_ERR_UPD_RUNNING_SLOT;
-    }
-    /* ESP-IDF checks this only with rollback enabled; webota always does. */
-    if (webota_esp_running_state() == ESP_OTA_IMG_PENDING_VERIFY) {
-        return WEBOTA_ERR_UPD_PENDING_VERIFY;
     }
     if (image_size > next->size) {
         return WEBOTA_ERR_IMG_TOO_BIG;
@@ -152,11 +150,14 @@ static webota_err_t op_begin(void *ctx, uint32_t image_size)
     s->open = true;
     s->finished = false;
     s->target = next;
+    s->written = 0;
     ESP_LOGI(TAG, "writing %s at 0x%08" PRIx32 " (%" PRIu32 " bytes)", next->label, next->address,
              next->size);
     return WEBOTA_OK;
 }
 
+/* esp_ota_write erases each sector as the write pointer enters it
+ * (OTA_WITH_SEQUENTIAL_WRITES) and checks the first byte. */
 static webota_err_t op_write(void *ctx, const void *data, size_t len)
 {
     webota_esp_slot_t *s = ctx;
@@ -166,24 +167,55 @@ static webota_err_t op_write(void *ctx, const void *data, size_t len)
     if (len == 0) {
         return WEBOTA_OK;
     }
+    if (data == NULL) {
+        return WEBOTA_ERR_ARG;
+    }
+    if (len > s->target->size - s->written) {
+        return WEBOTA_ERR_IMG_TOO_BIG;
+    }
     esp_err_t e = esp_ota_write(s->handle, data, len);
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_ota_write: %s", esp_err_to_name(e));
-        op_abort(s);
-        /* The first byte is checked by esp_ota_write: webota checked it already. */
+        /* the first byte is what esp_ota_write validates */
         return e == ESP_ERR_OTA_VALIDATE_FAILED ? WEBOTA_ERR_IMG_MAGIC : common_err(e);
     }
+    s->written += (uint32_t)len;
     return WEBOTA_OK;
 }
 
+static webota_err_t op_read(void *ctx, uint32_t offset, void *buf, size_t len)
+{
+    webota_esp_slot_t *s = ctx;
+    if (s->target == NULL) {
+        return WEBOTA_ERR_STATE;
+    }
+    if (buf == NULL && len > 0) {
+        return WEBOTA_ERR_ARG;
+    }
+    if (offset > s->target->size || len > s->target->size - offset) {
+        return WEBOTA_ERR_IMG_TOO_BIG;
+    }
+    if (len == 0) {
+        return WEBOTA_OK;
+    }
+    esp_err_t e = esp_partition_read(s->target, offset, buf, len);
+    return e == ESP_OK ? WEBOTA_OK : common_err(e);
+}
+
+/* esp_ota_end: closes the handle whatever the result and verifies the image
+ * from flash (esp_image_verify). */
 static webota_err_t op_finish(void *ctx)
 {
     webota_esp_slot_t *s = ctx;
     if (!s->open) {
         return WEBOTA_ERR_STATE;
     }
-    esp_err_t e = esp_ota_end(s->handle); /* frees the handle whatever the result */
     s->open = false;
+    if (s->written == 0) {
+        (void)esp_ota_abort(s->handle);
+        return WEBOTA_ERR_UPD_EMPTY;
+    }
+    esp_err_t e = esp_ota_end(s->handle);
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_ota_end: %s", esp_err_to_name(e));
         return common_err(e);
@@ -208,18 +240,14 @@ static webota_err_t op_activate(void *ctx)
     return WEBOTA_OK;
 }
 
-static webota_err_t op_confirm(void *ctx)
+static webota_err_t op_mark_valid(void *ctx)
 {
     (void)ctx;
-    esp_ota_img_states_t st = webota_esp_running_state();
-    if (st == ESP_OTA_IMG_UNDEFINED) {
-        return WEBOTA_ERR_UPD_NOT_PENDING; /* factory, or no otadata entry: nothing to confirm */
-    }
     esp_err_t e = esp_ota_mark_app_valid_cancel_rollback(); /* no-op when already VALID */
-    if (e == ESP_FAIL) {
-        return WEBOTA_ERR_UPD_NOT_PENDING;
+    if (e == ESP_FAIL || e == ESP_ERR_NOT_FOUND) {
+        return WEBOTA_ERR_UPD_NOT_PENDING; /* factory app, or no otadata partition */
     }
-    if (e == ESP_OK && st == ESP_OTA_IMG_PENDING_VERIFY) {
+    if (e == ESP_OK) {
         ESP_LOGI(TAG, "running firmware confirmed: rollback cancelled");
     }
     return common_err(e);
@@ -231,12 +259,9 @@ static bool op_rollback_possible(void *ctx)
     return esp_ota_check_rollback_is_possible();
 }
 
-static webota_err_t op_rollback(void *ctx)
+static webota_err_t op_mark_invalid(void *ctx)
 {
     webota_esp_slot_t *s = ctx;
-    if (!esp_ota_check_rollback_is_possible()) {
-        return WEBOTA_ERR_UPD_ROLLBACK_IMPOSSIBLE;
-    }
 #if WEBOTA_HAVE_INVALID_NO_REBOOT
     (void)s;
     esp_err_t e = esp_ota_mark_app_invalid_rollback();
@@ -246,8 +271,8 @@ static webota_err_t op_rollback(void *ctx)
     }
     ESP_LOGW(TAG, "running firmware marked invalid: the next boot rolls back");
 #else
-    /* Only the rebooting variant exists: it runs from the reboot timer, after
-     * the answer has been sent. */
+    /* Only the rebooting variant exists: it runs from the restart, after the
+     * answer has been sent. */
     s->rollback_at_reboot = true;
 #endif
     return WEBOTA_OK;
@@ -262,8 +287,11 @@ static webota_err_t op_running_desc(void *ctx, webota_app_desc_t *out)
     return webota_app_desc_decode(raw, out);
 }
 
-void webota_esp_slot_restart(webota_esp_slot_t *s)
+/* esp_restart; under IDF < 5.5 after an accepted rollback request
+ * esp_ota_mark_app_invalid_rollback_and_reboot. */
+static void op_restart(void *ctx)
 {
+    webota_esp_slot_t *s = ctx;
 #if !WEBOTA_HAVE_INVALID_NO_REBOOT
     if (s->rollback_at_reboot) {
         esp_err_t e = esp_ota_mark_app_invalid_rollback_and_reboot(); /* returns only on failure */
@@ -280,15 +308,20 @@ void webota_esp_slot_init(webota_esp_slot_t *s, webota_slot_ops_t *ops)
     memset(s, 0, sizeof(*s));
     memset(ops, 0, sizeof(*ops));
     ops->ctx = s;
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+    ops->rollback_enabled = true;
+#endif
     ops->running = op_running;
     ops->next = op_next;
-    ops->begin = op_begin;
+    ops->open = op_open;
     ops->write = op_write;
+    ops->read = op_read;
     ops->finish = op_finish;
     ops->abort = op_abort;
     ops->activate = op_activate;
-    ops->confirm = op_confirm;
-    ops->rollback = op_rollback;
+    ops->mark_valid = op_mark_valid;
+    ops->mark_invalid = op_mark_invalid;
     ops->rollback_possible = op_rollback_possible;
     ops->running_desc = op_running_desc;
+    ops->restart = op_restart;
 }
