@@ -10,7 +10,8 @@
 # Paths are relative to this folder (src/).
 
 # What every device runs: the HTTP API without a transport, the update session,
-# the streaming image checker. The ESP-IDF component compiles exactly this
+# the streaming image checker, the signature verifier (with the CRC-32 its
+# blocks carry). The ESP-IDF component compiles exactly this
 # (its slot writer is esp_ota_ops, so the flash group is not needed there).
 set(WEBOTA_ENGINE_SOURCES
   core/api.c
@@ -23,10 +24,12 @@ set(WEBOTA_ENGINE_SOURCES
   core/app_desc.c
   core/chip.c
   core/confirm.c
+  core/crc32.c
   core/err.c
   core/image.c
   core/json.c
   core/multipart.c
+  core/sigblock.c
   core/slot.c
   core/textbuf.c
   core/update.c)
@@ -34,7 +37,6 @@ set(WEBOTA_ENGINE_SOURCES
 # A device that owns its raw NOR flash (a bare-metal port, the simulator): the
 # binary partition table, otadata and the slot writer over webota_flash_t.
 set(WEBOTA_FLASH_SOURCES
-  core/crc32.c
   core/otadata.c
   core/parttable.c
   core/slot_flash.c)

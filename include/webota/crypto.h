@@ -1,4 +1,4 @@
-/* The crypto seam: streaming hashes (and, later, signature checks) used by the
+/* The crypto seam: streaming hashes and signature verification used by the
  * core. One implementation on mbedTLS's PSA Crypto API (src/crypto/), the same on
  * the PC and on ESP-IDF. Contexts are caller-owned opaque storage so that core
  * headers do not depend on mbedTLS headers. */
@@ -50,9 +50,33 @@ webota_err_t webota_hash_finish(webota_hash_t *h, uint8_t *out, size_t out_size)
 /* Releases an operation that will not be finished (safe on a finished one). */
 void webota_hash_abort(webota_hash_t *h);
 
+/* Copies a running operation into dst (which needs no start): both then go
+ * on independently, e.g. the image checker's SHA-256 handed on to the
+ * signature verifier so that the image is hashed once. */
+webota_err_t webota_hash_clone(const webota_hash_t *src, webota_hash_t *dst);
+
 /* One-shot helpers. */
 webota_err_t webota_sha256(const void *data, size_t len, uint8_t out[WEBOTA_SHA256_LEN]);
 webota_err_t webota_md5(const void *data, size_t len, uint8_t out[WEBOTA_MD5_LEN]);
+
+/* Signature schemes of Secure Boot V2 that the verifier accepts. */
+typedef enum {
+    WEBOTA_SIG_ALG_RSA3072_PSS = 1, /* RSA-3072, PSS with SHA-256, MGF1-SHA-256, salt 32 */
+    WEBOTA_SIG_ALG_ECDSA_P256 = 2,  /* ECDSA on NIST P-256 over a SHA-256 digest */
+    WEBOTA_SIG_ALG_ECDSA_P384 = 3,  /* ECDSA on NIST P-384 over a SHA-384 digest */
+} webota_sig_alg_t;
+
+/* Verifies a signature over a precomputed digest. All numbers big-endian:
+ *   RSA-3072: key = modulus (384 bytes) then public exponent (4 bytes), 388
+ *             bytes; sig = 384 bytes; hash = 32 bytes (SHA-256).
+ *   P-256:    key = X then Y (32 + 32); sig = r then s (32 + 32); hash 32.
+ *   P-384:    key = X then Y (48 + 48); sig = r then s (48 + 48); hash 48.
+ * Returns OK when it verifies; SIG_MISMATCH when the signature does not
+ * match (or the key is no valid key of the scheme); ARG for wrong lengths;
+ * CRYPTO when the library failed otherwise (out of key slots, ...). */
+webota_err_t webota_sig_verify(webota_sig_alg_t alg, const uint8_t *key, size_t key_len,
+                               const uint8_t *hash, size_t hash_len, const uint8_t *sig,
+                               size_t sig_len);
 
 /* HMAC-SHA-256 (PSA MAC with a volatile key; src/crypto/crypto_mac.c). */
 webota_err_t webota_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,

@@ -97,6 +97,11 @@ extern "C" {
     X(UPD_ABORTED, 68, 400, "aborted", "update aborted")                                            \
     X(UPD_ROLLBACK_IMPOSSIBLE, 69, 409, "rollback_impossible", "there is no valid firmware to roll back to") \
     X(UPD_NOT_PENDING, 70, 409, "not_pending", "running firmware has nothing to confirm")           \
+    /* update: signature (Secure Boot V2 signature sector after the image) */                      \
+    X(SIG_UNSIGNED, 81, 422, "unsigned", "image is not signed and this device requires a signature") \
+    X(SIG_MALFORMED, 82, 422, "bad_signature_sector", "signature sector is malformed")                \
+    X(SIG_UNTRUSTED, 83, 422, "untrusted_key", "image is not signed by a key this device trusts")     \
+    X(SIG_MISMATCH, 84, 422, "bad_signature", "signature does not match the image")                   \
     /* multipart and HTTP API */                                                                    \
     X(MP_SYNTAX, 71, 400, "bad_multipart", "malformed multipart/form-data body")                    \
     X(MP_NO_FILE, 72, 400, "no_file", "form has no file field")                                     \
@@ -108,10 +113,10 @@ extern "C" {
     X(HTTP_NOT_FOUND, 78, 404, "not_found_route", "no such page")                                   \
     X(HTTP_METHOD, 79, 405, "method_not_allowed", "method not allowed")                             \
     X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")       \
-    X(HTTP_WRONG_HOST, 81, 421, "wrong_host", "the Host header names none of this device's addresses") \
-    X(HTTP_TOO_SLOW, 82, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
-    X(HTTP_RATE_LIMITED, 83, 429, "too_many_attempts", "too many failed logins: wait and try again") \
-    X(HTTP_AUTH_STALE, 84, 401, "stale_nonce", "the login challenge is unknown, used or expired")
+    X(HTTP_WRONG_HOST, 85, 421, "wrong_host", "the Host header names none of this device's addresses") \
+    X(HTTP_TOO_SLOW, 86, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
+    X(HTTP_RATE_LIMITED, 87, 429, "too_many_attempts", "too many failed logins: wait and try again") \
+    X(HTTP_AUTH_STALE, 88, 401, "stale_nonce", "the login challenge is unknown, used or expired")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, num, http, name, msg) WEBOTA_ERR_##id = num,

@@ -14,6 +14,9 @@ extern "C" {
 #endif
 
 #define WEBOTA_SECTOR_SIZE 4096u
+/* An aligned 64 KiB block: NOR chips erase one with a single command, about
+ * three times as fast as its 16 sectors one by one. */
+#define WEBOTA_BLOCK_SIZE 0x10000u
 
 typedef struct webota_flash {
     void *ctx;

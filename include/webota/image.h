@@ -148,10 +148,21 @@ typedef struct webota_image_info {
     uint8_t sha256_calc[32];        /* valid once the checksum byte has arrived */
 } webota_image_info_t;
 
+/* A copy of the checker's SHA-256 operation, taken when the checksum byte has
+ * been hashed, for a consumer that needs the digest of a longer prefix of the
+ * stream (the Secure Boot V2 digest runs up to the signature sector): it goes
+ * on from there instead of hashing the image a second time. */
+typedef struct webota_image_sha_tap {
+    webota_hash_t sha256; /* the operation over stream bytes [0, covered) */
+    uint32_t covered;     /* 0 until the copy has been made */
+    bool failed;          /* the copy could not be made (crypto error) */
+} webota_image_sha_tap_t;
+
 /* Caller-allocated; the fields are private (use the functions below). */
 typedef struct webota_image_checker {
     webota_hash_t sha;
     const webota_image_policy_t *policy;
+    webota_image_sha_tap_t *tap;    /* caller's copy target, or NULL */
     webota_image_info_t *info;      /* caller's record, or NULL */
     const webota_chip_info_t *chip; /* from the header */
     webota_image_status_t st;
@@ -179,6 +190,10 @@ typedef struct webota_image_checker {
  * may be NULL (nothing recorded); it is zeroed here and must outlive the
  * checker. */
 void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy, webota_image_info_t *info);
+/* Asks for a copy of the SHA-256 operation at the checksum byte (see
+ * webota_image_sha_tap_t); call after init, before the first feed. The tap is
+ * reset here and must outlive the checker; its owner releases the copy. */
+void webota_image_tap_sha256(webota_image_checker_t *c, webota_image_sha_tap_t *tap);
 /* Feeds the next bytes. Returns the sticky first error (WEBOTA_OK so far).
  * Bytes after the image end are accepted and counted as trailing data. */
 webota_err_t webota_image_feed(webota_image_checker_t *c, const void *data, size_t len);

@@ -51,33 +51,38 @@ typedef struct webota_slot_ops {
     /* The slot the next update goes to (esp_ota_get_next_update_partition):
      * UPD_NO_SLOT when there is none. No side effects. */
     webota_err_t (*next)(void *ctx, webota_slot_info_t *out);
-    /* Opens `next` for sequential writing (esp_ota_begin with
-     * OTA_WITH_SEQUENTIAL_WRITES). Erases no app sector; with rollback enabled
-     * it invalidates the inactive otadata entry that points elsewhere than the
-     * running slot (esp_ota_invalidate_inactive_ota_data_slot). STATE when a
-     * slot is already open (that one stays open). */
+    /* Opens `next` for sequential writing (esp_ota_begin). Erases at most the
+     * slot's first 64 KiB block (never the whole slot up front); with rollback
+     * enabled it invalidates the inactive otadata entry that points elsewhere
+     * than the running slot (esp_ota_invalidate_inactive_ota_data_slot). STATE
+     * when a slot is already open (that one stays open). */
     webota_err_t (*open)(void *ctx, uint32_t image_size /* 0 = unknown */);
     /* Appends len bytes at the write pointer. Erase-ahead is the port's
-     * mechanism: a sector (or block) is erased only when the write pointer
-     * enters it, so nothing outside [0, align_up(written, sector)) of the
-     * slot is touched. The first byte must be 0xE9 (IMG_MAGIC). IMG_TOO_BIG
-     * past the slot end, STATE when not open, FLASH_* on flash errors. */
+     * mechanism: a 64 KiB block (a 4 KiB sector at the slot's unaligned
+     * edges) is erased only when the write pointer enters it, so the slot's
+     * bytes past align_up(written, 64 KiB) are never touched. The first byte
+     * must be 0xE9 (IMG_MAGIC). IMG_TOO_BIG past the slot end, STATE when not
+     * open, FLASH_* on flash errors. */
     webota_err_t (*write)(void *ctx, const void *data, size_t len);
     /* Reads back len bytes at `offset` of the slot being (or just) written:
      * valid from open until the next open. STATE before any open, IMG_TOO_BIG
      * past the slot end. */
     webota_err_t (*read)(void *ctx, uint32_t offset, void *buf, size_t len);
     /* Closes the slot (always, whatever the verdict, like esp_ota_end) and
-     * verifies the image written, from flash (ESP-IDF verifies there).
-     * UPD_EMPTY when nothing was written, STATE when not open, IMG_* /
-     * FLASH_VERIFY when the slot does not hold a valid image. */
+     * proves from flash that it holds the bytes written (FLASH_VERIFY
+     * otherwise). The update session has judged the image while it streamed;
+     * an implementation may judge it again here (esp_ota_end does, with the
+     * hardware SHA: IMG_* / FLASH_VERIFY), the NOR-flash writer does not.
+     * UPD_EMPTY when nothing was written, STATE when not open. */
     webota_err_t (*finish)(void *ctx);
     /* Abandons an open slot; otadata and the running firmware untouched.
      * No-op when nothing is open. */
     void (*abort)(void *ctx);
     /* Makes the finished slot the boot slot (esp_ota_set_boot_partition):
      * otadata entry NEW with rollback enabled, else UNDEFINED. STATE without
-     * a successful finish since the last open. */
+     * a successful finish since the last open. With anti-rollback a
+     * descriptor below the eFuse's secure version is refused
+     * (UPD_SECURE_VERSION) and the slot erased, as ESP-IDF does. */
     webota_err_t (*activate)(void *ctx);
     /* esp_ota_mark_app_valid_cancel_rollback: the active otadata entry
      * becomes VALID (no-op when it is). UPD_NOT_PENDING when the running
@@ -87,7 +92,9 @@ typedef struct webota_slot_ops {
      * entry becomes INVALID so that the next boot goes back. */
     webota_err_t (*mark_invalid)(void *ctx);
     /* esp_ota_check_rollback_is_possible: another slot (or the factory app)
-     * holds an image that verifies. */
+     * holds an image that verifies. Called on every status request: an
+     * implementation that verifies images keeps each slot's verdict until it
+     * writes that slot. */
     bool (*rollback_possible)(void *ctx);
     /* Descriptor of the running firmware. */
     webota_err_t (*running_desc)(void *ctx, webota_app_desc_t *out);

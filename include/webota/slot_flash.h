@@ -4,18 +4,25 @@
  * Used by the simulator and by any bare-metal device that reaches its flash
  * through a webota_flash_t.
  *
- *  - begin: the next update slot (esp_ota_get_next_update_partition from the
- *    running partition); refuses the running slot and, with rollback, a running
- *    firmware in PENDING_VERIFY; with rollback erases the inactive otadata
- *    sector (esp_ota_invalidate_inactive_ota_data_slot). Erases no app sector.
- *  - write: sequential; erases each 4 KiB sector just before the write pointer
- *    enters it (esp_ota_write's sequential-erase rule), programs, reads back and
- *    compares (FLASH_VERIFY on a difference).
- *  - finish: verifies the whole image again from flash with the image checker.
- *  - activate: esp_ota_set_boot_partition of IDF v6.0 (erase the target otadata
+ * Mechanism only: the rules (busy, running slot, PENDING_VERIFY, ...) are the
+ * core's (webota/slot.h, webota_slot_t).
+ *
+ *  - open: the next update slot (esp_ota_get_next_update_partition from the
+ *    running partition); with rollback erases the inactive otadata sector
+ *    (esp_ota_invalidate_inactive_ota_data_slot). Erases no app sector.
+ *  - write: sequential erase-ahead: when the write pointer enters unerased
+ *    space, a 64 KiB block if it starts there and lies wholly in the slot, else
+ *    a 4 KiB sector (the slot's edges); programs, reads back and compares
+ *    (FLASH_VERIFY on a difference), and keeps a CRC-32 of the bytes written.
+ *  - finish: a CRC-32 of the slot read back must equal the one kept while
+ *    writing (FLASH_VERIFY). The image is not hashed again: the update session
+ *    judged it as it streamed.
+ *  - activate: esp_ota_set_boot_partition of IDF v6.0 without its second image
+ *    verification (anti-rollback reads the descriptor; erase the target otadata
  *    sector, then program the 32-byte entry; NEW with rollback, else UNDEFINED).
- *  - confirm / rollback / running / rollback_possible / running_desc as the
- *    esp_ota_* calls of the same names.
+ *  - mark_valid / mark_invalid / running / rollback_possible / running_desc as
+ *    the esp_ota_* calls; rollback_possible verifies the other slots from flash
+ *    once and remembers each verdict until that slot is written.
  *
  * Each otadata entry is programmed in two steps, bytes 4..31 then the seq
  * word, so that a torn write can never leave a CRC-valid entry with a partial
@@ -59,6 +66,14 @@ void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota
 
 #define WEBOTA_SLOT_FLASH_BUF_SIZE 256u /* read-back / verify buffer */
 
+/* What a from-flash verification of an app partition found, kept until the
+ * partition is written again (so that status requests never hash images). */
+typedef struct webota_slot_flash_verdict {
+    bool known;              /* verified since init / since the last write */
+    bool ok;                 /* the image verifies */
+    uint32_t secure_version; /* its descriptor's, when ok */
+} webota_slot_flash_verdict_t;
+
 /* Fields are private to slot_flash.c. */
 typedef struct webota_slot_flash {
     webota_slot_flash_config_t cfg;
@@ -68,7 +83,9 @@ typedef struct webota_slot_flash {
     bool open, finished;
     uint32_t written;   /* bytes written to target */
     uint32_t erased_to; /* target bytes [0, erased_to) are erased for this session */
-    uint32_t image_len; /* verified length after finish */
+    uint32_t crc;       /* CRC-32 of the bytes written, checked against the slot at finish */
+    uint32_t image_len; /* bytes proven by finish */
+    webota_slot_flash_verdict_t verdict[WEBOTA_PT_MAX_ENTRIES]; /* by partition index */
     uint8_t buf[WEBOTA_SLOT_FLASH_BUF_SIZE];
     union {
         uint8_t table[WEBOTA_PT_MAX_LEN];  /* during init */
@@ -89,7 +106,7 @@ void webota_slot_flash_ops(webota_slot_flash_t *s, webota_slot_ops_t *ops);
 /* The otadata state recorded for an app partition (esp_ota_get_state_partition):
  * UNDEFINED when no CRC-valid entry maps to it. */
 uint32_t webota_slot_flash_state_of(webota_slot_flash_t *s, const webota_partition_t *p);
-/* Length of the image finish verified (0 before). */
+/* Bytes the last finish proved on flash (0 before). */
 uint32_t webota_slot_flash_image_length(const webota_slot_flash_t *s);
 
 #ifdef __cplusplus

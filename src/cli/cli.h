@@ -16,6 +16,10 @@ enum { CLI_OK = 0, CLI_INVALID = 1, CLI_USAGE = 2 };
 int cmd_parttable(int argc, char **argv);
 int cmd_otadata(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+/* `webota image sign|verify` and `webota keygen` (src/cli/cmd_sign.c). */
+int cmd_image_sign(int argc, char **argv);
+int cmd_image_verify(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
 /* `webota flash update` (src/cli/cmd_flash_update.c), dispatched by cmd_flash. */
 int cmd_flash_update(int argc, char **argv);

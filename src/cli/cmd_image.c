@@ -9,6 +9,7 @@
 #include "sim/image_buf.h"
 #include "webota/image.h"
 #include "webota/image_make.h"
+#include "webota/sigblock.h"
 
 static const char info_usage[] =
     "usage: webota image info [--json] FILE\n"
@@ -66,8 +67,79 @@ static void print_verdict_line(FILE *f, const webota_image_status_t *st)
             (unsigned)st->err_offset);
 }
 
+/* The sector's verdict without trusted keys: UNSIGNED and a malformed sector
+ * are told; a sector with usable blocks is "untrusted" here, i.e. present. */
+static const char *sector_summary(webota_err_t err, const webota_sig_result_t *r, uint32_t file_len)
+{
+    if (err == WEBOTA_ERR_SIG_UNSIGNED) {
+        return NULL;
+    }
+    if (file_len < r->sector + WEBOTA_SIG_SECTOR_LEN) {
+        return "truncated";
+    }
+    if (file_len > r->sector + WEBOTA_SIG_SECTOR_LEN) {
+        return "followed by more data";
+    }
+    return err == WEBOTA_ERR_SIG_MALFORMED ? "no usable block" : "";
+}
+
+static void print_sig_text(webota_err_t err, const webota_sig_result_t *r, uint32_t file_len)
+{
+    const char *what = sector_summary(err, r, file_len);
+    if (what == NULL) {
+        printf("Signature sector: none\n");
+        return;
+    }
+    printf("Signature sector: at 0x%x, %u block(s)%s%s\n", (unsigned)r->sector, (unsigned)r->blocks,
+           what[0] ? ", " : "", what);
+    for (unsigned i = 0; i < WEBOTA_SIG_BLOCKS; i++) {
+        const webota_sig_block_t *b = &r->block_info[i];
+        if (b->state == WEBOTA_SIG_BLOCK_EMPTY) {
+            continue;
+        }
+        printf("Signature block %u: ", i);
+        if (b->scheme == WEBOTA_SIG_SCHEME_NONE) {
+            printf("invalid (%s)\n", webota_sig_block_state_text((webota_sig_block_state_t)b->state));
+            continue;
+        }
+        printf("%s, key digest ", webota_sig_scheme_name((webota_sig_scheme_t)b->scheme));
+        hex(stdout, b->key_digest, 32);
+        printf(", image digest %s\n", b->digest_match == 1 ? "valid" : b->digest_match == 0 ? "invalid" : "unchecked");
+    }
+}
+
+static void print_sig_json(webota_err_t err, const webota_sig_result_t *r, uint32_t file_len)
+{
+    const char *what = sector_summary(err, r, file_len);
+    if (what == NULL) {
+        printf(", \"signature_sector\": null, \"signatures\": []");
+        return;
+    }
+    printf(", \"signature_sector\": %u, \"signatures\": [", (unsigned)r->sector);
+    bool first = true;
+    for (unsigned i = 0; i < WEBOTA_SIG_BLOCKS; i++) {
+        const webota_sig_block_t *b = &r->block_info[i];
+        if (b->state == WEBOTA_SIG_BLOCK_EMPTY) {
+            continue;
+        }
+        printf("%s{\"block\": %u, \"valid\": %s", first ? "" : ", ", i,
+               b->scheme != WEBOTA_SIG_SCHEME_NONE ? "true" : "false");
+        first = false;
+        if (b->scheme == WEBOTA_SIG_SCHEME_NONE) {
+            printf(", \"reason\": ");
+            cli_json_string(stdout, webota_sig_block_state_text((webota_sig_block_state_t)b->state));
+        } else {
+            printf(", \"scheme\": \"%s\", \"key_digest\": \"", webota_sig_scheme_name((webota_sig_scheme_t)b->scheme));
+            hex(stdout, b->key_digest, 32);
+            printf("\", \"digest_valid\": %s", b->digest_match == 1 ? "true" : "false");
+        }
+        printf("}");
+    }
+    printf("]");
+}
+
 static void print_text(const char *path, size_t file_len, const webota_image_status_t *st,
-                       const webota_image_info_t *in)
+                       const webota_image_info_t *in, webota_err_t sig_err, const webota_sig_result_t *sig)
 {
     (void)path;
     printf("File size: %zu (bytes)\n", file_len);
@@ -152,7 +224,7 @@ static void print_text(const char *path, size_t file_len, const webota_image_sta
     if (st->complete) {
         printf("Image length: 0x%x (%u bytes)\n", (unsigned)st->length, (unsigned)st->length);
         printf("Trailing data: %u bytes\n", (unsigned)st->trailing);
-        printf("Signature blocks: %s\n", st->sig_blocks ? "yes (0xE7 block at the next 4 KiB boundary)" : "no");
+        print_sig_text(sig_err, sig, (uint32_t)file_len);
     }
     printf("Updater marker: %s\n", st->marker ? "yes" : "no");
     if (st->header_seen) {
@@ -166,7 +238,8 @@ static void print_text(const char *path, size_t file_len, const webota_image_sta
     }
 }
 
-static void print_json(size_t file_len, const webota_image_status_t *st, const webota_image_info_t *in)
+static void print_json(size_t file_len, const webota_image_status_t *st, const webota_image_info_t *in,
+                       webota_err_t sig_err, const webota_sig_result_t *sig)
 {
     printf("{\"file_size\": %zu, \"valid\": %s", file_len, st->err == WEBOTA_OK ? "true" : "false");
     if (st->err != WEBOTA_OK) {
@@ -222,9 +295,13 @@ static void print_json(size_t file_len, const webota_image_status_t *st, const w
         printf("\", \"min_efuse_blk_rev_full\": %u, \"max_efuse_blk_rev_full\": %u, \"mmu_page_size\": %u",
                a->min_efuse_blk_rev_full, a->max_efuse_blk_rev_full, a->mmu_page_size);
     }
-    printf(", \"length\": %u, \"trailing\": %u, \"marker\": %s, \"signature_blocks\": %s}\n",
+    printf(", \"length\": %u, \"trailing\": %u, \"marker\": %s, \"signature_blocks\": %s",
            (unsigned)st->length, (unsigned)st->trailing, st->marker ? "true" : "false",
            st->sig_blocks ? "true" : "false");
+    if (st->complete) {
+        print_sig_json(sig_err, sig, (uint32_t)file_len);
+    }
+    printf("}\n");
 }
 
 static int run_check(const char *path, const webota_image_policy_t *pol, webota_image_checker_t *c,
@@ -267,16 +344,30 @@ static int cmd_info(int argc, char **argv)
     }
     webota_image_checker_t c;
     webota_image_info_t in;
+    static webota_sig_verifier_t v;
+    webota_sig_config_t cfg = {.all_digests = true}; /* no trusted key: show every block */
     size_t len = 0;
-    int rc = run_check(path, NULL, &c, &in, &len);
-    if (rc != CLI_OK) {
-        return rc;
+    uint8_t *data = cli_read_file(path, &len);
+    if (data == NULL) {
+        return CLI_USAGE;
     }
+    if (webota_crypto_init() != WEBOTA_OK) {
+        free(data);
+        fprintf(stderr, "webota image: crypto library failed to start\n");
+        return CLI_USAGE;
+    }
+    webota_image_init(&c, NULL, &in);
+    webota_sig_init(&v, &cfg, &c);
+    webota_image_feed(&c, data, len);
+    webota_sig_feed(&v, data, len);
+    webota_image_finish(&c);
+    webota_err_t sig_err = webota_sig_finish(&v);
+    free(data);
     const webota_image_status_t *st = webota_image_status(&c);
     if (json) {
-        print_json(len, st, &in);
+        print_json(len, st, &in, sig_err, webota_sig_result(&v));
     } else {
-        print_text(path, len, st, &in);
+        print_text(path, len, st, &in, sig_err, webota_sig_result(&v));
     }
     return st->err == WEBOTA_OK ? CLI_OK : CLI_INVALID;
 }
@@ -446,10 +537,12 @@ static int cmd_make(int argc, char **argv)
 
 int cmd_image(int argc, char **argv)
 {
-    static const char usage[] = "usage: webota image <info|check|make> [options] FILE\n"
-                                "  info   show an app image as esptool image_info does, plus webota's verdict\n"
-                                "  check  check an app image as the device does (exit 0 valid, 1 invalid)\n"
-                                "  make   make a deterministic test image for a chip\n";
+    static const char usage[] = "usage: webota image <info|check|make|sign|verify> [options] FILE\n"
+                                "  info    show an app image as esptool image_info does, plus webota's verdict\n"
+                                "  check   check an app image as the device does (exit 0 valid, 1 invalid)\n"
+                                "  make    make a deterministic test image for a chip\n"
+                                "  sign    append Secure Boot V2 signature blocks (espsecure's format)\n"
+                                "  verify  verify the Secure Boot V2 signature with given public keys\n";
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_USAGE;
@@ -466,6 +559,12 @@ int cmd_image(int argc, char **argv)
     }
     if (strcmp(argv[1], "make") == 0) {
         return cmd_make(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "sign") == 0) {
+        return cmd_image_sign(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "verify") == 0) {
+        return cmd_image_verify(argc - 1, argv + 1);
     }
     cli_error("image", "unknown subcommand '%s'", argv[1]);
     fputs(usage, stderr);

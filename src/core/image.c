@@ -67,6 +67,14 @@ void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *p
     }
 }
 
+void webota_image_tap_sha256(webota_image_checker_t *c, webota_image_sha_tap_t *tap)
+{
+    if (tap != NULL) {
+        memset(tap, 0, sizeof(*tap));
+    }
+    c->tap = tap;
+}
+
 void webota_image_abort(webota_image_checker_t *c)
 {
     if (c->hash_active) {
@@ -332,6 +340,13 @@ static void on_checksum(webota_image_checker_t *c, uint8_t stored)
         fail(c, WEBOTA_ERR_IMG_CHECKSUM, c->checksum_offset, false);
     }
     memset(c->buf + HASH_CALC, 0, 32);
+    if (c->hash_active && c->tap != NULL) {
+        if (webota_hash_clone(&c->sha, &c->tap->sha256) == WEBOTA_OK) {
+            c->tap->covered = c->checksum_offset + 1;
+        } else {
+            c->tap->failed = true;
+        }
+    }
     if (c->hash_active) {
         c->hash_active = false;
         if (webota_hash_finish(&c->sha, c->buf + HASH_CALC, 32) != WEBOTA_OK) {

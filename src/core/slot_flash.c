@@ -3,6 +3,7 @@
  * otadata.c and the image checker. */
 #include <string.h>
 
+#include "webota/crc32.h"
 #include "webota/otadata.h"
 #include "webota/slot_flash.h"
 
@@ -97,6 +98,18 @@ static webota_err_t fill_info(webota_slot_flash_t *s, const webota_partition_t *
     return state_of(s, p, &out->state);
 }
 
+/* The app descriptor of partition p, read from flash (no verification). */
+static webota_err_t read_desc(webota_slot_flash_t *s, const webota_partition_t *p, webota_app_desc_t *out)
+{
+    if (p->size < APP_DESC_END)
+        return WEBOTA_ERR_IMG_TRUNCATED;
+    uint8_t raw[WEBOTA_APP_DESC_SIZE];
+    webota_err_t err = webota_flash_read(s->cfg.flash, p->offset + WEBOTA_APP_DESC_OFFSET, raw, sizeof raw);
+    if (err != WEBOTA_OK)
+        return err;
+    return webota_app_desc_decode(raw, out);
+}
+
 /* Keeps the descriptor the checker hands over (the checker records no info). */
 static webota_err_t keep_desc(void *ctx, const webota_app_desc_t *desc)
 {
@@ -104,10 +117,9 @@ static webota_err_t keep_desc(void *ctx, const webota_app_desc_t *desc)
     return WEBOTA_OK;
 }
 
-/* esp_image_verify from flash: feeds `len` bytes of p (0 = until the image
- * end, at most the partition) to the checker. *desc and *length may be NULL. */
-static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t *p, uint32_t len,
-                                webota_app_desc_t *desc, uint32_t *length)
+/* esp_image_verify from flash: feeds partition p to the checker until the
+ * image ends (at most the partition). */
+static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t *p, webota_app_desc_t *desc)
 {
     webota_image_policy_t pol;
     webota_image_policy_init(&pol);
@@ -119,12 +131,9 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
     webota_image_checker_t *c = &s->work.verify.checker;
     webota_image_init(c, &pol, NULL);
     const webota_image_status_t *st = webota_image_status(c);
-    uint32_t limit = len != 0 ? len : p->size;
     webota_err_t err = WEBOTA_OK;
-    for (uint32_t pos = 0; pos < limit && err == WEBOTA_OK;) {
-        if (len == 0 && st->complete)
-            break;
-        uint32_t n = limit - pos < sizeof s->buf ? limit - pos : (uint32_t)sizeof s->buf;
+    for (uint32_t pos = 0; pos < p->size && err == WEBOTA_OK && !st->complete;) {
+        uint32_t n = p->size - pos < sizeof s->buf ? p->size - pos : (uint32_t)sizeof s->buf;
         err = webota_flash_read(s->cfg.flash, p->offset + pos, s->buf, n);
         if (err == WEBOTA_OK)
             err = webota_image_feed(c, s->buf, n);
@@ -135,12 +144,8 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
         return err;
     }
     err = webota_image_finish(c);
-    if (err == WEBOTA_OK) {
-        if (desc != NULL)
-            *desc = s->work.verify.desc;
-        if (length != NULL)
-            *length = st->length;
-    }
+    if (err == WEBOTA_OK)
+        *desc = s->work.verify.desc;
     return err;
 }
 
@@ -153,6 +158,46 @@ void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota
     cfg->chip = -1;
     cfg->chip_rev = -1;
     cfg->running_offset = running_offset;
+}
+
+static bool is_flash_error(webota_err_t err)
+{
+    switch (err) {
+    case WEBOTA_ERR_FLASH_RANGE:
+    case WEBOTA_ERR_FLASH_ALIGN:
+    case WEBOTA_ERR_FLASH_POWER:
+    case WEBOTA_ERR_FLASH_VERIFY:
+    case WEBOTA_ERR_FLASH_READONLY:
+    case WEBOTA_ERR_IO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The image verdict of an app partition: verified from flash once, then
+ * remembered until the partition is written (forget_verdict). A flash error
+ * is not a verdict: it is not remembered. */
+static const webota_slot_flash_verdict_t *verdict_of(webota_slot_flash_t *s, const webota_partition_t *p)
+{
+    webota_slot_flash_verdict_t *v = &s->verdict[p - s->pt.part];
+    if (!v->known) {
+        webota_app_desc_t desc;
+        webota_err_t err = verify_part(s, p, &desc);
+        if (is_flash_error(err)) {
+            static const webota_slot_flash_verdict_t unknown = {false, false, 0};
+            return &unknown;
+        }
+        v->known = true;
+        v->ok = err == WEBOTA_OK;
+        v->secure_version = v->ok ? desc.secure_version : 0;
+    }
+    return v;
+}
+
+static void forget_verdict(webota_slot_flash_t *s, const webota_partition_t *p)
+{
+    s->verdict[p - s->pt.part].known = false;
 }
 
 webota_err_t webota_slot_flash_init(webota_slot_flash_t *s, const webota_slot_flash_config_t *cfg)
@@ -225,12 +270,17 @@ static webota_err_t op_open(void *ctx, uint32_t image_size)
     s->finished = false;
     s->written = 0;
     s->erased_to = 0;
+    s->crc = 0;
     s->image_len = 0;
+    forget_verdict(s, p);
     return WEBOTA_OK;
 }
 
-/* Sequential: each sector is erased when the write pointer enters it, then
- * the part of the chunk inside it is programmed and read back. */
+/* Sequential erase-ahead: when the write pointer enters unerased space, a
+ * 64 KiB block is erased if it starts there and lies wholly in the slot (one
+ * block erase costs about a third of its 16 sectors), else one 4 KiB sector
+ * (the slot's unaligned edges). The part of the chunk in erased space is then
+ * programmed, read back and compared, and added to the running CRC-32. */
 static webota_err_t op_write(void *ctx, const void *data, size_t len)
 {
     webota_slot_flash_t *s = ctx;
@@ -247,11 +297,14 @@ static webota_err_t op_write(void *ctx, const void *data, size_t len)
         return WEBOTA_ERR_IMG_MAGIC;
     while (len > 0) {
         if (s->written == s->erased_to) {
-            webota_err_t err = webota_flash_erase(s->cfg.flash, s->target->offset + s->erased_to,
-                                                  WEBOTA_SECTOR_SIZE);
+            uint32_t addr = s->target->offset + s->erased_to;
+            uint32_t n = WEBOTA_SECTOR_SIZE;
+            if (addr % WEBOTA_BLOCK_SIZE == 0 && s->target->size - s->erased_to >= WEBOTA_BLOCK_SIZE)
+                n = WEBOTA_BLOCK_SIZE;
+            webota_err_t err = webota_flash_erase(s->cfg.flash, addr, n);
             if (err != WEBOTA_OK)
                 return err;
-            s->erased_to += WEBOTA_SECTOR_SIZE;
+            s->erased_to += n;
         }
         uint32_t n = s->erased_to - s->written;
         if (n > len)
@@ -267,6 +320,7 @@ static webota_err_t op_write(void *ctx, const void *data, size_t len)
         }
         if (err != WEBOTA_OK)
             return err;
+        s->crc = webota_crc32_le(s->crc, d, n);
         s->written += n;
         d += n;
         len -= n;
@@ -286,6 +340,9 @@ static webota_err_t op_read(void *ctx, uint32_t offset, void *buf, size_t len)
     return len == 0 ? WEBOTA_OK : webota_flash_read(s->cfg.flash, s->target->offset + offset, buf, len);
 }
 
+/* Closes the slot and proves it holds what was written: a CRC-32 of the slot
+ * read back against the one computed while streaming. The image itself was
+ * judged by the update session as it streamed: no second hash here. */
 static webota_err_t op_finish(void *ctx)
 {
     webota_slot_flash_t *s = ctx;
@@ -294,9 +351,20 @@ static webota_err_t op_finish(void *ctx)
     s->open = false; /* closed whatever the verdict, like esp_ota_end */
     if (s->written == 0)
         return WEBOTA_ERR_UPD_EMPTY;
-    webota_err_t err = verify_part(s, s->target, s->written, NULL, &s->image_len);
-    s->finished = err == WEBOTA_OK;
-    return err;
+    uint32_t crc = 0;
+    for (uint32_t pos = 0; pos < s->written;) {
+        uint32_t n = s->written - pos < sizeof s->buf ? s->written - pos : (uint32_t)sizeof s->buf;
+        webota_err_t err = webota_flash_read(s->cfg.flash, s->target->offset + pos, s->buf, n);
+        if (err != WEBOTA_OK)
+            return err;
+        crc = webota_crc32_le(crc, s->buf, n);
+        pos += n;
+    }
+    if (crc != s->crc)
+        return WEBOTA_ERR_FLASH_VERIFY;
+    s->image_len = s->written;
+    s->finished = true;
+    return WEBOTA_OK;
 }
 
 static void op_abort(void *ctx)
@@ -306,20 +374,27 @@ static void op_abort(void *ctx)
     s->finished = false;
 }
 
+/* esp_ota_set_boot_partition, without its second verification of the image
+ * (the session judged it while streaming, finish proved the flash holds it):
+ * the anti-rollback check reads only the descriptor. */
 static webota_err_t op_activate(void *ctx)
 {
     webota_slot_flash_t *s = ctx;
     if (!s->finished || s->target == NULL)
         return WEBOTA_ERR_STATE;
-    webota_app_desc_t desc;
-    webota_err_t err = verify_part(s, s->target, 0, &desc, NULL);
-    if (err != WEBOTA_OK)
-        return err;
-    if (s->cfg.anti_rollback && desc.secure_version < s->cfg.efuse_secure_version) {
-        /* Set boot partition step 3: ESP-IDF erases the refused partition. */
-        s->finished = false;
-        (void)webota_flash_erase(s->cfg.flash, s->target->offset, s->target->size);
-        return WEBOTA_ERR_UPD_SECURE_VERSION;
+    webota_err_t err;
+    if (s->cfg.anti_rollback) {
+        webota_app_desc_t desc;
+        err = read_desc(s, s->target, &desc);
+        if (err != WEBOTA_OK)
+            return err;
+        if (desc.secure_version < s->cfg.efuse_secure_version) {
+            /* ESP-IDF erases the refused partition */
+            s->finished = false;
+            forget_verdict(s, s->target);
+            (void)webota_flash_erase(s->cfg.flash, s->target->offset, s->target->size);
+            return WEBOTA_ERR_UPD_SECURE_VERSION;
+        }
     }
     webota_ota_entry_t e[2], out;
     unsigned sector;
@@ -356,10 +431,9 @@ static webota_err_t op_mark_valid(void *ctx)
     if (err == WEBOTA_OK && s->cfg.anti_rollback && s->running != NULL) {
         /* esp_ota_mark_app_valid_cancel_rollback raises the eFuse; here the
          * emulated value in the config (the caller persists it). */
-        webota_app_desc_t desc;
-        if (verify_part(s, s->running, 0, &desc, NULL) == WEBOTA_OK &&
-            desc.secure_version > s->cfg.efuse_secure_version)
-            s->cfg.efuse_secure_version = desc.secure_version;
+        const webota_slot_flash_verdict_t *v = verdict_of(s, s->running);
+        if (v->ok && v->secure_version > s->cfg.efuse_secure_version)
+            s->cfg.efuse_secure_version = v->secure_version;
     }
     return err;
 }
@@ -368,10 +442,10 @@ static bool slot_verifies(void *ctx, unsigned slot)
 {
     webota_slot_flash_t *s = ctx;
     const webota_partition_t *p = webota_pt_ota_slot(&s->pt, slot);
-    webota_app_desc_t desc;
-    if (p == NULL || verify_part(s, p, 0, &desc, NULL) != WEBOTA_OK)
+    if (p == NULL)
         return false;
-    return !s->cfg.anti_rollback || desc.secure_version >= s->cfg.efuse_secure_version;
+    const webota_slot_flash_verdict_t *v = verdict_of(s, p);
+    return v->ok && (!s->cfg.anti_rollback || v->secure_version >= s->cfg.efuse_secure_version);
 }
 
 static bool op_rollback_possible(void *ctx)
@@ -381,7 +455,7 @@ static bool op_rollback_possible(void *ctx)
     if (read_entries(s, e) != WEBOTA_OK)
         return false;
     const webota_partition_t *f = webota_pt_factory(&s->pt);
-    bool factory_ok = !s->cfg.anti_rollback && f != NULL && verify_part(s, f, 0, NULL, NULL) == WEBOTA_OK;
+    bool factory_ok = !s->cfg.anti_rollback && f != NULL && verdict_of(s, f)->ok;
     return webota_ota_rollback_possible(e, n_app(s), factory_ok, slot_verifies, s);
 }
 
@@ -395,14 +469,7 @@ static webota_err_t op_running_desc(void *ctx, webota_app_desc_t *out)
     webota_slot_flash_t *s = ctx;
     if (s->running == NULL)
         return WEBOTA_ERR_NOT_FOUND;
-    if (s->running->size < APP_DESC_END)
-        return WEBOTA_ERR_IMG_TRUNCATED;
-    uint8_t *raw = s->work.table; /* the table bytes are only needed during init */
-    webota_err_t err = webota_flash_read(s->cfg.flash, s->running->offset + WEBOTA_APP_DESC_OFFSET, raw,
-                                         WEBOTA_APP_DESC_SIZE);
-    if (err != WEBOTA_OK)
-        return err;
-    return webota_app_desc_decode(raw, out);
+    return read_desc(s, s->running, out);
 }
 
 void webota_slot_flash_ops(webota_slot_flash_t *s, webota_slot_ops_t *ops)

@@ -35,5 +35,12 @@ webota_err_t sim_power_on(const webota_flash_t *flash, const sim_boot_config_t *
         return err;
     }
     webota_slot_flash_ops(&r->slot, &r->ops);
-    return webota_slot_init(&r->rules, &r->ops);
+    err = webota_slot_init(&r->rules, &r->ops);
+    /* the other slots' verdicts are taken now, while the device starts (the
+     * slot writer keeps them until it writes a slot): status requests then
+     * never hash an image */
+    if (err == WEBOTA_OK) {
+        (void)webota_slot_rollback_possible(&r->rules);
+    }
+    return err;
 }

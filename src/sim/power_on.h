@@ -22,7 +22,8 @@ typedef struct sim_running {
  * anti-rollback, eFuse (after the boot's raise), chip and table settings. The
  * struct holds pointers into itself: do not move it. *booted (may be NULL)
  * says whether the bootloader found a firmware; the error is sim_boot's when
- * it did not, else webota_slot_flash_init's. */
+ * it did not, else webota_slot_flash_init's. The rollback targets are
+ * verified here once (the slot writer remembers the verdicts). */
 webota_err_t sim_power_on(const webota_flash_t *flash, const sim_boot_config_t *bc, sim_running_t *r,
                           bool *booted);
 

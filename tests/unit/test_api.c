@@ -272,6 +272,26 @@ static void status_has(dev_t_ *d, const char *needle)
 
 /* ---- tests ---- */
 
+/* GET /api/status never hashes an image: the rollback target's verdict is
+ * taken at power-on and kept until a slot is written. */
+static void test_status_reads_no_image(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    answer_t a;
+    post_raw(d, NULL, img, len, &a);
+    assert_int_equal(a.status, 200);
+    boot(d); /* ota_0, pending; the factory app is the rollback target */
+    for (int i = 0; i < 3; i++) {
+        sim_nor_reset_stats(d->nor);
+        status_has(d, "\"rollback_possible\":true");
+        assert_true(sim_nor_stats(d->nor).bytes_read < 1024); /* otadata and a descriptor */
+    }
+    free(img);
+}
+
+
 static void test_page_status_routes(void **state)
 {
     dev_t_ *d = *state;
@@ -1376,7 +1396,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
+        T(test_status_reads_no_image), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
         T(test_login_rate_limit),    T(test_host_allow_list),  T(test_security_headers),
         T(test_upload_time_limits),  T(test_state_refusals_before_body),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),

@@ -23,6 +23,7 @@ typedef struct webota_esp_slot {
     bool finished;                  /* esp_ota_end succeeded, not yet activated */
     const esp_partition_t *target;  /* the slot being (or last) written */
     uint32_t written;               /* bytes written since open */
+    uint32_t erased_to;             /* slot bytes [0, erased_to) are erased for this session */
     bool rollback_at_reboot;        /* IDF < 5.5: the restart marks the firmware invalid */
 } webota_esp_slot_t;
 
