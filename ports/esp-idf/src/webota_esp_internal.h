@@ -25,6 +25,7 @@ typedef struct webota_esp_slot {
     uint32_t written;               /* bytes written since open */
     uint32_t erased_to;             /* slot bytes [0, erased_to) are erased for this session */
     bool rollback_at_reboot;        /* IDF < 5.5: the restart marks the firmware invalid */
+    bool rb_known, rb_possible;     /* esp_ota_check_rollback_is_possible, kept until a write */
 } webota_esp_slot_t;
 
 /* Fills ops with the seam over esp_ota_ops working on s (rollback_enabled

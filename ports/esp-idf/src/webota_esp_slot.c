@@ -158,6 +158,7 @@ static webota_err_t op_open(void *ctx, uint32_t image_size)
     if (image_size > next->size) {
         return WEBOTA_ERR_IMG_TOO_BIG;
     }
+    s->rb_known = false; /* the slot is about to change */
     uint32_t first = erase_unit(next, 0);
     esp_err_t e = esp_ota_begin(next, first, &s->handle);
     if (e != ESP_OK) {
@@ -267,6 +268,7 @@ static webota_err_t op_activate(void *ctx)
         return WEBOTA_ERR_STATE;
     }
     s->finished = false;
+    s->rb_known = false;
     esp_err_t e = esp_ota_set_boot_partition(s->target);
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_ota_set_boot_partition(%s): %s", s->target->label, esp_err_to_name(e));
@@ -278,7 +280,8 @@ static webota_err_t op_activate(void *ctx)
 
 static webota_err_t op_mark_valid(void *ctx)
 {
-    (void)ctx;
+    webota_esp_slot_t *s = ctx;
+    s->rb_known = false;
     esp_err_t e = esp_ota_mark_app_valid_cancel_rollback(); /* no-op when already VALID */
     if (e == ESP_FAIL || e == ESP_ERR_NOT_FOUND) {
         return WEBOTA_ERR_UPD_NOT_PENDING; /* factory app, or no otadata partition */
@@ -289,17 +292,24 @@ static webota_err_t op_mark_valid(void *ctx)
     return common_err(e);
 }
 
+/* esp_ota_check_rollback_is_possible verifies the other slot's image (a
+ * SHA-256 over it) on every call; GET /api/status asks each time, so the
+ * answer is kept until this port writes the flash (open, activate, marks). */
 static bool op_rollback_possible(void *ctx)
 {
-    (void)ctx;
-    return esp_ota_check_rollback_is_possible();
+    webota_esp_slot_t *s = ctx;
+    if (!s->rb_known) {
+        s->rb_possible = esp_ota_check_rollback_is_possible();
+        s->rb_known = true;
+    }
+    return s->rb_possible;
 }
 
 static webota_err_t op_mark_invalid(void *ctx)
 {
     webota_esp_slot_t *s = ctx;
+    s->rb_known = false;
 #if WEBOTA_HAVE_INVALID_NO_REBOOT
-    (void)s;
     esp_err_t e = esp_ota_mark_app_invalid_rollback();
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_ota_mark_app_invalid_rollback: %s", esp_err_to_name(e));
