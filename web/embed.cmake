@@ -3,7 +3,7 @@
 #
 # The policy allows exactly the page's one inline <script> and one inline
 # <style> by their SHA-256 (CSP hash sources, base64), no other script or
-# style, no external resource, no framing ('frame-ancestors'), requests to the
+# style, no external resource (images only as data: URLs, the empty icon), no framing ('frame-ancestors'), requests to the
 # device only: so neither a script injected into the page nor a site framing
 # it can act. Hashes, not 'unsafe-inline': an injected inline script would not
 # match them.
@@ -67,7 +67,7 @@ if(SRC)
   file(READ ${SRC} page)
   inline_hash("${page}" script script_hash)
   inline_hash("${page}" style style_hash)
-  set(csp "default-src 'none'; script-src ${script_hash}; style-src ${style_hash}; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+  set(csp "default-src 'none'; script-src ${script_hash}; style-src ${style_hash}; connect-src 'self'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 endif()
 
 file(WRITE ${OUT} "/* generated from web/index.html by web/embed.cmake */\n#include \"webota/page.h\"\n\nconst unsigned char webota_page_gz[] = {\n    ${body}\n};\nconst unsigned long webota_page_gz_len = ${len}UL;\nconst char webota_page_csp[] = \"${csp}\";\n")

@@ -13,8 +13,8 @@
  *    into the slot.
  *  - finish: the checker's verdict (checksum, SHA-256, truncation), the marker
  *    requirement (the marker may sit anywhere in the image, so it is judged
- *    here), the slot's own verification of the whole image from flash, then
- *    activation (ops->activate).
+ *    here), the slot's proof that the flash holds the bytes written, then
+ *    activation (webota_slot_activate).
  *  - any error (and abort) closes the slot with webota_slot_abort: otadata and the
  *    running firmware are never touched by a failed session.
  *
@@ -84,7 +84,7 @@ webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
 /* Feeds the next len bytes (any chunking, len 0 allowed). On error the session
  * is FAILED, the slot aborted, and every later call returns the same error. */
 webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t len);
-/* Checker verdict, marker, length, slot finish (verify from flash), activate.
+/* Checker verdict, marker, length, slot finish (the flash holds what was written), activate.
  * DONE on success. */
 webota_err_t webota_update_finish(webota_update_t *u);
 /* The client went away: closes the slot (otadata and the running firmware

@@ -27,6 +27,10 @@ int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_passwd(int argc, char **argv);
+/* `webota confirm|rollback|reboot` (src/cli/cmd_device.c). */
+int cmd_confirm(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_reboot(int argc, char **argv);
 
 /* Whole-file I/O (the CLI may allocate; the core may not). read_file returns a
  * malloc'd buffer or NULL with a message printed to stderr. */

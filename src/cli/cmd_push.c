@@ -1,5 +1,7 @@
-/* `webota push [--json] [--force] URL FILE`: streams a firmware image to a
- * device's POST /api/update with a progress bar, and reports its verdict. */
+/* `webota push URL FILE`: checks a firmware image against the device before
+ * sending it, streams it to POST /api/update with a progress bar, then waits
+ * until the new firmware answers and reports (and, with --confirm, confirms)
+ * its state. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,29 +11,45 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/http_auth.h"
+#include "cli/device.h"
 #include "cli/http_client.h"
 #include "cli/json_get.h"
+#include "cli/json_out.h"
+#include "webota/image.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: webota push [--json] [--force] [--password-file F] URL FILE\n\n"
+    fputs("usage: webota push [--json] [--force] [--confirm] [--no-wait]\n"
+          "                   [--password-file FILE] URL FILE\n\n"
           "Uploads the app image FILE to a webota device (or `webota sim`), which\n"
           "checks it while it streams, installs it into its next OTA slot and reboots\n"
           "into it (POST URL/api/update, application/octet-stream).\n\n"
-          "  URL       the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
-          "  FILE      the .bin built by ESP-IDF (build/<project>.bin)\n"
-          "  --json    print the device's JSON answer as it is (also on refusal)\n"
-          "  --force   install an image without the webota updater: the device will\n"
-          "            no longer accept web updates once it runs it\n"
-          "  --password-file F  the device's password (first line of F); without it\n"
-          "            $WEBOTA_PASSWORD. Sent as a one-time challenge answer, never\n"
-          "            in clear (never give a password on the command line)\n\n"
+          "Before sending, push asks the device what it is (GET URL/api/status) and\n"
+          "checks FILE as the device will: an ESP app image (magic, header, segments,\n"
+          "checksum, SHA-256) for the device's chip and revision, no larger than its\n"
+          "next slot, carrying the webota updater; a file that fails is not sent, and\n"
+          "the message says what is wrong. After the upload push waits until the new\n"
+          "firmware answers and reports what runs and its state.\n\n"
+          "  URL        the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
+          "  FILE       the .bin built by ESP-IDF (build/<project>.bin)\n"
+          "  --json     print the result as JSON (the device's own JSON on a refusal)\n"
+          "  --force    install an image without the webota updater: the device will\n"
+          "             no longer accept web updates once it runs it\n"
+          "  --confirm  confirm the new firmware once it answers (POST URL/api/confirm),\n"
+          "             when the device left it on trial (pending_verify)\n"
+          "  --no-wait  return as soon as the device has accepted the image\n" CLI_DEVICE_OPTIONS_HELP
+          "\n"
+          "Confirmation: with the first-request policy (the default of `webota sim` and\n"
+          "of the ESP-IDF component) the new firmware confirms itself when its status\n"
+          "is first requested: push's own wait for it is that request, so a second push\n"
+          "right after the first works. With the manual policy it stays on trial\n"
+          "(pending_verify) and refuses updates until `webota confirm URL` (or\n"
+          "--confirm); a reset before that rolls it back.\n\n"
           "A progress bar (percent, speed, time left) is drawn on stderr when it is a\n"
           "terminal; otherwise one line says what was sent.\n\n"
-          "exit status: 0 installed (the device reboots into it), 1 refused (the\n"
-          "device's reason is printed as 'error: <code>: <message>') or unreachable,\n"
-          "2 usage error\n",
+          "exit status: 0 installed and running (or accepted, with --no-wait), 1 refused\n"
+          "(by the check or by the device: 'error: <code>: <message>' and what to do),\n"
+          "unreachable, rolled back or not back in time, 2 usage error\n",
           f);
 }
 
@@ -129,35 +147,355 @@ static int progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
     return 0;
 }
 
-static void print_result(const cli_http_answer_t *a)
+/* What push needs to know about the device, from its status. */
+typedef struct {
+    char chip[32];
+    long long chip_rev; /* -1 unknown */
+    char next[32];      /* "" when there is no slot to update */
+    unsigned long long next_size;
+    bool require_marker;
+    cli_running_t run;
+} target_t;
+
+static void read_target(const cli_http_answer_t *st, target_t *t)
 {
-    char version[64], slot[32];
-    bool rebooting = false;
-    if (!cli_json_text(a->body, a->len, "version", version, sizeof(version))) {
-        snprintf(version, sizeof(version), "the image");
+    memset(t, 0, sizeof(*t));
+    unsigned long long v;
+    const char *b = st->body;
+    size_t n = st->len;
+    if (!cli_json_text(b, n, "chip", t->chip, sizeof(t->chip))) {
+        t->chip[0] = 0;
     }
-    if (!cli_json_text(a->body, a->len, "slot", slot, sizeof(slot))) {
-        snprintf(slot, sizeof(slot), "?");
+    t->chip_rev = cli_json_uint(b, n, "chip_rev", &v) ? (long long)v : -1;
+    if (!cli_json_text(b, n, "next.label", t->next, sizeof(t->next)) ||
+        !cli_json_uint(b, n, "next.size", &t->next_size)) {
+        t->next[0] = 0;
     }
-    cli_json_bool(a->body, a->len, "rebooting", &rebooting);
-    printf("installed %s into %s%s\n", version, slot,
-           rebooting ? "; the device is rebooting into it" : "");
+    t->require_marker = true;
+    cli_json_bool(b, n, "require_marker", &t->require_marker);
+    cli_device_running(st, &t->run);
+}
+
+/* A refusal found before sending: text on stderr (and JSON on stdout). */
+typedef struct {
+    const char *code;
+    char msg[1200];
+    char fix[1200];
+} local_refusal_t;
+
+static void report_local(const local_refusal_t *r, bool json)
+{
+    cli_error("push", "error: %s: %s; nothing was sent", r->code, r->msg);
+    if (r->fix[0]) {
+        cli_error("push", "%s", r->fix);
+    }
+    if (json) {
+        cli_json_out_t o;
+        if (cli_json_out_init(&o)) {
+            webota_json_obj_begin(&o.w);
+            cli_jkv_bool(&o.w, "ok", false);
+            cli_jkv_str(&o.w, "error", r->code);
+            cli_jkv_str(&o.w, "message", r->msg);
+            cli_jkv_str(&o.w, "fix", r->fix);
+            cli_jkv_bool(&o.w, "sent", false);
+            webota_json_obj_end(&o.w);
+        }
+        cli_json_out_print(&o, stdout);
+    }
+}
+
+/* Is the device ready for an update at all? */
+static bool device_ready(const target_t *t, const char *root, local_refusal_t *r)
+{
+    if (t->next[0] == 0) {
+        r->code = "no_update_slot";
+        snprintf(r->msg, sizeof(r->msg), "the device has no OTA slot to update");
+        snprintf(r->fix, sizeof(r->fix),
+                 "its partition table needs two OTA app slots (ota_0, ota_1) and otadata");
+        return false;
+    }
+    if (strcmp(t->run.state, "pending_verify") == 0) {
+        r->code = "pending_verify";
+        snprintf(r->msg, sizeof(r->msg),
+                 "the device runs %s %s from %s on trial (pending_verify): it accepts no update "
+                 "before that firmware is confirmed or rolled back",
+                 t->run.project, t->run.version, t->run.label);
+        snprintf(r->fix, sizeof(r->fix),
+                 "keep it with `webota confirm %s`, or go back with `webota rollback %s`; then "
+                 "push again",
+                 root, root);
+        return false;
+    }
+    return true;
+}
+
+/* Checks the file with the device's own image checker, as the device will
+ * (chip, revision, slot size, structure, checksum, SHA-256, marker). */
+static bool check_file(FILE *f, const char *path, long long size, const target_t *t, bool force,
+                       bool *marker, local_refusal_t *r)
+{
+    const webota_chip_info_t *chip = t->chip[0] ? cli_chip(t->chip) : NULL;
+    webota_image_policy_t pol = {
+        .chip = chip != NULL ? (int)chip->chip : -1,
+        .chip_rev = chip != NULL && t->chip_rev >= 0 ? (int)t->chip_rev : -1,
+        .efuse_blk_rev = -1,
+        .max_size = t->next_size <= 0xFFFFFFFFull ? (uint32_t)t->next_size : 0,
+    };
+    static webota_image_checker_t c; /* large-ish; one per run */
+    static webota_image_info_t info;
+    webota_image_init(&c, &pol, &info);
+    unsigned char buf[16384];
+    size_t n;
+    webota_err_t e = WEBOTA_OK;
+    while (e == WEBOTA_OK && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        e = webota_image_feed(&c, buf, n);
+    }
+    bool read_error = ferror(f) != 0;
+    e = e == WEBOTA_OK ? webota_image_finish(&c) : e;
+    webota_image_abort(&c);
+    const webota_image_status_t *st = webota_image_status(&c);
+    rewind(f);
+    if (read_error) {
+        r->code = "io_error";
+        snprintf(r->msg, sizeof(r->msg), "cannot read %s", path);
+        r->fix[0] = 0;
+        return false;
+    }
+    *marker = st->marker;
+    if (e == WEBOTA_OK) {
+        if (!st->marker && t->require_marker && !force) {
+            r->code = webota_err_name(WEBOTA_ERR_UPD_NO_MARKER);
+            snprintf(r->msg, sizeof(r->msg),
+                     "%s (%s %s) does not contain the webota updater: once it runs, the device "
+                     "no longer accepts web updates (only a cable can update it again)",
+                     path, info.desc.project_name, info.desc.version);
+            snprintf(r->fix, sizeof(r->fix),
+                     "add --force to install it anyway (the page's \"Upload anyway\" button does "
+                     "the same), or build the firmware with the webota component");
+            return false;
+        }
+        return true;
+    }
+    r->code = webota_err_name(e);
+    snprintf(r->msg, sizeof(r->msg), "%s at offset %u of %s", webota_strerror(e),
+             (unsigned)st->err_offset, path);
+    const char *fix = "build the image again with ESP-IDF (idf.py build) and push build/PROJECT.bin";
+    char tmp[1200];
+    switch (e) {
+    case WEBOTA_ERR_IMG_MAGIC:
+        fix = "give the app image that ESP-IDF built (build/PROJECT.bin), not an ELF file, a "
+              "bootloader or a whole-flash image";
+        break;
+    case WEBOTA_ERR_IMG_CHIP: {
+        const webota_chip_info_t *ic = st->header_seen ? webota_chip_by_id(st->chip_id) : NULL;
+        snprintf(tmp, sizeof(tmp),
+                 "it is built for %s, the device is %s: build it for the device (idf.py "
+                 "set-target %s)",
+                 ic != NULL ? ic->display : "an unknown chip",
+                 chip != NULL ? chip->display : t->chip, chip != NULL ? chip->name : t->chip);
+        fix = tmp;
+        break;
+    }
+    case WEBOTA_ERR_IMG_CHIP_REV_MIN:
+    case WEBOTA_ERR_IMG_CHIP_REV_MAX:
+        snprintf(tmp, sizeof(tmp),
+                 "the image accepts chip revisions v%u.%u to v%u.%u, the device is v%lld.%lld: "
+                 "set the supported revisions in menuconfig and build again",
+                 st->min_rev_full / 100, st->min_rev_full % 100, st->max_rev_full / 100,
+                 st->max_rev_full % 100, t->chip_rev / 100, t->chip_rev % 100);
+        fix = tmp;
+        break;
+    case WEBOTA_ERR_IMG_TOO_BIG:
+        snprintf(tmp, sizeof(tmp),
+                 "%s is %lld bytes, the device's next slot %s holds %llu: make the app smaller "
+                 "or give its slots more room in the partition table (a cable flash)",
+                 path, size, t->next, t->next_size);
+        fix = tmp;
+        break;
+    case WEBOTA_ERR_IMG_TRUNCATED:
+    case WEBOTA_ERR_IMG_CHECKSUM:
+    case WEBOTA_ERR_IMG_HASH:
+        fix = "the file is damaged or incomplete: copy it again, or build it again with ESP-IDF";
+        break;
+    case WEBOTA_ERR_IMG_APPDESC:
+        fix = "it is not an ESP-IDF application (no app descriptor): give the app image that "
+              "ESP-IDF built (build/PROJECT.bin)";
+        break;
+    default:
+        break;
+    }
+    snprintf(r->fix, sizeof(r->fix), "%s", fix);
+    return false;
+}
+
+/* What the device answered to the upload. */
+typedef struct {
+    char project[64], version[64], slot[32];
+    unsigned long long size;
+} installed_t;
+
+static void read_installed(const cli_http_answer_t *a, installed_t *in)
+{
+    memset(in, 0, sizeof(*in));
+    if (!cli_json_text(a->body, a->len, "project", in->project, sizeof(in->project))) {
+        snprintf(in->project, sizeof(in->project), "?");
+    }
+    if (!cli_json_text(a->body, a->len, "version", in->version, sizeof(in->version))) {
+        snprintf(in->version, sizeof(in->version), "the image");
+    }
+    if (!cli_json_text(a->body, a->len, "slot", in->slot, sizeof(in->slot))) {
+        snprintf(in->slot, sizeof(in->slot), "?");
+    }
+    cli_json_uint(a->body, a->len, "size", &in->size);
+}
+
+/* The result document of --json. */
+static void print_json_result(const installed_t *in, bool ok, const char *error, const char *msg,
+                              const cli_running_t *back, bool confirmed)
+{
+    cli_json_out_t o;
+    if (cli_json_out_init(&o)) {
+        webota_json_t *w = &o.w;
+        webota_json_obj_begin(w);
+        cli_jkv_bool(w, "ok", ok);
+        if (error != NULL) {
+            cli_jkv_str(w, "error", error);
+            cli_jkv_str(w, "message", msg);
+        }
+        cli_jkv_str(w, "project", in->project);
+        cli_jkv_str(w, "version", in->version);
+        cli_jkv_str(w, "slot", in->slot);
+        cli_jkv_uint(w, "size", in->size);
+        cli_jkv_bool(w, "rebooting", true);
+        webota_json_key(w, "back");
+        if (back == NULL) {
+            webota_json_null(w);
+        } else {
+            webota_json_obj_begin(w);
+            cli_jkv_str(w, "slot", back->label);
+            cli_jkv_str(w, "project", back->project);
+            cli_jkv_str(w, "version", back->version);
+            cli_jkv_str(w, "state", back->state);
+            webota_json_obj_end(w);
+        }
+        cli_jkv_bool(w, "confirmed", confirmed);
+        webota_json_obj_end(w);
+    }
+    cli_json_out_print(&o, stdout);
+}
+
+/* After the device accepted the image: wait for it, report, confirm. */
+static int after_install(const cli_device_t *dev, const installed_t *in, bool marker, bool wait,
+                         bool confirm, bool json)
+{
+    if (!marker) {
+        if (json) {
+            print_json_result(in, true, NULL, NULL, NULL, false);
+        } else {
+            printf("installed %s into %s; it lacks the webota updater, so it will not answer "
+                   "here: not waiting for it (if it never confirms itself, the bootloader goes "
+                   "back to the previous firmware at its next reset)\n",
+                   in->version, in->slot);
+        }
+        return CLI_OK;
+    }
+    if (!wait) {
+        if (json) {
+            print_json_result(in, true, NULL, NULL, NULL, false);
+        } else {
+            printf("installed %s into %s; the device is rebooting into it\n", in->version,
+                   in->slot);
+        }
+        return CLI_OK;
+    }
+    cli_error("push", "installed %s into %s; waiting for the device to restart into it",
+              in->version, in->slot);
+    cli_http_answer_t st;
+    if (!cli_device_wait_back(dev, CLI_DEVICE_BACK_S, &st)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg),
+                 "installed %s into %s, but the device did not answer within %d s after its "
+                 "reboot",
+                 in->version, in->slot, CLI_DEVICE_BACK_S);
+        cli_error("push", "error: not_back: %s: check it with `webota status %s`", msg, dev->root);
+        if (json) {
+            print_json_result(in, false, "not_back", msg, NULL, false);
+        }
+        return CLI_INVALID;
+    }
+    cli_running_t back;
+    cli_device_running(&st, &back);
+    cli_http_answer_free(&st);
+    if (strcmp(back.label, in->slot) != 0) {
+        char msg[1024];
+        snprintf(msg, sizeof(msg),
+                 "installed %s into %s, but the device came back running %s %s from %s: the new "
+                 "firmware was rolled back (it did not confirm itself before a reset; its "
+                 "updater did not answer in time)",
+                 in->version, in->slot, back.project, back.version, back.label);
+        cli_error("push", "error: rolled_back: %s", msg);
+        if (json) {
+            print_json_result(in, false, "rolled_back", msg, &back, false);
+        }
+        return CLI_INVALID;
+    }
+    bool confirmed = false;
+    if (confirm && strcmp(back.state, "pending_verify") == 0) {
+        cli_http_answer_t a;
+        CURLcode rc;
+        cli_dev_result_t res = cli_device_call(dev, "POST", "/api/confirm", 30, &a, &rc);
+        if (res != CLI_DEV_OK) {
+            cli_device_report(dev, "/api/confirm", res, rc, &a);
+            cli_http_answer_free(&a);
+            if (json) {
+                print_json_result(in, false, "confirm_failed",
+                                  "the new firmware runs but could not be confirmed", &back,
+                                  false);
+            }
+            return CLI_INVALID;
+        }
+        cli_http_answer_free(&a);
+        confirmed = true;
+        snprintf(back.state, sizeof(back.state), "valid");
+    }
+    if (json) {
+        print_json_result(in, true, NULL, NULL, &back, confirmed);
+    } else if (confirmed) {
+        printf("installed %s into %s; the device is back: %s %s runs from %s, confirmed (valid)\n",
+               in->version, in->slot, back.project, back.version, back.label);
+    } else if (strcmp(back.state, "pending_verify") == 0) {
+        printf("installed %s into %s; the device is back: %s %s runs from %s (pending_verify)\n"
+               "it is on trial: keep it with `webota confirm %s` (or push with --confirm); a "
+               "reset before that rolls it back\n",
+               in->version, in->slot, back.project, back.version, back.label, dev->root);
+    } else {
+        printf("installed %s into %s; the device is back: %s %s runs from %s (%s)\n", in->version,
+               in->slot, back.project, back.version, back.label, back.state);
+    }
+    return CLI_OK;
 }
 
 int cmd_push(int argc, char **argv)
 {
-    bool json = false, force = false;
+    bool json = false, force = false, confirm = false, wait = true;
     const char *pos[2] = {NULL, NULL}; /* URL, FILE */
-    const char *password_file = NULL;
+    cli_device_t dev = {0};
     for (int i = 1; i < argc; i++) {
+        int rc;
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
-        } else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) {
-            password_file = argv[++i];
         } else if (strcmp(argv[i], "--force") == 0) {
             force = true;
+        } else if (strcmp(argv[i], "--confirm") == 0) {
+            confirm = true;
+        } else if (strcmp(argv[i], "--no-wait") == 0) {
+            wait = false;
+        } else if (cli_device_option(&dev, argc, argv, &i, &rc)) {
+            if (rc >= 0) {
+                return rc;
+            }
         } else {
-            int rc = cli_other_arg("push", argv[i], pos, 2, usage);
+            rc = cli_other_arg("push", argv[i], pos, 2, usage);
             if (rc >= 0) {
                 return rc;
             }
@@ -168,8 +506,14 @@ int cmd_push(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    char *url = cli_http_url("push", base, "/api/update", force ? "force=1" : NULL);
+    int ret = cli_device_ready(&dev, "push", base);
+    if (ret >= 0) {
+        cli_device_free(&dev);
+        return ret;
+    }
+    char *url = cli_device_url(&dev, "/api/update", force ? "force=1" : NULL);
     if (url == NULL) {
+        cli_device_free(&dev);
         return CLI_USAGE;
     }
     push_t p = {0};
@@ -182,78 +526,73 @@ int cmd_push(int argc, char **argv)
             fclose(p.f);
         }
         free(url);
+        cli_device_free(&dev);
         return CLI_INVALID;
     }
     p.size = (curl_off_t)sb.st_size;
     p.tty = isatty(STDERR_FILENO) != 0;
-    cli_auth_t auth;
-    if (!cli_auth_init(&auth, "push", password_file)) {
-        fclose(p.f);
-        free(url);
-        return CLI_USAGE;
-    }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    cli_http_answer_t ans;
-    memset(&ans, 0, sizeof(ans));
-    int ret = CLI_INVALID;
+    cli_http_answer_t ans = {0}, st = {0};
+    ret = CLI_INVALID;
     CURL *curl = NULL;
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-    if (hdr == NULL) {
-        cli_error("push", "cannot start libcurl");
-    } else if (cli_auth_header(&auth, "push", base, "POST", "/api/update",
-                               force ? "force=1" : NULL, &hdr) &&
-               (curl = cli_http_open(url, &ans)) == NULL) {
-        cli_error("push", "cannot start libcurl");
-    } else if (curl != NULL) {
-        curl_easy_setopt(curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
-        curl_easy_setopt(curl, CURLOPT_READDATA, &p);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, p.size);
-        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress);
-        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &p);
-        p.t0 = now();
-        CURLcode rc = curl_easy_perform(curl);
-        bool answered = cli_http_answered(curl, rc, &ans);
-        bool ok = answered && ans.status >= 200 && ans.status < 300;
-        bool accepted = false;
-        if (ok && !cli_json_bool(ans.body, ans.len, "ok", &accepted)) {
-            accepted = false;
-        }
-        if (p.tty || (answered && p.last_sent > 0)) {
-            draw(&p, p.last_sent, true);
-        }
-        if (json && answered) {
-            fwrite(ans.body, 1, ans.len, stdout);
-            if (ans.len == 0 || ans.body[ans.len - 1] != '\n') {
-                putchar('\n');
-            }
-        }
-        if (!answered) {
-            cli_http_report_failure("push", url, rc, &ans);
-        } else if (!ok) {
-            cli_http_report_error("push", &ans);
-            cli_auth_hint(&auth, "push", ans.status);
-        } else if (!accepted) {
-            cli_error("push", "%s answered HTTP %ld without {\"ok\":true}: is it a webota device?",
-                      url, ans.status);
-        } else {
-            if (!json) {
-                print_result(&ans);
-            }
-            ret = CLI_OK;
-        }
+    struct curl_slist *hdr = NULL;
+    target_t t;
+    local_refusal_t lr;
+    bool marker = false;
+    if (!cli_device_status(&dev, &st)) {
+        goto out; /* reported: unreachable, password, not a webota device */
     }
+    read_target(&st, &t);
+    if (!device_ready(&t, dev.root, &lr) ||
+        !check_file(p.f, path, (long long)p.size, &t, force, &marker, &lr)) {
+        report_local(&lr, json);
+        goto out;
+    }
+    hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    curl = hdr != NULL ? cli_device_open(&dev, "POST", url, &ans, &hdr) : NULL;
+    if (curl == NULL || hdr == NULL) {
+        cli_error("push", "cannot start libcurl");
+        goto out;
+    }
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &p);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, p.size);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &p);
+    p.t0 = now();
+    CURLcode rc = curl_easy_perform(curl);
+    cli_dev_result_t res = cli_device_result(curl, rc, &ans);
+    bool accepted = false;
+    if (res == CLI_DEV_OK && !(cli_json_bool(ans.body, ans.len, "ok", &accepted) && accepted)) {
+        res = CLI_DEV_FOREIGN;
+    }
+    if (p.tty || (res != CLI_DEV_UNREACHABLE && p.last_sent > 0)) {
+        draw(&p, p.last_sent, true);
+    }
+    if (res != CLI_DEV_OK) {
+        if (json && res == CLI_DEV_REFUSED) {
+            cli_device_print_body(&ans);
+        }
+        cli_device_report(&dev, "/api/update", res, rc, &ans);
+    } else {
+        installed_t in;
+        read_installed(&ans, &in);
+        ret = after_install(&dev, &in, marker, wait, confirm, json);
+    }
+out:
     if (curl != NULL) {
         curl_easy_cleanup(curl);
     }
     curl_slist_free_all(hdr);
     cli_http_answer_free(&ans);
-    cli_auth_free(&auth);
+    cli_http_answer_free(&st);
     curl_global_cleanup();
     fclose(p.f);
     free(url);
+    cli_device_free(&dev);
     return ret;
 }

@@ -4,21 +4,24 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/http_auth.h"
+#include "cli/device.h"
 #include "cli/http_client.h"
 #include "cli/json_get.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: webota status [--json] [--password-file F] URL\n\n"
+    fputs("usage: webota status [--json] [--password-file FILE] URL\n\n"
           "Shows what a webota device runs: chip, project, version, the running slot\n"
           "and its state, the slot the next update goes to, whether a rollback is\n"
           "possible and any update in progress (GET URL/api/status).\n\n"
-          "  URL      the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
-          "  --json   print the device's JSON answer as it is\n"
-          "  --password-file F  the device's password (first line of F); without it\n"
-          "           $WEBOTA_PASSWORD. Sent as a one-time challenge answer, never\n"
-          "           in clear\n\n"
+          "  URL       the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
+          "  --json    print the device's JSON answer as it is\n" CLI_DEVICE_OPTIONS_HELP "\n"
+          "Asking is not quite without effect: a device whose confirm policy is\n"
+          "first-request (the default of `webota sim` and of the ESP-IDF component)\n"
+          "confirms a new firmware that is still on trial (pending_verify) when its\n"
+          "page or its status is first requested, this request included: an answer\n"
+          "proves that the new firmware's updater works. With the manual policy only\n"
+          "`webota confirm URL` (or the page's Confirm button) confirms.\n\n"
           "exit status: 0 shown, 1 the device is unreachable or answered an error,\n"
           "2 usage error\n",
           f);
@@ -49,7 +52,7 @@ static void summary(const cli_http_answer_t *a)
 {
     const char *b = a->body;
     size_t n = a->len;
-    char s1[128], s2[64], s3[64], s4[64];
+    char s1[128], s2[64] = "", s3[64], s4[64];
     bool rb = false;
     field(a, "chip:", "chip");
     field(a, "project:", "project");
@@ -65,6 +68,10 @@ static void summary(const cli_http_answer_t *a)
         printf(" at 0x%llx", off);
     }
     printf(", %s, state %s\n", s3, cli_json_text(b, n, "running.state", s2, sizeof(s2)) ? s2 : "?");
+    if (strcmp(s2, "pending_verify") == 0) {
+        printf("%-10s on trial: keep it with `webota confirm URL`, or `webota rollback URL`;\n"
+               "%-10s a reset before it is confirmed rolls it back\n", "", "");
+    }
 
     if (cli_json_text(b, n, "next.label", s1, sizeof(s1))) {
         size_text(a, "next.size", s3, sizeof(s3));
@@ -97,14 +104,17 @@ int cmd_status(int argc, char **argv)
 {
     bool json = false;
     const char *base = NULL; /* URL */
-    const char *password_file = NULL;
+    cli_device_t dev = {0};
     for (int i = 1; i < argc; i++) {
+        int rc;
         if (strcmp(argv[i], "--json") == 0) {
             json = true;
-        } else if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) {
-            password_file = argv[++i];
+        } else if (cli_device_option(&dev, argc, argv, &i, &rc)) {
+            if (rc >= 0) {
+                return rc;
+            }
         } else {
-            int rc = cli_other_arg("status", argv[i], &base, 1, usage);
+            rc = cli_other_arg("status", argv[i], &base, 1, usage);
             if (rc >= 0) {
                 return rc;
             }
@@ -114,57 +124,24 @@ int cmd_status(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
-    char *url = cli_http_url("status", base, "/api/status", NULL);
-    if (url == NULL) {
-        return CLI_USAGE;
-    }
-    cli_auth_t auth;
-    if (!cli_auth_init(&auth, "status", password_file)) {
-        free(url);
-        return CLI_USAGE;
+    int ret = cli_device_ready(&dev, "status", base);
+    if (ret >= 0) {
+        cli_device_free(&dev);
+        return ret;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     cli_http_answer_t ans;
-    memset(&ans, 0, sizeof(ans));
-    int ret = CLI_INVALID;
-    struct curl_slist *hdr = NULL;
-    CURL *curl = NULL;
-    if (!cli_auth_header(&auth, "status", base, "GET", "/api/status", NULL, &hdr)) {
-        /* the reason is printed */
-    } else if ((curl = cli_http_open(url, &ans)) == NULL) {
-        cli_error("status", "cannot start libcurl");
-    } else {
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
-        CURLcode rc = curl_easy_perform(curl);
-        const char *ver;
-        size_t ver_len;
-        if (!cli_http_answered(curl, rc, &ans)) {
-            cli_http_report_failure("status", url, rc, &ans);
-        } else if (ans.status < 200 || ans.status >= 300) {
-            cli_http_report_error("status", &ans);
-            cli_auth_hint(&auth, "status", ans.status);
-        } else if (!cli_json_valid(ans.body, ans.len) ||
-                   !cli_json_find(ans.body, ans.len, "version", &ver, &ver_len)) {
-            cli_error("status", "%s did not answer with a webota status (is it a webota device?)",
-                      url);
+    ret = CLI_INVALID;
+    if (cli_device_status(&dev, &ans)) {
+        if (json) {
+            cli_device_print_body(&ans);
         } else {
-            if (json) {
-                fwrite(ans.body, 1, ans.len, stdout);
-                if (ans.len == 0 || ans.body[ans.len - 1] != '\n') {
-                    putchar('\n');
-                }
-            } else {
-                summary(&ans);
-            }
-            ret = CLI_OK;
+            summary(&ans);
         }
-        curl_easy_cleanup(curl);
+        ret = CLI_OK;
     }
     cli_http_answer_free(&ans);
-    curl_slist_free_all(hdr);
-    cli_auth_free(&auth);
     curl_global_cleanup();
-    free(url);
+    cli_device_free(&dev);
     return ret;
 }

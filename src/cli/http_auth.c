@@ -8,12 +8,6 @@
 #include "cli/http_client.h"
 #include "cli/json_get.h"
 
-bool cli_auth_init(cli_auth_t *a, const char *cmd, const char *password_file)
-{
-    memset(a, 0, sizeof(*a));
-    return cli_secret_read(cmd, password_file, a->password, &a->have_password);
-}
-
 static bool unhex(const char *s, uint8_t *out, size_t n)
 {
     if (strlen(s) != 2 * n) {
@@ -107,16 +101,6 @@ bool cli_auth_header(cli_auth_t *a, const char *cmd, const char *base, const cha
     cli_http_answer_free(&ans);
     free(url);
     return ok;
-}
-
-void cli_auth_hint(const cli_auth_t *a, const char *cmd, long status)
-{
-    if (status == 401 && !a->have_password && !a->derived) {
-        cli_error(cmd, "the device needs a password: give it with --password-file FILE or $"
-                       CLI_PASSWORD_ENV " (never on the command line)");
-    } else if (status == 401) {
-        cli_error(cmd, "the password was not accepted");
-    }
 }
 
 void cli_auth_free(cli_auth_t *a)

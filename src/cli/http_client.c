@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/json_get.h"
 
 char *cli_http_url(const char *cmd, const char *base, const char *path, const char *query)
 {
@@ -29,6 +28,13 @@ char *cli_http_url(const char *cmd, const char *base, const char *path, const ch
     }
     if (blen == (size_t)(host - base)) {
         cli_error(cmd, "'%s': the URL has no host", base);
+        return NULL;
+    }
+    if (memchr(host, '@', blen - (size_t)(host - base)) != NULL) {
+        cli_error(cmd,
+                  "'%s': leave the user and password out of the URL (the command line is visible "
+                  "to other users): put the password in WEBOTA_PASSWORD or use --password-file",
+                  base);
         return NULL;
     }
     if (memchr(host, '/', blen - (size_t)(host - base)) != NULL ||
@@ -114,25 +120,6 @@ void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc,
         cli_error(cmd, "cannot reach %s: %s", url,
                   ans->curl_err[0] ? ans->curl_err : curl_easy_strerror(rc));
     }
-}
-
-void cli_http_report_error(const char *cmd, const cli_http_answer_t *ans)
-{
-    char code[64], msg[512];
-    if (cli_json_text(ans->body, ans->len, "error", code, sizeof(code)) &&
-        cli_json_text(ans->body, ans->len, "message", msg, sizeof(msg))) {
-        cli_error(cmd, "error: %s: %s", code, msg);
-        return;
-    }
-    /* not a webota error answer: show the start of what came back */
-    char excerpt[121];
-    size_t n = 0;
-    for (size_t i = 0; i < ans->len && n < sizeof(excerpt) - 1; i++) {
-        unsigned char ch = (unsigned char)ans->body[i];
-        excerpt[n++] = (ch < 0x20 || ch >= 0x7F) ? ' ' : (char)ch;
-    }
-    excerpt[n] = 0;
-    cli_error(cmd, "error: http_%ld: %s", ans->status, n ? excerpt : "the device gave no reason");
 }
 
 void cli_http_answer_free(cli_http_answer_t *ans)

@@ -1,6 +1,5 @@
-/* libcurl plumbing shared by `webota push` and `webota status`: device URLs,
- * answers collected in memory, and the device's JSON error turned into the
- * CLI's "error: <code>: <message>" line. */
+/* libcurl plumbing of the device commands (src/cli/device.c): device URLs,
+ * answers collected in memory, connection failures reported. */
 #ifndef WEBOTA_CLI_HTTP_CLIENT_H
 #define WEBOTA_CLI_HTTP_CLIENT_H
 
@@ -37,10 +36,6 @@ bool cli_http_answered(CURL *curl, CURLcode rc, cli_http_answer_t *ans);
 /* Prints why no answer arrived: "webota <cmd>: cannot reach <url>: <reason>". */
 void cli_http_report_failure(const char *cmd, const char *url, CURLcode rc,
                              const cli_http_answer_t *ans);
-
-/* For a non-2xx answer: "webota <cmd>: error: <code>: <message>" from the
- * device's JSON, or "error: http_<status>: <body excerpt>" when it has none. */
-void cli_http_report_error(const char *cmd, const cli_http_answer_t *ans);
 
 void cli_http_answer_free(cli_http_answer_t *ans);
 

@@ -1,5 +1,6 @@
 /* libmicrohttpd binding of the API (see httpd.h). */
 #include "sim/httpd.h"
+#include "sim/httpd_cut.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +46,9 @@ typedef struct hreq {
     bool begun;   /* webota_api_begin done */
     track_t *track;
     char query[256]; /* the raw query (the login mac covers it) */
+    bool refused; /* webota_api_body refused the body: the rest is discarded */
+    int64_t announced; /* Content-Length, -1 when chunked */
+    uint64_t received; /* body bytes so far */
 } hreq_t;
 
 static double mono(void)
@@ -217,6 +221,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         pthread_mutex_unlock(h->cfg.lock);
         r->reading = true;
+        r->announced = req.chunked ? -1 : req.content_length;
         return MHD_YES; /* MHD answers "Expect: 100-continue" now */
     }
     if (!r->reading) {
@@ -226,9 +231,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_lock(h->cfg.lock);
         /* after a refusal the rest is read and dropped: the answer is sent
          * once the body is complete, so that every client reads it */
-        webota_api_body(h->cfg.api, &r->conn, upload_data, *upload_data_size);
+        if (!webota_api_body(h->cfg.api, &r->conn, upload_data, *upload_data_size)) {
+            r->refused = true;
+        }
         bool cut = webota_api_conn_cut(&r->conn);
         pthread_mutex_unlock(h->cfg.lock);
+        r->received += *upload_data_size;
         *upload_data_size = 0;
         return cut ? MHD_NO : MHD_YES; /* too slow: close the connection */
     }
@@ -241,11 +249,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return ret;
 }
 
+/* The client half-closed before the body was complete (see httpd_cut.h):
+ * answer the refusal already found in the body, else 400 length_mismatch.
+ * The update session ends as for any client that went away. */
+static void answer_cut_body(sim_httpd_t *h, struct MHD_Connection *c, hreq_t *r)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    webota_api_response_t resp;
+    char buf[512];
+    pthread_mutex_lock(h->cfg.lock);
+    if (r->refused) {
+        webota_api_end(h->cfg.api, &r->conn, &resp);
+    } else {
+        webota_api_abort(h->cfg.api, &r->conn);
+        sim_httpd_cut_answer(&resp, buf, sizeof(buf), r->received, r->announced);
+    }
+    r->ended = true;
+    if (ci != NULL && !resp.reboot) {
+        (void)sim_httpd_cut_send(ci->connect_fd, &resp);
+    }
+    pthread_mutex_unlock(h->cfg.lock);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
-    (void)toe;
     sim_httpd_t *h = cls;
     hreq_t *r = *con_cls;
     if (r == NULL) {
@@ -259,6 +288,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         r->track->req = NULL;
         r->track->since = mono();
         pthread_mutex_unlock(&h->mu);
+    }
+    if (toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT && r->reading && !r->ended) {
+        answer_cut_body(h, c, r);
     }
     if (!r->ended) {
         /* the client left (or the server stopped) before the body was complete */

@@ -1,9 +1,11 @@
 // The web page in headless Chromium against the real simulator (`webota sim`):
 // device info, in-browser refusal of wrong files (nothing sent), the marker
-// warning, a throttled upload whose progress bar moves, the reboot into the new
-// version, confirm, a forced updater-less image rolled back by the watchdog,
-// the no-JavaScript form and its readable refusal page, and phone/desktop
-// screenshots.
+// warning, a device refusal that marks the file refused (Upload disabled until
+// another file is picked), a throttled upload whose progress bar moves, the
+// reboot into the new version, confirm, a forced updater-less image rolled back
+// by the watchdog (the earlier success message replaced), a clean console (no
+// icon 404), the no-JavaScript form and its readable refusal page, and
+// phone/desktop screenshots.
 //
 // usage: node page.test.js --webota PATH/webota --artifacts DIR
 'use strict';
@@ -150,6 +152,11 @@ async function main() {
   page.on('pageerror', (e) => { failed++; console.log(`not ok - page script error: ${e.message}`); });
   const cspViolations = [];
   page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+  // Everything the console shows, with the resource it is about.
+  const consoleLog = [];
+  page.on('console', (m) => consoleLog.push({ type: m.type(), text: m.text(), url: (m.location() || {}).url || '' }));
+  const notFound = [];
+  page.on('response', (r) => { if (r.status() === 404) notFound.push(r.url()); });
 
   await step('the page shows the device', page, async () => {
     const resp = await page.goto(base + '/');
@@ -161,6 +168,14 @@ async function main() {
     assert(/factory/.test(await text(page, '#d-running')), 'running slot not shown');
     assert(/ota_0/.test(await text(page, '#d-next')), 'next slot not shown');
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-1-device.png'), fullPage: true });
+  });
+
+  await step('the console is clean after loading (the icon is declared inline: no 404)', page, async () => {
+    await page.waitForTimeout(500); // the browser asks for an icon after the load
+    assert(await page.evaluate(() => { const l = document.querySelector('link[rel=icon]'); return !!l && l.href.startsWith('data:'); }),
+      'the page declares no inline icon');
+    assert(notFound.length === 0, `requests answered 404: ${notFound}`);
+    assert(consoleLog.length === 0, `the console shows: ${JSON.stringify(consoleLog)}`);
   });
 
   // Each wrong file is refused with its reason, and nothing is posted.
@@ -196,18 +211,25 @@ async function main() {
     assert(posts.length === before, 'a POST was made before the user chose to upload anyway');
   });
 
-  await step("the device's refusal is shown as such", page, async () => {
+  await step("the device's refusal marks the file refused, and only that shows", page, async () => {
     // one flipped byte far from the header: only the device's checksum sees it
     const bad = patched(demo.good.data, (b) => { b[b.length >> 1] ^= 0x01; });
     const before = posts.length;
     await page.setInputFiles('#file', { name: 'corrupt.bin', mimeType: 'application/octet-stream', buffer: bad });
     await waitText(page, '#fmsg', /Ready to upload/);
     await page.click('#b-up');
-    await waitText(page, '#result', /The device refused the firmware: .*\((bad_checksum|bad_sha256)\)/, 20000);
+    await waitText(page, '#fmsg', /The device refused this file: .*\((bad_checksum|bad_sha256)\)\. Nothing was installed; choose another file\./, 20000);
     assert(posts.length === before + 1, 'expected one POST');
-    assert(/Upload failed/.test(await text(page, '#ptext')), 'the progress line does not say the upload failed');
+    assert((await page.getAttribute('#fmsg', 'class')) === 'bad', 'the refusal is not shown as an error');
+    const shown = await page.evaluate(() => document.body.innerText);
+    assert(!/Ready to upload/.test(shown), `"Ready to upload" still shows after the refusal: ${shown}`);
+    assert(await page.isHidden('#prog'), 'the progress of the refused upload still shows');
+    assert(await page.isDisabled('#b-up'), 'Upload is enabled again for the refused file');
     await waitText(page, '#d-version', /^1\.0\.0\b/);
-    assert(await page.isEnabled('#b-up'), 'Upload stays disabled after a refusal');
+    // the same file cannot be sent again, not even by submitting the form
+    await page.evaluate(() => document.getElementById('form').requestSubmit());
+    await page.waitForTimeout(300);
+    assert(posts.length === before + 1, `the refused file was sent again: ${posts.slice(before)}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-3b-device-refused.png'), fullPage: true });
   });
 
@@ -217,7 +239,8 @@ async function main() {
     const info = await text(page, '#info');
     assert(/ESP32/.test(info) && /1\.1\.0/.test(info) && /ota_0/.test(info), `file details incomplete: ${info}`);
     assert(await page.isHidden('#warn'), 'the marker warning shows for a good image');
-    assert(await page.isEnabled('#b-up'), 'Upload is disabled for a good image');
+    assert(await page.isEnabled('#b-up'), 'Upload is disabled for a good image picked after a refused one');
+    assert(!/refused/.test(await text(page, '#fmsg')), 'the refusal of the previous file still shows');
   });
 
   await step('the upload shows progress, then the device comes back with 1.1.0', page, async () => {
@@ -267,6 +290,10 @@ async function main() {
     assert(posts.length === before + 1 && /\/api\/update\?force=1$/.test(posts[before]), `expected POST /api/update?force=1: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
     assert(await page.evaluate(() => document.getElementById('file').value === ''), 'the uploaded file is still selected after the device came back');
+    // only the current state: the earlier "Installed 1.2.0 into ota_1" is gone
+    const shown = await page.evaluate(() => document.body.innerText);
+    assert(!/Installed 1\.2\.0/.test(shown), `the success message stays next to the rollback: ${shown}`);
+    assert(await page.isHidden('#prog'), 'the progress of the rolled-back upload still shows');
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-7-rolled-back.png'), fullPage: true });
   });
 
@@ -284,6 +311,16 @@ async function main() {
     await waitText(page, '#result', /The device is back: webota-demo 1\.0\.0 runs from factory/, 30000);
     await waitText(page, '#d-version', /^1\.0\.0\b/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-8-rolled-back-by-user.png'), fullPage: true });
+  });
+
+  await step('the console shows nothing but the deliberate refusal and the reboots', page, async () => {
+    // allowed: the device's answer to the refused upload (422), and status
+    // requests that found the device restarting (connection refused or cut)
+    const unexpected = consoleLog.filter((m) => !(
+      (/\/api\/update$/.test(m.url) && /status of 422/.test(m.text)) ||
+      (/\/api\/status$/.test(m.url) && /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|EMPTY_RESPONSE|CONNECTION_CLOSED)/.test(m.text))));
+    assert(unexpected.length === 0, `the console shows: ${JSON.stringify(unexpected)}`);
+    assert(notFound.length === 0, `requests answered 404: ${notFound}`);
   });
 
   await step('the keyboard reaches the file picker and the buttons', page, async () => {

@@ -455,6 +455,69 @@ static void check_stalled_upload(const uint8_t *img, size_t len, const char *run
     free(before);
 }
 
+/* Sends the head and the first `part` bytes of body, then half-closes (the
+ * client's side only: it still reads) and reads the answer. */
+static void half_closed(const char *extra, const void *body, size_t part, resp_t *r)
+{
+    int s = connect_sim();
+    send_head(s, "POST", "/api/update", extra);
+    send_all(s, body, part);
+    assert_int_equal(shutdown(s, SHUT_WR), 0);
+    read_resp(s, r);
+}
+
+/* A body shorter than its Content-Length (or a chunked body without its last
+ * chunk) whose client half-closes gets an answer: 400 length_mismatch naming
+ * the byte counts, or the refusal already found in the body; the session ends
+ * as for any client that left; nothing outside the slot changes. */
+static void check_half_closed_bodies(const uint8_t *good, size_t glen)
+{
+    uint8_t *before = flash_now();
+    char extra[200], want[160];
+    resp_t r;
+    snprintf(extra, sizeof(extra), "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n",
+             glen);
+    half_closed(extra, good, glen / 2, &r);
+    snprintf(want, sizeof(want), "the body ended after %zu of the %zu bytes announced by Content-Length",
+             glen / 2, glen);
+    expect(&r, 400, "\"error\":\"length_mismatch\"");
+    expect(&r, 400, want);
+    expect(&r, 400, "send the whole image");
+    assert_non_null(strstr(r.head, "Connection: close"));
+    assert_non_null(strstr(r.head, "Content-Type: application/json"));
+    wait_status_within("\"error\":\"aborted\"", 10);
+
+    /* headers only, no body byte at all */
+    half_closed(extra, good, 0, &r);
+    snprintf(want, sizeof(want), "the body ended after 0 of the %zu bytes", glen);
+    expect(&r, 400, want);
+
+    /* a body already refused (not an image): the refusal is the answer */
+    uint8_t *bad = malloc(glen);
+    assert_non_null(bad);
+    memcpy(bad, good, glen);
+    bad[0] ^= 0x01;
+    half_closed(extra, bad, glen / 2, &r);
+    expect(&r, 422, "\"error\":\"bad_magic\"");
+    free(bad);
+
+    /* chunked, cut inside the data: one 4 KiB chunk, then the client stops */
+    int s = connect_sim();
+    send_head(s, "POST", "/api/update",
+              "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n");
+    send_all(s, "1000\r\n", 6);
+    send_all(s, good, 0x1000);
+    send_all(s, "\r\n", 2);
+    assert_int_equal(shutdown(s, SHUT_WR), 0);
+    read_resp(s, &r);
+    expect(&r, 400, "the chunked body ended after 4096 bytes, before its last chunk");
+
+    /* the server still serves, and nothing outside the slot changed */
+    still_serves();
+    flash_same_outside(before, 0x110000, 0x100000, false);
+    free(before);
+}
+
 static void test_sim_over_http(void **state)
 {
     (void)state;
@@ -542,6 +605,8 @@ static void test_sim_over_http(void **state)
     /* no updater: refused */
     upload("/api/update", nomark, nlen, &r);
     expect(&r, 422, "\"error\":\"no_updater\"");
+    /* the message names both ways to force it */
+    expect(&r, 422, "to install it anyway: \\\"Upload anyway\\\" on the page or webota push --force");
     status_expect("\"version\":\"1.0.0\"");
 
     /* client abort mid-upload, then a concurrent pair */
@@ -559,6 +624,7 @@ static void test_sim_over_http(void **state)
     /* nothing outside ota_0 changed by any failure: table, otadata, factory, ota_1 */
     flash_same_outside(before, 0x110000, 0x100000, false);
     still_serves();
+    check_half_closed_bodies(good, glen);
 
     /* a good image (with Expect: 100-continue) -> ota_0 */
     snprintf(extra, sizeof(extra),
@@ -886,7 +952,7 @@ static void test_password_over_http(void **state)
     assert_non_null(strstr(out, "version:   1.0.0"));
     free(out);
     assert_int_equal(tu_runf(&out, "'%s' status http://127.0.0.1:%u 2>&1", WEBOTA_BIN, port), 1);
-    assert_non_null(strstr(out, "the device needs a password: give it with --password-file"));
+    assert_non_null(strstr(out, "asks for a password: put it in the environment variable WEBOTA_PASSWORD"));
     free(out);
 
     /* wrong passwords from this client: counted, logged, then refused for a while */

@@ -496,6 +496,47 @@ static void test_one_pass_over_the_slot(void **state)
     fx_free(&f);
 }
 
+/* One open slot: a second session on the same slot rules is refused with
+ * UPD_BUSY, whether it starts while the first holds the slot or reaches the
+ * slot second, and the first session goes on untouched (the ESP-IDF binding
+ * used to abort it). */
+static void test_second_session_is_busy(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *img = fx_image("2.0", 30000, &len);
+    fx_t f;
+    device(&f, false);
+    webota_update_policy_t pol = esp32_policy();
+    static webota_update_t a, b;
+    /* b begins while a holds the slot open */
+    assert_int_equal(webota_update_begin(&a, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_OK);
+    assert_int_equal(webota_update_write(&a, img, 0x1000), WEBOTA_OK); /* slot opened */
+    assert_true(webota_slot_busy(&f.run.rules));
+    assert_int_equal(webota_update_begin(&b, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_ERR_UPD_BUSY);
+    assert_int_equal(webota_update_error(&b), WEBOTA_ERR_UPD_BUSY);
+    assert_true(webota_slot_busy(&f.run.rules));
+    assert_int_equal(webota_update_write(&a, img + 0x1000, len - 0x1000), WEBOTA_OK);
+    assert_int_equal(webota_update_finish(&a), WEBOTA_OK);
+    assert_false(webota_slot_busy(&f.run.rules));
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    assert_string_equal(f.run.boot.desc.version, "2.0");
+
+    /* both begun, b reaches the slot first: a is refused when it gets there */
+    uint8_t *img3 = fx_image("3.0", 30000, &len);
+    assert_int_equal(webota_update_begin(&a, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_OK);
+    assert_int_equal(webota_update_begin(&b, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_OK);
+    assert_int_equal(webota_update_write(&b, img3, 0x1000), WEBOTA_OK);
+    assert_int_equal(webota_update_write(&a, img3, 0x1000), WEBOTA_ERR_UPD_BUSY);
+    assert_int_equal(webota_update_write(&b, img3 + 0x1000, len - 0x1000), WEBOTA_OK);
+    assert_int_equal(webota_update_finish(&b), WEBOTA_OK);
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    assert_string_equal(f.run.boot.desc.version, "3.0");
+    free(img);
+    free(img3);
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_nothing_erased_before_descriptor), cmocka_unit_test(test_error_paths),
         cmocka_unit_test(test_slot_errors), cmocka_unit_test(test_cli),
         cmocka_unit_test(test_names), cmocka_unit_test(test_one_pass_over_the_slot),
+        cmocka_unit_test(test_second_session_is_busy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

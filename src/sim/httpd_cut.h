@@ -1,0 +1,31 @@
+/* The answer to a request whose client half-closed its side before the body
+ * was complete (a body shorter than its Content-Length, or a chunked body
+ * without its last chunk).
+ *
+ * libmicrohttpd (0.9.75 in Debian 12, and still 1.0.x) treats the end of the
+ * client's stream during the body as an abort: it closes the connection
+ * without calling the application again, so no answer would ever be sent.
+ * It does report the abort to the completion callback first, while the
+ * socket is still open for writing; the simulator answers there, once, with
+ * a small HTTP/1.1 response (Connection: close) written to that socket. */
+#ifndef WEBOTA_SIM_HTTPD_CUT_H
+#define WEBOTA_SIM_HTTPD_CUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "webota/api.h"
+
+/* The 400 length_mismatch answer for a body cut after `received` bytes
+ * (`announced` = Content-Length, or -1 for a chunked body), as the JSON
+ * error of docs/http-api.md, into buf. resp->body points into buf. */
+void sim_httpd_cut_answer(webota_api_response_t *resp, char *buf, size_t cap, uint64_t received,
+                          int64_t announced);
+
+/* Writes resp as a complete HTTP/1.1 response with Connection: close to the
+ * socket fd without blocking (the answers are small); false when the socket
+ * did not take all of it (e.g. the client closed both directions). */
+bool sim_httpd_cut_send(int fd, const webota_api_response_t *resp);
+
+#endif
