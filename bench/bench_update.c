@@ -15,6 +15,8 @@
 
 #include "sim/flash_image.h"
 #include "sim/image_buf.h"
+#include "sim/inflate_zlib.h"
+#include "webota/api.h"
 #include "sim/nor_flash.h"
 #include "webota/image.h"
 #include "webota/image_make.h"
@@ -127,12 +129,37 @@ __attribute__((noinline)) static int run_session(const buf_t *img, const buf_t *
     return 0;
 }
 
+/* The core's RAM during an update: every struct is caller-owned, so their
+ * sizes are the whole of it (the stack is measured by massif). */
+static int print_ram(void)
+{
+    sim_inflate_zlib_t *z = malloc(sizeof(*z));
+    const webota_inflate_ops_t *ops = z != NULL ? sim_inflate_zlib_init(z) : NULL;
+    printf("webota_api_t (API + update session + gzip parser + multipart) %zu bytes\n", sizeof(webota_api_t));
+    printf("  of which webota_update_t %zu, webota_gunzip_t %zu, webota_mp_t %zu, answer buffer %u\n",
+           sizeof(webota_update_t), sizeof(webota_gunzip_t), sizeof(webota_mp_t), WEBOTA_API_BODY_MAX);
+    printf("webota_slot_flash_t (NOR-flash slot writer; the ESP32 uses esp_ota_ops instead) %zu bytes\n",
+           sizeof(webota_slot_flash_t));
+    printf("webota_slot_t (the rules) %zu bytes, webota_image_checker_t %zu bytes\n", sizeof(webota_slot_t),
+           sizeof(webota_image_checker_t));
+    if (ops != NULL) {
+        printf("inflater (only for a compressed upload): %s %u bytes (window %u); ESP32 ROM miniz: "
+               "32768-byte dictionary + tinfl_decompressor, allocated while it runs\n",
+               ops->name, (unsigned)ops->state_bytes, (unsigned)ops->window_bytes);
+    }
+    free(z);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     int runs = argc > 2 ? atoi(argv[2]) : 1;
+    if (strcmp(mode, "ram") == 0) {
+        return print_ram();
+    }
     if ((strcmp(mode, "checker") != 0 && strcmp(mode, "session") != 0) || runs < 1) {
-        fprintf(stderr, "usage: bench_update checker|session [runs]\n");
+        fprintf(stderr, "usage: bench_update checker|session [runs] | ram\n");
         return 2;
     }
     buf_t img = {0}, factory = {0};

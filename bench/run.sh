@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Measures what bench/RESULTS.md records:
+# Measures what bench/RESULTS.md records (bench/README.md says how):
 #  - instructions per 1 MiB update, image checker alone and whole update session
 #    on a RAM flash (valgrind --tool=callgrind, instruction count "Ir");
 #  - heap and stack of the session (valgrind --tool=massif --stacks=yes);
-#  - code size of the core and crypto port for Cortex-M4 and RV32IMC.
+#  - code size of the core and crypto port for Cortex-M4 and RV32IMC;
+#  - the flash-model time of a 1,500,000-byte update, the simulator's upload
+#    path (instructions per byte, loopback throughput, plain and gzip), the
+#    cost of GET /api/status, compressed vs plain bytes, the core's RAM.
 #   bench/run.sh [BUILD_DIR]   (default: build-bench in the source tree)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,3 +62,134 @@ echo "== code size (bare-metal cross builds, -Os)"
 for t in cortex-m4 rv32imc; do
     "$src/tests/cross/cross_build.sh" "$t" "$src" "$out/cross-$t" | grep -E 'TOTALS|^webota|^by group'
 done
+
+# ---- the simulator's upload path, flash model, status cost, compression ----
+webota=$build/webota
+cmake --build "$build" --target webota -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+sim=$out/sim
+rm -rf "$sim"
+mkdir -p "$sim"
+SIZE=1500000
+
+# Images: a real-looking firmware (its contents are real RV32 machine code:
+# picolibc's libc and webota's core from Debian's cross compiler) and the
+# image maker's pseudo-random one, both ESP32-C3, 1,500,000 bytes.
+libc=/usr/lib/picolibc/riscv64-unknown-elf/lib/release/rv32imac/ilp32/libc.a
+"$src/tests/cross/cross_build.sh" rv32imc "$src" "$out/cross-rv32imc" >/dev/null
+python3 "$src/bench/real_code.py" "$sim/code.bin" "$libc" "$out/cross-rv32imc/libwebota_rv32imc.a" >/dev/null
+"$webota" image make --chip esp32c3 --project webota-demo --version 2.0.0 --size $SIZE --fill "$sim/code.bin" \
+    -o "$sim/real.bin" >/dev/null
+"$webota" image make --chip esp32c3 --project webota-demo --version 2.0.1 --size $SIZE -o "$sim/random.bin" >/dev/null
+"$webota" image make --chip esp32c3 --project webota-demo --version 1.0.0 --size 200000 -o "$sim/base.bin" >/dev/null
+for f in real random; do gzip -9 -n -c "$sim/$f.bin" >"$sim/$f.bin.gz"; done
+
+echo "== flash-model time of a $SIZE-byte update (webota flash update --json; ESP32 flash timing model)"
+"$webota" flash make -o "$sim/flash.bin" --size 4MB --chip esp32c3 --layout two-ota-large --app ota_0="$sim/base.bin" >/dev/null
+"$webota" flash update --json --chip esp32c3 "$sim/flash.bin" "$sim/real.bin" >"$sim/update.json"
+python3 - "$sim/update.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1])); f = j["flash"]
+print(f"{j['bytes'] if 'bytes' in j else ''} bytes into {j['slot']}: {f['busy_ms']/1000:.2f} s of flash time "
+      f"({f['erases']} erases, {f['bytes_erased']} bytes erased; {f['programs']} programs; {f['bytes_read']} bytes read back)")
+PY
+
+# A simulator under test: start it (optionally under valgrind), wait for its URL.
+start_sim() { # $1 = log, rest = command prefix
+    local log=$1; shift
+    rm -f "$sim/dev.bin"
+    "$@" "$webota" sim --chip esp32c3 --layout two-ota-large --flash "$sim/dev.bin" --bind 127.0.0.1 \
+        --port 0 --confirm first-request >"$log" 2>&1 &
+    sim_pid=$!
+    for _ in $(seq 600); do
+        url=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/listening on //')
+        [ -n "$url" ] && return 0
+        sleep 0.1
+    done
+    echo "bench: the simulator did not start: $(cat "$log")" >&2
+    kill "$sim_pid" 2>/dev/null
+    return 1
+}
+stop_sim() { kill -INT "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null || true; }
+# Waits until the device answers after its reboot (bounded: 120 s).
+wait_back() {
+    for _ in $(seq 1200); do
+        curl -s -m 2 "$url/api/status" 2>/dev/null | grep -q '"rebooting":false' && return 0
+        sleep 0.1
+    done
+    echo "bench: the simulator did not come back" >&2
+    return 1
+}
+upload() { # $1 file, $2 "gz" or "" -> prints seconds
+    local enc=()
+    [ "$2" = gz ] && enc=(-H 'Content-Encoding: gzip')
+    curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/octet-stream' "${enc[@]}" \
+        --data-binary @"$1" "$url/api/update"
+}
+
+echo "== instructions per uploaded image byte in the simulator (callgrind, inside webota_api_body/_end:"
+echo "   the core's upload path from the first body byte to activation; HTTP parsing and the reboot excluded)"
+for kind in plain gz; do
+    file=$sim/real.bin
+    [ $kind = gz ] && file=$sim/real.bin.gz
+    start_sim "$sim/cg-$kind.log" valgrind --tool=callgrind --callgrind-out-file="$out/cg.sim.$kind" \
+        --toggle-collect=webota_api_body --toggle-collect=webota_api_end || exit 1
+    upload "$file" "$kind" >/dev/null
+    wait_back
+    stop_sim
+    ir=$(grep -E '^(summary|totals):' "$out/cg.sim.$kind" | head -1 | awk '{print $2}')
+    sent=$(stat -c %s "$file")
+    python3 -c "print(f'$kind: {$ir:,} instructions, {$ir/$SIZE:.0f} per image byte ({$sent:,} bytes sent)')"
+    callgrind_annotate "$out/cg.sim.$kind" 2>/dev/null | grep -E '^ *[0-9,]+ +\( *[0-9.]+%\) +[^P]' |
+        head -4 | sed -E 's/ \[[^]]*\]$//' || true
+done
+
+echo "== cost of GET /api/status (callgrind inside webota_api_begin, 50 requests)"
+start_sim "$sim/cg-status.log" valgrind --tool=callgrind --callgrind-out-file="$out/cg.sim.status" \
+    --toggle-collect=webota_api_begin || exit 1
+for _ in $(seq 50); do curl -s -o /dev/null "$url/api/status"; done
+stop_sim
+ir=$(grep -E '^(summary|totals):' "$out/cg.sim.status" | head -1 | awk '{print $2}')
+python3 -c "print(f'{$ir/50:,.0f} instructions per status request')"
+
+echo "== loopback throughput of the upload (Release simulator, curl, median of 11, $SIZE-byte image)"
+start_sim "$sim/tp.log" || exit 1
+for kind in plain gz; do
+    file=$sim/real.bin
+    [ $kind = gz ] && file=$sim/real.bin.gz
+    : >"$sim/times.$kind"
+    for _ in $(seq 11); do
+        upload "$file" "$kind" >>"$sim/times.$kind"
+        wait_back
+    done
+    python3 - "$sim/times.$kind" $SIZE "$(stat -c %s "$file")" $kind <<'PY'
+import statistics, sys
+t = statistics.median(float(x) for x in open(sys.argv[1]) if x.strip())
+print(f"{sys.argv[4]}: median {t*1000:.1f} ms per upload, {int(sys.argv[2])/t/1e6:.1f} MB/s of image, "
+      f"{int(sys.argv[3])/t/1e6:.1f} MB/s on the wire")
+PY
+done
+grep -o 'update of [0-9]* bytes: .*' "$sim/tp.log" | tail -1 | sed 's/^/simulator log: /'
+curl -s "$url/api/status" | grep -o '"last_update":{[^}]*}' | sed 's/^/\/api\/status: /'
+stop_sim
+
+echo "== compressed vs plain bytes (gzip -9), and the time saved at 1 MB/s"
+python3 - "$sim" "$src/tests/vectors/image" <<'PY'
+import glob, os, sys, zlib
+sim, vec = sys.argv[1], sys.argv[2]
+rows = [("real-looking ESP32-C3 firmware (RV32 code)", f"{sim}/real.bin"),
+        ("pseudo-random image (the maker's default)", f"{sim}/random.bin")]
+rows += [(f"demo: {os.path.basename(p)}", p) for p in sorted(glob.glob(f"{sim}/webota-demo-*.bin"))]
+rows += [(f"vector: {os.path.basename(p)}", p) for p in sorted(glob.glob(f"{vec}/esp32*_app.bin"))]
+for name, path in rows:
+    d = open(path, "rb").read()
+    c = zlib.compressobj(9, zlib.DEFLATED, 31, 9)
+    g = len(c.compress(d) + c.flush())
+    print(f"{name:48s} {len(d):>9,} -> {g:>9,} bytes  {100*(1-g/len(d)):5.1f}% fewer  "
+          f"{(len(d)-g)/1e6:6.2f} s saved at 1 MB/s")
+PY
+
+echo "== the core's RAM during an update (caller-owned structs; stack: massif above)"
+"$bin" ram
+
+echo "== peer comparison"
+echo "Mongoose's OTA server is not built here (no mirror of it is used by this script): see RESULTS.md."

@@ -5,7 +5,7 @@ set -euo pipefail
 
 want=${1:-test}
 # cmocka is here too: the build configures the unit tests (they are built with everything)
-build_pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev)
+build_pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev zlib1g-dev)
 test_pkgs=(clang libclang-rt-dev valgrind chromium nodejs curl bsdutils
            gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
 

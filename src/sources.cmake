@@ -26,6 +26,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/confirm.c
   core/crc32.c
   core/err.c
+  core/gunzip.c
   core/image.c
   core/json.c
   core/multipart.c

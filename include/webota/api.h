@@ -41,6 +41,8 @@
 #include <stdint.h>
 
 #include "webota/err.h"
+#include "webota/gunzip.h"
+#include "webota/inflate.h"
 #include "webota/multipart.h"
 #include "webota/slot.h"
 #include "webota/update.h"
@@ -99,6 +101,8 @@ typedef struct webota_auth_verifier {
     uint8_t key[WEBOTA_AUTH_KEY_LEN];
 } webota_auth_verifier_t;
 
+struct webota_json; /* webota/json.h */
+
 typedef struct webota_api_config {
     /* The platform's slot seam with the core's rules (webota_slot_init);
      * must outlive the api. */
@@ -136,12 +140,21 @@ typedef struct webota_api_config {
      * webota/page.h; NULL = 404. Must outlive the api. */
     const unsigned char *page_gz;
     size_t page_gz_len;
+    /* The platform's inflater (webota/inflate.h): with one, an image may be
+     * uploaded gzip-compressed (Content-Encoding: gzip on POST /api/update, a
+     * .gz file in the form) and /api/status says so; NULL = refused with 415.
+     * Must outlive the api. */
+    const webota_inflate_ops_t *inflate;
     /* Asks the platform to reboot once the current response is delivered. */
     void (*request_reboot)(void *ctx);
     /* Called at the start of every routed request, before its answer is built
      * (the platform confirms a PENDING_VERIFY firmware on the first page or
      * status request there). May be NULL. */
     void (*on_request)(void *ctx, webota_api_route_t route);
+    /* Adds the platform's own fields to GET /api/status, after the core's
+     * (webota_json_key + value calls on j; e.g. the simulator's flash-model
+     * time of the last update). May be NULL. */
+    void (*status_fields)(void *ctx, struct webota_json *j);
     void *ctx;
 } webota_api_config_t;
 
@@ -151,6 +164,7 @@ typedef struct webota_api_request {
     const char *path;   /* without the query: "/api/update" */
     const char *query;  /* after '?', without it: "force=1" */
     const char *content_type;
+    const char *content_encoding; /* "gzip": the body is a gzip-compressed image */
     int64_t content_length; /* -1 when absent */
     bool chunked;           /* Transfer-Encoding: chunked */
     const char *origin;
@@ -193,6 +207,8 @@ typedef struct webota_api_conn {
     bool in_force;  /* multipart: inside a "force" field */
     bool force;
     bool form_json; /* POST /update: answer JSON (Accept prefers it), else HTML */
+    bool gzip;      /* the image arrives gzip-compressed (through api->gz) */
+    bool sniff;     /* multipart: the file part's first byte decides gzip or plain */
     char force_val[8];
     uint8_t force_len;
     bool cut;       /* the upload was too slow: close the connection */
@@ -217,6 +233,7 @@ typedef struct webota_api_client {
 typedef struct webota_api {
     webota_api_config_t cfg;
     webota_update_t update;
+    webota_gunzip_t gz; /* a compressed upload's gzip parser */
     webota_mp_t mp;
     webota_api_conn_t *upload; /* connection owning the session, NULL when none */
     bool reboot_pending;

@@ -102,6 +102,15 @@ extern "C" {
     X(SIG_MALFORMED, 82, 422, "bad_signature_sector", "signature sector is malformed")                \
     X(SIG_UNTRUSTED, 83, 422, "untrusted_key", "image is not signed by a key this device trusts")     \
     X(SIG_MISMATCH, 84, 422, "bad_signature", "signature does not match the image")                   \
+    /* compressed uploads (gzip member parser and the inflater seam) */                             \
+    X(GZ_HEADER, 85, 422, "bad_gzip_header", "not a gzip stream, or a gzip header field this device does not accept") \
+    X(GZ_DATA, 86, 422, "bad_gzip_data", "compressed data is corrupt (deflate stream)")             \
+    X(GZ_TRUNCATED, 87, 422, "gzip_truncated", "compressed upload ends before its gzip trailer")   \
+    X(GZ_CRC, 88, 422, "bad_gzip_crc", "CRC-32 of the inflated image does not match the gzip trailer") \
+    X(GZ_SIZE, 89, 422, "bad_gzip_size", "inflated length does not match the gzip trailer (ISIZE)") \
+    X(GZ_TRAILING, 90, 422, "gzip_trailing_data", "data after the end of the gzip stream (one member only)") \
+    X(GZ_TOO_BIG, 91, 413, "gzip_too_big", "compressed upload inflates past the update slot")      \
+    X(GZ_UNSUPPORTED, 92, 415, "gzip_unsupported", "this device does not accept compressed uploads") \
     /* multipart and HTTP API */                                                                    \
     X(MP_SYNTAX, 71, 400, "bad_multipart", "malformed multipart/form-data body")                    \
     X(MP_NO_FILE, 72, 400, "no_file", "form has no file field")                                     \
@@ -113,10 +122,10 @@ extern "C" {
     X(HTTP_NOT_FOUND, 78, 404, "not_found_route", "no such page")                                   \
     X(HTTP_METHOD, 79, 405, "method_not_allowed", "method not allowed")                             \
     X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")       \
-    X(HTTP_WRONG_HOST, 85, 421, "wrong_host", "the Host header names none of this device's addresses") \
-    X(HTTP_TOO_SLOW, 86, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
-    X(HTTP_RATE_LIMITED, 87, 429, "too_many_attempts", "too many failed logins: wait and try again") \
-    X(HTTP_AUTH_STALE, 88, 401, "stale_nonce", "the login challenge is unknown, used or expired")
+    X(HTTP_WRONG_HOST, 93, 421, "wrong_host", "the Host header names none of this device's addresses") \
+    X(HTTP_TOO_SLOW, 94, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
+    X(HTTP_RATE_LIMITED, 95, 429, "too_many_attempts", "too many failed logins: wait and try again") \
+    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, num, http, name, msg) WEBOTA_ERR_##id = num,

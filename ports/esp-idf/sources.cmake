@@ -7,6 +7,7 @@ set(WEBOTA_ESP_SOURCES
   src/webota_esp.c         # start/stop, the core's confirm policy, reboot
   src/webota_esp_dns.c     # the captive-portal DNS task (lwip sockets)
   src/webota_esp_http.c    # esp_http_server requests to webota_api calls
+  src/webota_esp_inflate.c # compressed uploads: the ROM's miniz tinfl behind the inflater seam
   src/webota_esp_slot.c    # the slot seam over esp_ota_ops
   src/webota_esp_wifi.c    # SoftAP (and station) bring-up: esp_wifi, esp_netif
   src/webota_url.c)        # URL prefix rules (also tested on the PC)

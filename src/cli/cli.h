@@ -56,9 +56,6 @@ int cli_other_arg(const char *cmd, const char *arg, const char **pos, size_t n,
  * judge; NULL for unknown names, NULL and id-only chips. */
 const webota_chip_info_t *cli_chip(const char *name);
 
-/* Prints s as a JSON string literal (with quotes) to f. */
-void cli_json_string(FILE *f, const char *s);
-
 /* Prints "webota <cmd>: <msg>" to stderr (printf-style). */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

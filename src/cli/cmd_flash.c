@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json_out.h"
 #include "sim/bootloader.h"
 #include "sim/flash_image.h"
 #include "sim/nor_flash.h"
@@ -225,29 +226,37 @@ done:
 
 static void print_boot_json(webota_err_t e, const sim_boot_result_t *r, bool anti_rollback)
 {
-    printf("{");
-    if (e == WEBOTA_OK) {
-        printf("\"boot\": ");
-        cli_json_string(stdout, r->part.label);
-        printf(", \"index\": %d, \"offset\": %u, \"size\": %u, \"state\": \"%s\", \"project\": ", r->index,
-               (unsigned)r->part.offset, (unsigned)r->part.size, webota_ota_state_name(r->state));
-        cli_json_string(stdout, r->desc.project_name);
-        printf(", \"version\": ");
-        cli_json_string(stdout, r->desc.version);
-        printf(", \"idf_ver\": ");
-        cli_json_string(stdout, r->desc.idf_ver);
-        printf(", \"secure_version\": %u, \"marker\": %s, \"image_length\": %u", (unsigned)r->desc.secure_version,
-               r->marker ? "true" : "false", (unsigned)r->image_length);
-    } else {
-        printf("\"boot\": null, \"error\": \"%s\", \"message\": ", webota_err_name(e));
-        cli_json_string(stdout, webota_strerror(e));
+    cli_json_out_t o;
+    if (!cli_json_out_init(&o)) {
+        return;
     }
-    printf(", \"otadata_writes\": %u", r->otadata_writes);
-    if (anti_rollback)
-        printf(", \"efuse_secure_version\": %u", (unsigned)r->efuse_secure_version);
-    printf(", \"log\": ");
-    cli_json_string(stdout, r->log);
-    printf("}\n");
+    webota_json_t *w = &o.w;
+    webota_json_obj_begin(w);
+    if (e == WEBOTA_OK) {
+        cli_jkv_str(w, "boot", r->part.label);
+        cli_jkv_int(w, "index", r->index);
+        cli_jkv_uint(w, "offset", r->part.offset);
+        cli_jkv_uint(w, "size", r->part.size);
+        cli_jkv_str(w, "state", webota_ota_state_name(r->state));
+        cli_jkv_str(w, "project", r->desc.project_name);
+        cli_jkv_str(w, "version", r->desc.version);
+        cli_jkv_str(w, "idf_ver", r->desc.idf_ver);
+        cli_jkv_uint(w, "secure_version", r->desc.secure_version);
+        cli_jkv_bool(w, "marker", r->marker);
+        cli_jkv_uint(w, "image_length", r->image_length);
+    } else {
+        webota_json_key(w, "boot");
+        webota_json_null(w);
+        cli_jkv_str(w, "error", webota_err_name(e));
+        cli_jkv_str(w, "message", webota_strerror(e));
+    }
+    cli_jkv_uint(w, "otadata_writes", r->otadata_writes);
+    if (anti_rollback) {
+        cli_jkv_uint(w, "efuse_secure_version", r->efuse_secure_version);
+    }
+    cli_jkv_str(w, "log", r->log);
+    webota_json_obj_end(w);
+    cli_json_out_print(&o, stdout);
 }
 
 static int flash_boot(int argc, char **argv)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json_out.h"
 #include "sim/bootloader.h"
 #include "sim/nor_flash.h"
 #include "sim/power_on.h"
@@ -36,13 +37,19 @@ static const char usage[] =
     "Exit 0 when the update is activated, 1 when it is refused or fails, 2 on usage\n"
     "errors.\n";
 
-static void print_stats_json(const sim_nor_stats_t *st)
+static void stats_json(webota_json_t *w, const sim_nor_stats_t *st)
 {
-    printf("\"flash\":{\"erases\":%llu,\"programs\":%llu,\"reads\":%llu,\"bytes_erased\":%llu,"
-           "\"bytes_programmed\":%llu,\"bytes_read\":%llu,\"busy_ms\":%.1f}",
-           (unsigned long long)st->erases, (unsigned long long)st->programs, (unsigned long long)st->reads,
-           (unsigned long long)st->bytes_erased, (unsigned long long)st->bytes_programmed,
-           (unsigned long long)st->bytes_read, st->busy_ms);
+    webota_json_key(w, "flash");
+    webota_json_obj_begin(w);
+    cli_jkv_uint(w, "erases", st->erases);
+    cli_jkv_uint(w, "programs", st->programs);
+    cli_jkv_uint(w, "reads", st->reads);
+    cli_jkv_uint(w, "bytes_erased", st->bytes_erased);
+    cli_jkv_uint(w, "bytes_programmed", st->bytes_programmed);
+    cli_jkv_uint(w, "bytes_read", st->bytes_read);
+    webota_json_key(w, "busy_ms"); /* one decimal, as the text says it */
+    webota_json_fixed(w, (int64_t)(st->busy_ms * 10.0 + 0.5), 1);
+    webota_json_obj_end(w);
 }
 
 static void print_stats(const sim_nor_stats_t *st)
@@ -104,17 +111,18 @@ static int run(const job_t *j, sim_nor_t *nor, const uint8_t *img, size_t len)
     const webota_slot_info_t *target = webota_update_slot(u);
     const webota_app_desc_t *d = webota_update_desc(u);
     if (err != WEBOTA_OK) {
-        if (j->json) {
-            printf("{\"ok\":false,\"error\":");
-            cli_json_string(stdout, webota_err_name(err));
-            printf(",\"message\":");
-            cli_json_string(stdout, webota_update_message(u));
-            printf(",\"offset\":%u,\"running\":", (unsigned)webota_update_error_offset(u));
-            cli_json_string(stdout, boot->part.label);
-            printf(",");
-            print_stats_json(&st);
-            printf("}\n");
-        } else {
+        cli_json_out_t o;
+        if (j->json && cli_json_out_init(&o)) {
+            webota_json_obj_begin(&o.w);
+            cli_jkv_bool(&o.w, "ok", false);
+            cli_jkv_str(&o.w, "error", webota_err_name(err));
+            cli_jkv_str(&o.w, "message", webota_update_message(u));
+            cli_jkv_uint(&o.w, "offset", webota_update_error_offset(u));
+            cli_jkv_str(&o.w, "running", boot->part.label);
+            stats_json(&o.w, &st);
+            webota_json_obj_end(&o.w);
+            cli_json_out_print(&o, stdout);
+        } else if (!j->json) {
             cli_error("flash update", "%s: %s: %s", j->image_path, webota_err_name(err), webota_update_message(u));
             printf("running firmware (%s, %s %s) and otadata are unchanged\n", boot->part.label,
                    boot->desc.project_name, boot->desc.version);
@@ -124,21 +132,22 @@ static int run(const job_t *j, sim_nor_t *nor, const uint8_t *img, size_t len)
     }
     const webota_partition_t *tp = webota_pt_find_label(&slot->pt, target->label);
     uint32_t state = webota_slot_flash_state_of(slot, tp);
-    if (j->json) {
-        printf("{\"ok\":true,\"running\":");
-        cli_json_string(stdout, boot->part.label);
-        printf(",\"slot\":");
-        cli_json_string(stdout, target->label);
-        printf(",\"offset\":%u,\"project\":", (unsigned)target->offset);
-        cli_json_string(stdout, d->project_name);
-        printf(",\"version\":");
-        cli_json_string(stdout, d->version);
-        printf(",\"secure_version\":%u,\"state\":", (unsigned)d->secure_version);
-        cli_json_string(stdout, webota_ota_state_name(state));
-        printf(",\"bytes\":%zu,", len);
-        print_stats_json(&st);
-        printf("}\n");
-    } else {
+    cli_json_out_t o;
+    if (j->json && cli_json_out_init(&o)) {
+        webota_json_obj_begin(&o.w);
+        cli_jkv_bool(&o.w, "ok", true);
+        cli_jkv_str(&o.w, "running", boot->part.label);
+        cli_jkv_str(&o.w, "slot", target->label);
+        cli_jkv_uint(&o.w, "offset", target->offset);
+        cli_jkv_str(&o.w, "project", d->project_name);
+        cli_jkv_str(&o.w, "version", d->version);
+        cli_jkv_uint(&o.w, "secure_version", d->secure_version);
+        cli_jkv_str(&o.w, "state", webota_ota_state_name(state));
+        cli_jkv_uint(&o.w, "bytes", len);
+        stats_json(&o.w, &st);
+        webota_json_obj_end(&o.w);
+        cli_json_out_print(&o, stdout);
+    } else if (!j->json) {
         printf("running: %s (%s %s, state %s)\n", boot->part.label, boot->desc.project_name, boot->desc.version,
                webota_ota_state_name(boot->state));
         printf("updated %s at 0x%x: %s %s (%zu bytes, secure_version %u), verified from flash\n", target->label,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json_out.h"
 #include "sim/image_buf.h"
 #include "webota/image.h"
 #include "webota/image_make.h"
@@ -23,16 +24,34 @@ static const char check_usage[] =
     "revision are checked only when given; --max-size is the slot size (4096, 0x1000,\n"
     "1700K, 4M). Exit 0 when valid; 1 with 'error: CODE: REASON at offset N'.\n"
     "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+
 static const char make_usage[] =
     "usage: webota image make --chip CHIP --project NAME --version VER [--secure-version N]\n"
     "                         [--idf-ver STR] [--size BYTES] [--no-marker] [--no-hash]\n"
-    "                         [--seed N] -o OUT.bin\n"
+    "                         [--seed N] [--fill FILE] -o OUT.bin\n"
     "Makes a deterministic app image laid out as esptool's elf2image does: app\n"
     "descriptor in the first (DROM) segment, RAM segments, padding, IROM segment,\n"
     "checksum and SHA-256. Contents are pseudo-random from --seed (default 1). The\n"
     "image carries the webota marker unless --no-marker (then devices refuse it,\n"
-    "since it could not update itself again).\n"
-    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n";
+    "since it could not update itself again). --fill FILE: the segments' contents\n"
+    "are FILE's bytes, repeated (e.g. real machine code, so that the image\n"
+    "compresses as a real firmware does) instead of pseudo-random bytes.\n"
+    "CHIP: esp32 esp32s2 esp32s3 esp32c2 esp32c3 esp32c5 esp32c6 esp32c61 esp32h2 esp32p4\n"
+    "--size: the image's length in bytes (within a few bytes); at most what the\n"
+    "chip's flash-mapped code and data windows hold:\n";
+
+/* The largest --size per chip, from the maker's own layout. */
+static void print_size_limits(FILE *f)
+{
+    static const webota_chip_t chips[] = {
+        WEBOTA_CHIP_ESP32,   WEBOTA_CHIP_ESP32S2, WEBOTA_CHIP_ESP32S3,  WEBOTA_CHIP_ESP32C2, WEBOTA_CHIP_ESP32C3,
+        WEBOTA_CHIP_ESP32C5, WEBOTA_CHIP_ESP32C6, WEBOTA_CHIP_ESP32C61, WEBOTA_CHIP_ESP32H2, WEBOTA_CHIP_ESP32P4,
+    };
+    for (size_t i = 0; i < sizeof(chips) / sizeof(chips[0]); i++) {
+        fprintf(f, "  %-9s %u\n", webota_chip_info(chips[i])->name,
+                (unsigned)webota_image_make_max_size(chips[i]));
+    }
+}
 
 static bool parse_u32(const char *s, uint32_t *out)
 {
@@ -108,34 +127,50 @@ static void print_sig_text(webota_err_t err, const webota_sig_result_t *r, uint3
     }
 }
 
-static void print_sig_json(webota_err_t err, const webota_sig_result_t *r, uint32_t file_len)
+static void hex_text(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static void sig_json(webota_json_t *w, webota_err_t err, const webota_sig_result_t *r, uint32_t file_len)
 {
     const char *what = sector_summary(err, r, file_len);
+    webota_json_key(w, "signature_sector");
     if (what == NULL) {
-        printf(", \"signature_sector\": null, \"signatures\": []");
+        webota_json_null(w);
+        webota_json_key(w, "signatures");
+        webota_json_arr_begin(w);
+        webota_json_arr_end(w);
         return;
     }
-    printf(", \"signature_sector\": %u, \"signatures\": [", (unsigned)r->sector);
-    bool first = true;
+    webota_json_uint(w, r->sector);
+    webota_json_key(w, "signatures");
+    webota_json_arr_begin(w);
     for (unsigned i = 0; i < WEBOTA_SIG_BLOCKS; i++) {
         const webota_sig_block_t *b = &r->block_info[i];
         if (b->state == WEBOTA_SIG_BLOCK_EMPTY) {
             continue;
         }
-        printf("%s{\"block\": %u, \"valid\": %s", first ? "" : ", ", i,
-               b->scheme != WEBOTA_SIG_SCHEME_NONE ? "true" : "false");
-        first = false;
+        webota_json_obj_begin(w);
+        cli_jkv_uint(w, "block", i);
+        cli_jkv_bool(w, "valid", b->scheme != WEBOTA_SIG_SCHEME_NONE);
         if (b->scheme == WEBOTA_SIG_SCHEME_NONE) {
-            printf(", \"reason\": ");
-            cli_json_string(stdout, webota_sig_block_state_text((webota_sig_block_state_t)b->state));
+            cli_jkv_str(w, "reason", webota_sig_block_state_text((webota_sig_block_state_t)b->state));
         } else {
-            printf(", \"scheme\": \"%s\", \"key_digest\": \"", webota_sig_scheme_name((webota_sig_scheme_t)b->scheme));
-            hex(stdout, b->key_digest, 32);
-            printf("\", \"digest_valid\": %s", b->digest_match == 1 ? "true" : "false");
+            char digest[65];
+            hex_text(b->key_digest, 32, digest);
+            cli_jkv_str(w, "scheme", webota_sig_scheme_name((webota_sig_scheme_t)b->scheme));
+            cli_jkv_str(w, "key_digest", digest);
+            cli_jkv_bool(w, "digest_valid", b->digest_match == 1);
         }
-        printf("}");
+        webota_json_obj_end(w);
     }
-    printf("]");
+    webota_json_arr_end(w);
 }
 
 static void print_text(const char *path, size_t file_len, const webota_image_status_t *st,
@@ -238,70 +273,83 @@ static void print_text(const char *path, size_t file_len, const webota_image_sta
     }
 }
 
-static void print_json(size_t file_len, const webota_image_status_t *st, const webota_image_info_t *in,
+static bool print_json(size_t file_len, const webota_image_status_t *st, const webota_image_info_t *in,
                        webota_err_t sig_err, const webota_sig_result_t *sig)
 {
-    printf("{\"file_size\": %zu, \"valid\": %s", file_len, st->err == WEBOTA_OK ? "true" : "false");
+    cli_json_out_t o;
+    if (!cli_json_out_init(&o)) {
+        return false;
+    }
+    webota_json_t *w = &o.w;
+    char hexbuf[65];
+    webota_json_obj_begin(w);
+    cli_jkv_uint(w, "file_size", file_len);
+    cli_jkv_bool(w, "valid", st->err == WEBOTA_OK);
     if (st->err != WEBOTA_OK) {
-        printf(", \"error\": \"%s\", \"message\": ", webota_err_name(st->err));
-        cli_json_string(stdout, webota_strerror(st->err));
-        printf(", \"error_offset\": %u", (unsigned)st->err_offset);
+        cli_jkv_str(w, "error", webota_err_name(st->err));
+        cli_jkv_str(w, "message", webota_strerror(st->err));
+        cli_jkv_uint(w, "error_offset", st->err_offset);
     }
     if (st->header_seen) {
-        printf(", \"chip\": ");
-        cli_json_string(stdout, in->chip ? in->chip->name : "unknown");
-        printf(", \"chip_id\": %u, \"entry\": %u, \"flash_mode\": \"%s\", \"flash_freq\": \"%s\", "
-               "\"flash_size\": \"%s\", \"min_rev_full\": %u, \"max_rev_full\": %u, \"hash_appended\": %s",
-               in->chip_id, (unsigned)in->entry, webota_chip_flash_mode_name(in->spi_mode),
-               webota_chip_flash_freq_name(in->chip, in->spi_speed), webota_chip_flash_size_name(in->spi_size),
-               in->min_rev_full, in->max_rev_full, in->hash_appended ? "true" : "false");
-        printf(", \"segment_count\": %u, \"segments\": [", in->segment_count_hdr);
+        cli_jkv_str(w, "chip", in->chip ? in->chip->name : "unknown");
+        cli_jkv_uint(w, "chip_id", in->chip_id);
+        cli_jkv_uint(w, "entry", in->entry);
+        cli_jkv_str(w, "flash_mode", webota_chip_flash_mode_name(in->spi_mode));
+        cli_jkv_str(w, "flash_freq", webota_chip_flash_freq_name(in->chip, in->spi_speed));
+        cli_jkv_str(w, "flash_size", webota_chip_flash_size_name(in->spi_size));
+        cli_jkv_uint(w, "min_rev_full", in->min_rev_full);
+        cli_jkv_uint(w, "max_rev_full", in->max_rev_full);
+        cli_jkv_bool(w, "hash_appended", in->hash_appended);
+        cli_jkv_uint(w, "segment_count", in->segment_count_hdr);
+        webota_json_key(w, "segments");
+        webota_json_arr_begin(w);
         for (unsigned i = 0; i < in->segment_count; i++) {
             const webota_image_segment_t *s = &in->segment[i];
             char types[160];
             webota_chip_mem_names(in->chip, s->load, types, sizeof(types));
-            printf("%s{\"load\": %u, \"length\": %u, \"offset\": %u, \"type\": ", i ? ", " : "",
-                   (unsigned)s->load, (unsigned)s->length, (unsigned)s->offset);
-            cli_json_string(stdout, types);
-            printf("}");
+            webota_json_obj_begin(w);
+            cli_jkv_uint(w, "load", s->load);
+            cli_jkv_uint(w, "length", s->length);
+            cli_jkv_uint(w, "offset", s->offset);
+            cli_jkv_str(w, "type", types);
+            webota_json_obj_end(w);
         }
-        printf("]");
-        printf(", \"mmu_page\": %u", (unsigned)in->mmu_page);
+        webota_json_arr_end(w);
+        cli_jkv_uint(w, "mmu_page", in->mmu_page);
     }
-    printf(", \"checksum_valid\": %s", st->checksum_valid ? "true" : "false");
+    cli_jkv_bool(w, "checksum_valid", st->checksum_valid);
     if (st->checksum_seen) {
-        printf(", \"checksum\": %u, \"checksum_calc\": %u", in->checksum_stored, in->checksum_calc);
+        cli_jkv_uint(w, "checksum", in->checksum_stored);
+        cli_jkv_uint(w, "checksum_calc", in->checksum_calc);
     }
-    printf(", \"hash_valid\": %s", st->hash_valid ? "true" : "false");
+    cli_jkv_bool(w, "hash_valid", st->hash_valid);
     if (st->hash_seen) {
-        printf(", \"sha256\": \"");
-        hex(stdout, in->sha256_stored, 32);
-        printf("\"");
+        hex_text(in->sha256_stored, 32, hexbuf);
+        cli_jkv_str(w, "sha256", hexbuf);
     }
     if (st->desc_seen) {
         const webota_app_desc_t *a = &in->desc;
-        printf(", \"project\": ");
-        cli_json_string(stdout, a->project_name);
-        printf(", \"version\": ");
-        cli_json_string(stdout, a->version);
-        printf(", \"secure_version\": %u, \"idf_ver\": ", (unsigned)a->secure_version);
-        cli_json_string(stdout, a->idf_ver);
-        printf(", \"date\": ");
-        cli_json_string(stdout, a->date);
-        printf(", \"time\": ");
-        cli_json_string(stdout, a->time);
-        printf(", \"elf_sha256\": \"");
-        hex(stdout, a->app_elf_sha256, 32);
-        printf("\", \"min_efuse_blk_rev_full\": %u, \"max_efuse_blk_rev_full\": %u, \"mmu_page_size\": %u",
-               a->min_efuse_blk_rev_full, a->max_efuse_blk_rev_full, a->mmu_page_size);
+        cli_jkv_str(w, "project", a->project_name);
+        cli_jkv_str(w, "version", a->version);
+        cli_jkv_uint(w, "secure_version", a->secure_version);
+        cli_jkv_str(w, "idf_ver", a->idf_ver);
+        cli_jkv_str(w, "date", a->date);
+        cli_jkv_str(w, "time", a->time);
+        hex_text(a->app_elf_sha256, 32, hexbuf);
+        cli_jkv_str(w, "elf_sha256", hexbuf);
+        cli_jkv_uint(w, "min_efuse_blk_rev_full", a->min_efuse_blk_rev_full);
+        cli_jkv_uint(w, "max_efuse_blk_rev_full", a->max_efuse_blk_rev_full);
+        cli_jkv_uint(w, "mmu_page_size", a->mmu_page_size);
     }
-    printf(", \"length\": %u, \"trailing\": %u, \"marker\": %s, \"signature_blocks\": %s",
-           (unsigned)st->length, (unsigned)st->trailing, st->marker ? "true" : "false",
-           st->sig_blocks ? "true" : "false");
+    cli_jkv_uint(w, "length", st->length);
+    cli_jkv_uint(w, "trailing", st->trailing);
+    cli_jkv_bool(w, "marker", st->marker);
+    cli_jkv_bool(w, "signature_blocks", st->sig_blocks);
     if (st->complete) {
-        print_sig_json(sig_err, sig, (uint32_t)file_len);
+        sig_json(w, sig_err, sig, (uint32_t)file_len);
     }
-    printf("}\n");
+    webota_json_obj_end(w);
+    return cli_json_out_print(&o, stdout);
 }
 
 static int run_check(const char *path, const webota_image_policy_t *pol, webota_image_checker_t *c,
@@ -365,7 +413,9 @@ static int cmd_info(int argc, char **argv)
     free(data);
     const webota_image_status_t *st = webota_image_status(&c);
     if (json) {
-        print_json(len, st, &in, sig_err, webota_sig_result(&v));
+        if (!print_json(len, st, &in, sig_err, webota_sig_result(&v))) {
+            return CLI_INVALID;
+        }
     } else {
         print_text(path, len, st, &in, sig_err, webota_sig_result(&v));
     }
@@ -442,13 +492,14 @@ static int cmd_make(int argc, char **argv)
     webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
     o.project = NULL;
     o.version = NULL;
-    const char *out = NULL;
+    const char *out = NULL, *fill = NULL;
     bool have_chip = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (cli_is_help(a)) {
             fputs(make_usage, stdout);
+            print_size_limits(stdout);
             return CLI_OK;
         } else if (strcmp(a, "--no-marker") == 0) {
             o.marker = false;
@@ -474,6 +525,8 @@ static int cmd_make(int argc, char **argv)
             o.idf_ver = v, i++;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             out = v, i++;
+        } else if (strcmp(a, "--fill") == 0) {
+            fill = v, i++;
         } else if (strcmp(a, "--secure-version") == 0 || strcmp(a, "--size") == 0 || strcmp(a, "--seed") == 0) {
             uint32_t n;
             if (!parse_u32(v, &n)) {
@@ -504,18 +557,30 @@ static int cmd_make(int argc, char **argv)
     uint32_t len = webota_image_make_length(&o);
     if (len == 0) {
         cli_error("image make",
-                  "size %u is too large for one %s image (at most 15 MiB, and what the chip's "
-                  "flash-mapped code and data windows can hold)",
-                  (unsigned)o.size, webota_chip_info(o.chip)->display);
+                  "size %u is too large for one %s image: its flash-mapped code and data "
+                  "windows hold at most %u bytes",
+                  (unsigned)o.size, webota_chip_info(o.chip)->display,
+                  (unsigned)webota_image_make_max_size(o.chip));
         return CLI_USAGE;
     }
     if (webota_crypto_init() != WEBOTA_OK) {
         fprintf(stderr, "webota image: crypto library failed to start\n");
         return CLI_INVALID;
     }
+    uint8_t *fill_data = NULL;
+    if (fill != NULL) {
+        fill_data = cli_read_file(fill, &o.fill_len);
+        if (fill_data == NULL || o.fill_len == 0) {
+            cli_error("image make", "--fill %s: %s", fill, fill_data == NULL ? "cannot read it" : "empty file");
+            free(fill_data);
+            return CLI_INVALID;
+        }
+        o.fill = fill_data;
+    }
     uint8_t *img;
     size_t img_len;
     webota_err_t err = sim_image_make_alloc(&o, &img, &img_len);
+    free(fill_data);
     if (err == WEBOTA_ERR_NO_SPACE) {
         cli_error("image make", "out of memory");
         return CLI_INVALID;

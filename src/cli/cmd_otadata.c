@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json_out.h"
 #include "webota/image.h"
 #include "webota/otadata.h"
 #include "webota/parttable.h"
@@ -119,47 +120,70 @@ static void print_json(const struct dump_view *v, const webota_parttable_t *pt,
                        const webota_boot_config_t *cfg)
 {
     char lbl[16];
-    printf("{\"entries\":[");
+    cli_json_out_t o;
+    if (!cli_json_out_init(&o)) {
+        return;
+    }
+    webota_json_t *w = &o.w;
+    webota_json_obj_begin(w);
+    webota_json_key(w, "entries");
+    webota_json_arr_begin(w);
     for (int i = 0; i < 2; i++) {
         const webota_ota_entry_t *e = &v->e[i];
-        printf("%s{\"seq\":%lu,\"state\":", i ? "," : "", (unsigned long)e->seq);
-        cli_json_string(stdout, webota_ota_state_name(e->state));
-        printf(",\"state_raw\":%lu,\"crc\":%lu,\"crc_ok\":%s,\"erased\":%s,\"valid\":%s}",
-               (unsigned long)e->state, (unsigned long)e->crc,
-               webota_ota_crc_ok(e) ? "true" : "false", webota_ota_entry_is_erased(e) ? "true" : "false",
-               webota_ota_entry_valid(e) ? "true" : "false");
+        webota_json_obj_begin(w);
+        cli_jkv_uint(w, "seq", e->seq);
+        cli_jkv_str(w, "state", webota_ota_state_name(e->state));
+        cli_jkv_uint(w, "state_raw", e->state);
+        cli_jkv_uint(w, "crc", e->crc);
+        cli_jkv_bool(w, "crc_ok", webota_ota_crc_ok(e));
+        cli_jkv_bool(w, "erased", webota_ota_entry_is_erased(e));
+        cli_jkv_bool(w, "valid", webota_ota_entry_valid(e));
+        webota_json_obj_end(w);
     }
-    printf("],\"otadata_offset\":");
-    if (v->region_offset)
-        printf("%lu", (unsigned long)v->region_offset);
-    else
-        printf("null");
-    printf(",\"app_count\":%u,\"factory\":%s,\"rollback\":%s,", cfg->app_count,
-           cfg->has_factory ? "true" : "false", cfg->rollback ? "true" : "false");
-    if (v->ch.active >= 0)
-        printf("\"active\":%d,", v->ch.active);
-    else
-        printf("\"active\":null,");
+    webota_json_arr_end(w);
+    webota_json_key(w, "otadata_offset");
+    if (v->region_offset) {
+        webota_json_uint(w, v->region_offset);
+    } else {
+        webota_json_null(w);
+    }
+    cli_jkv_uint(w, "app_count", cfg->app_count);
+    cli_jkv_bool(w, "factory", cfg->has_factory);
+    cli_jkv_bool(w, "rollback", cfg->rollback);
+    webota_json_key(w, "active");
+    if (v->ch.active >= 0) {
+        webota_json_int(w, v->ch.active);
+    } else {
+        webota_json_null(w);
+    }
+    webota_json_key(w, "selected");
     if (v->n_order > 0) {
         index_label(v->scan ? v->order[0] : v->ch.start, lbl, sizeof lbl);
-        printf("\"selected\":\"%s\",", lbl);
+        webota_json_str(w, lbl);
     } else {
-        printf("\"selected\":null,");
+        webota_json_null(w);
     }
-    printf("\"scan\":%s,\"init\":%s,\"rewrites\":[", v->scan ? "true" : "false",
-           v->ch.initial ? "true" : "false");
+    cli_jkv_bool(w, "scan", v->scan);
+    cli_jkv_bool(w, "init", v->ch.initial);
+    webota_json_key(w, "rewrites");
+    webota_json_arr_begin(w);
     for (unsigned i = 0; i < v->ch.n_writes; i++) {
         int idx = v->ch.write_order[i];
-        printf("%s{\"entry\":%d,\"state\":", i ? "," : "", idx);
-        cli_json_string(stdout, webota_ota_state_name(v->ch.entry[idx].state));
-        printf("}");
+        webota_json_obj_begin(w);
+        cli_jkv_int(w, "entry", idx);
+        cli_jkv_str(w, "state", webota_ota_state_name(v->ch.entry[idx].state));
+        webota_json_obj_end(w);
     }
-    printf("],\"load_order\":[");
+    webota_json_arr_end(w);
+    webota_json_key(w, "load_order");
+    webota_json_arr_begin(w);
     for (unsigned i = 0; i < v->n_order; i++) {
         index_label(v->order[i], lbl, sizeof lbl);
-        printf("%s\"%s\"", i ? "," : "", lbl);
+        webota_json_str(w, lbl);
     }
-    printf("]}\n");
+    webota_json_arr_end(w);
+    webota_json_obj_end(w);
+    cli_json_out_print(&o, stdout);
     (void)pt;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json_out.h"
 #include "webota/parttable.h"
 
 static const char GEN_USAGE[] =
@@ -179,16 +180,24 @@ static int gen(int argc, char **argv)
 
 static void print_json(const webota_parttable_t *pt)
 {
-    fputs("[", stdout);
+    cli_json_out_t o;
+    if (!cli_json_out_init(&o)) {
+        return;
+    }
+    webota_json_arr_begin(&o.w);
     for (unsigned i = 0; i < pt->count; i++) {
         const webota_partition_t *p = &pt->part[i];
-        fputs(i ? ",\n " : "", stdout);
-        fputs("{\"label\":", stdout);
-        cli_json_string(stdout, p->label);
-        printf(",\"type\":%u,\"subtype\":%u,\"offset\":%lu,\"size\":%lu,\"flags\":%lu}", p->type,
-               p->subtype, (unsigned long)p->offset, (unsigned long)p->size, (unsigned long)p->flags);
+        webota_json_obj_begin(&o.w);
+        cli_jkv_str(&o.w, "label", p->label);
+        cli_jkv_uint(&o.w, "type", p->type);
+        cli_jkv_uint(&o.w, "subtype", p->subtype);
+        cli_jkv_uint(&o.w, "offset", p->offset);
+        cli_jkv_uint(&o.w, "size", p->size);
+        cli_jkv_uint(&o.w, "flags", p->flags);
+        webota_json_obj_end(&o.w);
     }
-    fputs("]\n", stdout);
+    webota_json_arr_end(&o.w);
+    cli_json_out_print(&o, stdout);
 }
 
 /* The device rule that failed, with the bytes concerned. */

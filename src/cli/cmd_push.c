@@ -15,11 +15,12 @@
 #include "cli/http_client.h"
 #include "cli/json_get.h"
 #include "cli/json_out.h"
+#include "cli/push_gzip.h"
 #include "webota/image.h"
 
 static void usage(FILE *f)
 {
-    fputs("usage: webota push [--json] [--force] [--confirm] [--no-wait]\n"
+    fputs("usage: webota push [--json] [--force] [--confirm] [--no-wait] [--no-compress]\n"
           "                   [--password-file FILE] URL FILE\n\n"
           "Uploads the app image FILE to a webota device (or `webota sim`), which\n"
           "checks it while it streams, installs it into its next OTA slot and reboots\n"
@@ -31,13 +32,16 @@ static void usage(FILE *f)
           "the message says what is wrong. After the upload push waits until the new\n"
           "firmware answers and reports what runs and its state.\n\n"
           "  URL        the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
-          "  FILE       the .bin built by ESP-IDF (build/<project>.bin)\n"
+          "  FILE       the .bin built by ESP-IDF (build/<project>.bin), or a gzip of it\n"
+          "             (checked inside, sent as it is with Content-Encoding: gzip)\n"
           "  --json     print the result as JSON (the device's own JSON on a refusal)\n"
           "  --force    install an image without the webota updater: the device will\n"
           "             no longer accept web updates once it runs it\n"
           "  --confirm  confirm the new firmware once it answers (POST URL/api/confirm),\n"
           "             when the device left it on trial (pending_verify)\n"
-          "  --no-wait  return as soon as the device has accepted the image\n" CLI_DEVICE_OPTIONS_HELP
+          "  --no-wait  return as soon as the device has accepted the image\n"
+          "  --no-compress  send a .bin as it is; by default it is gzip-compressed\n"
+          "             (fewer bytes over Wi-Fi) when the device's status says \"gzip\": true\n" CLI_DEVICE_OPTIONS_HELP
           "\n"
           "Confirmation: with the first-request policy (the default of `webota sim` and\n"
           "of the ESP-IDF component) the new firmware confirms itself when its status\n"
@@ -328,10 +332,54 @@ static bool check_file(FILE *f, const char *path, long long size, const target_t
     return false;
 }
 
+static long long file_size(FILE *f)
+{
+    struct stat sb;
+    return fstat(fileno(f), &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* A gzip FILE: the device must take it, and what it inflates to is checked
+ * like a .bin (*inflated, a temporary file); damaged ones are refused here
+ * with the code the device would answer. */
+static bool gzip_ready(push_t *p, const char *path, const target_t *t, bool dev_gz, bool gz,
+                       FILE **inflated, local_refusal_t *r)
+{
+    if (!gz) {
+        return true;
+    }
+    if (!dev_gz) {
+        r->code = webota_err_name(WEBOTA_ERR_GZ_UNSUPPORTED);
+        snprintf(r->msg, sizeof(r->msg), "%s is gzip-compressed and the device does not accept "
+                 "compressed uploads", path);
+        snprintf(r->fix, sizeof(r->fix), "push the .bin itself (gunzip it first)");
+        return false;
+    }
+    *inflated = tmpfile();
+    if (*inflated == NULL) {
+        r->code = "io_error";
+        snprintf(r->msg, sizeof(r->msg), "cannot make a temporary file: %s", strerror(errno));
+        r->fix[0] = 0;
+        return false;
+    }
+    uint32_t at = 0;
+    uint32_t limit = t->next_size <= 0xFFFFFFFFull ? (uint32_t)t->next_size : 0;
+    webota_err_t e = cli_gunzip_file(p->f, limit, *inflated, &at);
+    if (e == WEBOTA_OK) {
+        return true;
+    }
+    r->code = webota_err_name(e);
+    snprintf(r->msg, sizeof(r->msg), "%s at byte %u of %s", webota_strerror(e), (unsigned)at, path);
+    snprintf(r->fix, sizeof(r->fix), "%s",
+             e == WEBOTA_ERR_GZ_TOO_BIG ? "it inflates to more than the device's next slot holds"
+                                        : "the file is damaged or incomplete: compress the .bin "
+                                          "again (gzip -9 -k build/PROJECT.bin), or push the .bin");
+    return false;
+}
+
 /* What the device answered to the upload. */
 typedef struct {
     char project[64], version[64], slot[32];
-    unsigned long long size;
+    unsigned long long size, compressed_size;
 } installed_t;
 
 static void read_installed(const cli_http_answer_t *a, installed_t *in)
@@ -347,6 +395,7 @@ static void read_installed(const cli_http_answer_t *a, installed_t *in)
         snprintf(in->slot, sizeof(in->slot), "?");
     }
     cli_json_uint(a->body, a->len, "size", &in->size);
+    cli_json_uint(a->body, a->len, "compressed_size", &in->compressed_size); /* 0: sent plain */
 }
 
 /* The result document of --json. */
@@ -366,6 +415,9 @@ static void print_json_result(const installed_t *in, bool ok, const char *error,
         cli_jkv_str(w, "version", in->version);
         cli_jkv_str(w, "slot", in->slot);
         cli_jkv_uint(w, "size", in->size);
+        if (in->compressed_size != 0) {
+            cli_jkv_uint(w, "compressed_size", in->compressed_size);
+        }
         cli_jkv_bool(w, "rebooting", true);
         webota_json_key(w, "back");
         if (back == NULL) {
@@ -477,7 +529,7 @@ static int after_install(const cli_device_t *dev, const installed_t *in, bool ma
 
 int cmd_push(int argc, char **argv)
 {
-    bool json = false, force = false, confirm = false, wait = true;
+    bool json = false, force = false, confirm = false, wait = true, compress = true;
     const char *pos[2] = {NULL, NULL}; /* URL, FILE */
     cli_device_t dev = {0};
     for (int i = 1; i < argc; i++) {
@@ -490,6 +542,8 @@ int cmd_push(int argc, char **argv)
             confirm = true;
         } else if (strcmp(argv[i], "--no-wait") == 0) {
             wait = false;
+        } else if (strcmp(argv[i], "--no-compress") == 0) {
+            compress = false;
         } else if (cli_device_option(&dev, argc, argv, &i, &rc)) {
             if (rc >= 0) {
                 return rc;
@@ -540,16 +594,38 @@ int cmd_push(int argc, char **argv)
     target_t t;
     local_refusal_t lr;
     bool marker = false;
+    FILE *inflated = NULL; /* a .gz FILE inflated, for the check */
+    uint8_t *packed = NULL;
+    size_t packed_len = 0;
     if (!cli_device_status(&dev, &st)) {
         goto out; /* reported: unreachable, password, not a webota device */
     }
     read_target(&st, &t);
-    if (!device_ready(&t, dev.root, &lr) ||
-        !check_file(p.f, path, (long long)p.size, &t, force, &marker, &lr)) {
+    bool dev_gz = false, gz = cli_file_is_gzip(p.f);
+    cli_json_bool(st.body, st.len, "gzip", &dev_gz);
+    if (!device_ready(&t, dev.root, &lr) || !gzip_ready(&p, path, &t, dev_gz, gz, &inflated, &lr) ||
+        !check_file(inflated != NULL ? inflated : p.f, path,
+                    inflated != NULL ? file_size(inflated) : (long long)p.size, &t, force, &marker,
+                    &lr)) {
         report_local(&lr, json);
         goto out;
     }
+    if (!gz && dev_gz && compress && cli_gzip_file(p.f, &packed, &packed_len)) {
+        FILE *m = fmemopen(packed, packed_len, "rb");
+        if (m != NULL) {
+            fprintf(stderr, "webota push: compressed %lld to %zu bytes (%.1f%% fewer to send)\n",
+                    (long long)p.size, packed_len,
+                    p.size > 0 ? 100.0 * (1.0 - (double)packed_len / (double)p.size) : 0.0);
+            fclose(p.f);
+            p.f = m;
+            p.size = (curl_off_t)packed_len;
+            gz = true;
+        }
+    }
     hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
+    if (gz && hdr != NULL) {
+        hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
+    }
     curl = hdr != NULL ? cli_device_open(&dev, "POST", url, &ans, &hdr) : NULL;
     if (curl == NULL || hdr == NULL) {
         cli_error("push", "cannot start libcurl");
@@ -592,6 +668,10 @@ out:
     cli_http_answer_free(&st);
     curl_global_cleanup();
     fclose(p.f);
+    if (inflated != NULL) {
+        fclose(inflated);
+    }
+    free(packed);
     free(url);
     cli_device_free(&dev);
     return ret;

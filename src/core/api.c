@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "textbuf.h"
 
 #include "webota/json.h"
 
@@ -27,6 +28,23 @@ static bool media_type_is(const char *ct, const char *type)
         ct++;
     }
     return *ct == '\0' || *ct == ';';
+}
+
+/* A header value equals one token (case-insensitive, blanks around it ignored). */
+static bool token_is(const char *v, const char *token)
+{
+    while (ascii_is_ws(*v)) {
+        v++;
+    }
+    size_t n = strlen(token);
+    if (strlen(v) < n || !ascii_eq_ci_n(v, token, n)) {
+        return false;
+    }
+    v += n;
+    while (ascii_is_ws(*v)) {
+        v++;
+    }
+    return *v == '\0';
 }
 
 static bool true_word(const char *v, size_t len)
@@ -92,6 +110,45 @@ static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
     return webota_update_begin(&api->update, api->cfg.slot, &policy, total, force);
 }
 
+/* ---- compressed uploads: gzip in front of the session ---- */
+
+static webota_err_t gz_sink(void *ctx, const void *data, size_t len)
+{
+    webota_api_t *api = ctx;
+    return webota_update_write(&api->update, data, len);
+}
+
+/* The session has begun: what inflates goes into it, up to its slot's size. */
+static webota_err_t gzip_begin(webota_api_t *api, webota_api_conn_t *conn)
+{
+    if (api->cfg.inflate == NULL) {
+        return WEBOTA_ERR_GZ_UNSUPPORTED;
+    }
+    const webota_slot_info_t *slot = webota_update_slot(&api->update);
+    conn->gzip = true;
+    return webota_gunzip_init(&api->gz, api->cfg.inflate, slot != NULL ? slot->size : 0, gz_sink,
+                              api);
+}
+
+/* Image bytes of the upload: to the session, or through the gzip parser. */
+static webota_err_t upload_write(webota_api_t *api, webota_api_conn_t *conn, const void *data,
+                                 size_t len)
+{
+    if (conn->sniff && len > 0) {
+        conn->sniff = false; /* an app image starts with 0xE9, a gzip stream with 0x1F */
+        if (webota_gunzip_sniff(data, 1)) {
+            webota_err_t err = gzip_begin(api, conn);
+            if (err != WEBOTA_OK) {
+                return err;
+            }
+        }
+    }
+    if (conn->gzip) {
+        return webota_gunzip_feed(&api->gz, data, len);
+    }
+    return webota_update_write(&api->update, data, len);
+}
+
 static webota_err_t mp_part_begin(void *ctx, const char *name, const char *filename,
                                   bool has_filename)
 {
@@ -104,6 +161,7 @@ static webota_err_t mp_part_begin(void *ctx, const char *name, const char *filen
                              strcmp(name, "firmware") == 0)) {
         conn->file_seen = true;
         conn->in_file = true;
+        conn->sniff = true;
         return session_begin(api, 0, conn->force);
     }
     if (strcmp(name, "force") == 0) {
@@ -118,7 +176,7 @@ static webota_err_t mp_part_data(void *ctx, const void *data, size_t len)
     webota_api_t *api = ctx;
     webota_api_conn_t *conn = api->upload;
     if (conn->in_file) {
-        return webota_update_write(&api->update, data, len);
+        return upload_write(api, conn, data, len);
     }
     if (conn->in_force) {
         size_t room = sizeof(conn->force_val) - conn->force_len;
@@ -162,6 +220,22 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
             "send the image as application/octet-stream (or as a multipart form to /update)");
         return WEBOTA_API_RESPOND;
     }
+    bool gz = false;
+    if (req->content_encoding != NULL && !token_is(req->content_encoding, "identity")) {
+        gz = !form && (token_is(req->content_encoding, "gzip") ||
+                       token_is(req->content_encoding, "x-gzip"));
+        if (!gz) {
+            webota_api_respond_error_msg(
+                api, conn, resp, WEBOTA_ERR_HTTP_MEDIA_TYPE,
+                form ? "send the form without Content-Encoding (a .gz file in it is accepted)"
+                     : "Content-Encoding must be gzip (or none)");
+            return WEBOTA_API_RESPOND;
+        }
+        if (api->cfg.inflate == NULL) {
+            webota_api_respond_error(api, conn, resp, WEBOTA_ERR_GZ_UNSUPPORTED);
+            return WEBOTA_API_RESPOND;
+        }
+    }
     if (req->content_length < 0 && !req->chunked) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_LENGTH_REQUIRED);
         return WEBOTA_API_RESPOND;
@@ -198,8 +272,12 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
         err = webota_mp_init(&api->mp, boundary, &cb);
         conn->force = force;
     } else {
-        uint32_t total = req->content_length > 0 ? (uint32_t)req->content_length : 0;
+        /* a compressed body's length says nothing about the image's */
+        uint32_t total = req->content_length > 0 && !gz ? (uint32_t)req->content_length : 0;
         err = session_begin(api, total, force);
+        if (err == WEBOTA_OK && gz) {
+            err = gzip_begin(api, conn);
+        }
     }
     if (err != WEBOTA_OK) {
         webota_api_respond_error_msg(api, conn, resp, err,
@@ -388,7 +466,7 @@ bool webota_api_body(webota_api_t *api, webota_api_conn_t *conn, const void *dat
     if (conn->route == WEBOTA_API_ROUTE_FORM) {
         err = webota_mp_feed(&api->mp, data, len);
     } else {
-        err = webota_update_write(&api->update, data, len);
+        err = upload_write(api, conn, data, len);
     }
     if (err != WEBOTA_OK) {
         conn->failed = true;
@@ -396,6 +474,28 @@ bool webota_api_body(webota_api_t *api, webota_api_conn_t *conn, const void *dat
         return false;
     }
     return true;
+}
+
+/* "<reason> at byte N of the compressed upload" for the gzip parser's own
+ * errors; NULL (the plain reason) for the others. */
+static const char *gzip_message(webota_api_t *api, const webota_api_conn_t *conn, webota_err_t err,
+                                char *buf, size_t size)
+{
+    if (!conn->gzip || webota_gunzip_error(&api->gz) != err || err == WEBOTA_ERR_UPD_ABORTED) {
+        return NULL;
+    }
+    webota_sb_t b;
+    webota_sb_init(&b, buf, size);
+    webota_sb_s(&b, webota_strerror(err));
+    webota_sb_s(&b, " at byte ");
+    webota_sb_u(&b, webota_gunzip_error_offset(&api->gz), 10);
+    webota_sb_s(&b, " of the compressed upload");
+    if (err == WEBOTA_ERR_GZ_TOO_BIG) {
+        webota_sb_s(&b, " (slot holds ");
+        webota_sb_u(&b, api->gz.limit, 10);
+        webota_sb_s(&b, " bytes)");
+    }
+    return buf;
 }
 
 static void respond_installed(webota_api_t *api, webota_api_conn_t *conn,
@@ -426,6 +526,10 @@ static void respond_installed(webota_api_t *api, webota_api_conn_t *conn,
     webota_json_str(&j, slot);
     webota_json_key(&j, "size");
     webota_json_uint(&j, webota_update_received(&api->update));
+    if (conn->gzip) {
+        webota_json_key(&j, "compressed_size");
+        webota_json_uint(&j, webota_gunzip_in(&api->gz));
+    }
     webota_json_key(&j, "rebooting");
     webota_json_bool(&j, true);
     webota_json_obj_end(&j);
@@ -454,8 +558,14 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
             err = WEBOTA_ERR_MP_NO_FILE;
         }
     }
+    if (!conn->failed && err == WEBOTA_OK && conn->gzip) {
+        err = webota_gunzip_finish(&api->gz); /* the trailer, before anything is activated */
+    }
     if (!conn->failed && err == WEBOTA_OK) {
         err = webota_update_finish(&api->update);
+    }
+    if (conn->gzip) {
+        webota_gunzip_stop(&api->gz);
     }
     api->upload = NULL;
     conn->uploading = false;
@@ -468,8 +578,10 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
         bool from_session = api->session_used &&
                             webota_update_state(&api->update) == WEBOTA_UPDATE_FAILED &&
                             webota_update_error(&api->update) == err;
-        webota_api_respond_error_msg(api, conn, resp, err,
-                                     from_session ? webota_update_message(&api->update) : NULL);
+        char gz_msg[160];
+        const char *msg = from_session ? webota_update_message(&api->update)
+                                       : gzip_message(api, conn, err, gz_msg, sizeof(gz_msg));
+        webota_api_respond_error_msg(api, conn, resp, err, msg);
         return;
     }
     respond_installed(api, conn, resp);
@@ -483,6 +595,9 @@ void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn)
     }
     if (api->session_used) {
         webota_update_abort(&api->update);
+    }
+    if (conn->gzip) {
+        webota_gunzip_stop(&api->gz);
     }
     api->upload = NULL;
     conn->uploading = false;

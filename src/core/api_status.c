@@ -68,6 +68,20 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_bool(&j, webota_slot_rollback_possible(slot));
     webota_json_key(&j, "require_marker");
     webota_json_bool(&j, api->cfg.policy.require_marker);
+    /* compressed uploads: accepted, and the RAM the inflater holds for them */
+    webota_json_key(&j, "gzip");
+    webota_json_bool(&j, api->cfg.inflate != NULL);
+    if (api->cfg.inflate != NULL) {
+        webota_json_key(&j, "inflate");
+        webota_json_obj_begin(&j);
+        webota_json_key(&j, "name");
+        webota_json_str(&j, api->cfg.inflate->name != NULL ? api->cfg.inflate->name : "");
+        webota_json_key(&j, "window");
+        webota_json_uint(&j, api->cfg.inflate->window_bytes);
+        webota_json_key(&j, "ram");
+        webota_json_uint(&j, api->cfg.inflate->state_bytes);
+        webota_json_obj_end(&j);
+    }
     webota_json_key(&j, "update");
     webota_json_obj_begin(&j);
     webota_update_state_t st = api->session_used ? webota_update_state(&api->update)
@@ -87,6 +101,9 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_obj_end(&j);
     webota_json_key(&j, "rebooting");
     webota_json_bool(&j, api->reboot_pending);
+    if (api->cfg.status_fields != NULL) {
+        api->cfg.status_fields(api->cfg.ctx, &j);
+    }
     webota_json_obj_end(&j);
     size_t len = 0;
     if (webota_json_end(&j, &len) != WEBOTA_OK) {

@@ -84,6 +84,13 @@ static bool plan_layout(const webota_image_make_opts_t *o, plan_t *p)
     if (target > MAX_TARGET) {
         return false;
     }
+    /* Where the IROM segment is mapped. With its own window, at the window's
+     * start plus the file offset's page offset, as the linker places
+     * .flash.text (0x400D0020 on the ESP32): its whole window is then
+     * available wherever the segment sits in the file. A window shared with
+     * DROM keeps the file's layout (load = start + file offset), so that the
+     * two mapped segments never overlap. */
+    bool shared = drom->start < irom->end && irom->start < drom->end;
     memset(p, 0, sizeof(*p));
     uint32_t off = WEBOTA_IMAGE_HEADER_LEN;
     bool small = target < SMALL_LIMIT;
@@ -101,16 +108,18 @@ static bool plan_layout(const webota_image_make_opts_t *o, plan_t *p)
     if (l_drom < WEBOTA_APP_DESC_SIZE + 64) {
         l_drom = WEBOTA_APP_DESC_SIZE + 64;
     }
-    l_drom = avoid_page_start(off + 8, l_drom);
-
-    p->kind[0] = SEG_DROM, p->load[0] = drom->start + off + 8, p->len[0] = l_drom;
-    off += 8 + l_drom;
-    p->kind[1] = SEG_DRAM, p->load[1] = dram_addr, p->len[1] = l_dram;
-    off += 8 + l_dram;
-    p->kind[2] = SEG_IRAM, p->load[2] = iram_addr, p->len[2] = l_iram;
-    off += 8 + l_iram;
-    p->count = 3;
-    if (!small) {
+    /* A target larger than the IROM window holds: the rest goes to DROM
+     * (a few passes: growing DROM moves IROM's file offset). */
+    for (int pass = 0; pass < 4; pass++) {
+        uint32_t d = avoid_page_start(WEBOTA_IMAGE_HEADER_LEN + 8, l_drom);
+        off = WEBOTA_IMAGE_HEADER_LEN + 8 + d + 8 + l_dram + 8 + l_iram;
+        p->kind[0] = SEG_DROM, p->load[0] = drom->start + WEBOTA_IMAGE_HEADER_LEN + 8, p->len[0] = d;
+        p->kind[1] = SEG_DRAM, p->load[1] = dram_addr, p->len[1] = l_dram;
+        p->kind[2] = SEG_IRAM, p->load[2] = iram_addr, p->len[2] = l_iram;
+        p->count = 3;
+        if (small) {
+            break;
+        }
         /* IROM data at a page offset of 0x20, as the linker places .flash.text */
         uint32_t irom_data = align_up(off + 16 - 0x20, PAGE) + 0x20;
         p->kind[3] = SEG_PAD, p->load[3] = 0, p->len[3] = irom_data - off - 16;
@@ -119,12 +128,21 @@ static bool plan_layout(const webota_image_make_opts_t *o, plan_t *p)
             l_irom = 0x100;
         }
         l_irom = avoid_page_start(irom_data, l_irom);
-        p->kind[4] = SEG_IROM, p->load[4] = irom->start + irom_data, p->len[4] = l_irom;
-        off = irom_data + l_irom;
+        uint32_t irom_load = irom->start + (shared ? irom_data : irom_data % PAGE);
+        p->kind[4] = SEG_IROM, p->load[4] = irom_load, p->len[4] = l_irom;
         p->count = 5;
-        if ((uint64_t)p->load[4] + l_irom > irom->end) {
+        off = irom_data + l_irom;
+        uint64_t irom_end = (uint64_t)irom_load + l_irom;
+        if (irom_end <= irom->end) {
+            break;
+        }
+        if (shared || pass == 3) {
             return false;
         }
+        l_drom = align_up(l_drom + (uint32_t)(irom_end - irom->end), 4);
+    }
+    if ((uint64_t)p->load[0] + p->len[0] > drom->end) {
+        return false;
     }
     p->end = off;
     p->total = (off | 15u) + 1 + (o->hash ? 32 : 0);
@@ -153,6 +171,28 @@ uint32_t webota_image_make_length(const webota_image_make_opts_t *o)
     return plan_layout(o, &p) ? p.total : 0;
 }
 
+uint32_t webota_image_make_max_size(webota_chip_t chip)
+{
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, chip);
+    plan_t p;
+    if (!plan_layout(&o, &p)) {
+        return 0;
+    }
+    /* the layout fits up to some size and no further: bisect for it */
+    uint32_t lo = 0, hi = MAX_TARGET + 1;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        o.size = mid;
+        if (plan_layout(&o, &p)) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 /* ---- output ---- */
 
 typedef struct {
@@ -164,6 +204,8 @@ typedef struct {
     size_t n;
     uint8_t xor_sum;
     webota_err_t err;
+    const uint8_t *fill; /* contents instead of pseudo-random bytes, or NULL */
+    size_t fill_len, fill_pos;
 } emit_t;
 
 static void flush(emit_t *e)
@@ -219,6 +261,15 @@ static uint32_t seed_for(uint32_t seed, uint32_t salt)
 
 static void put_random(emit_t *e, uint32_t *state, uint32_t len)
 {
+    while (e->fill != NULL && len > 0) {
+        size_t k = e->fill_len - e->fill_pos;
+        if (k > len) {
+            k = len;
+        }
+        put(e, e->fill + e->fill_pos, k, true);
+        e->fill_pos = (e->fill_pos + k) % e->fill_len;
+        len -= (uint32_t)k;
+    }
     while (len > 0) {
         uint8_t b[4];
         webota_le32_put(b, next_rand(state));
@@ -243,7 +294,7 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
     if (sink == NULL || !plan_layout(o, &p) || !str_ok(o->project, 31) || !str_ok(o->version, 31) ||
         !str_ok(idf_ver, 31) || !str_ok(date, 15) || !str_ok(time, 15) || o->flash_mode > 5 ||
         o->flash_speed > 15 || o->flash_size > 15 || o->min_rev_full < -1 || o->min_rev_full > 0xFFFF ||
-        o->max_rev_full < -1 || o->max_rev_full > 0xFFFF) {
+        o->max_rev_full < -1 || o->max_rev_full > 0xFFFF || (o->fill != NULL && o->fill_len == 0)) {
         return WEBOTA_ERR_ARG;
     }
 
@@ -252,6 +303,8 @@ webota_err_t webota_image_make(const webota_image_make_opts_t *o, webota_sink_fn
     e.sink = sink;
     e.ctx = ctx;
     e.xor_sum = WEBOTA_IMAGE_CHECKSUM_SEED;
+    e.fill = o->fill;
+    e.fill_len = o->fill_len;
     if (webota_hash_start(&e.sha, WEBOTA_HASH_SHA256) != WEBOTA_OK) {
         return WEBOTA_ERR_CRYPTO;
     }

@@ -41,10 +41,10 @@ static void value_start(webota_json_t *j)
     j->first[j->depth] = false;
 }
 
-void webota_json_obj_begin(webota_json_t *j)
+static void open_(webota_json_t *j, char c)
 {
     value_start(j);
-    putc_(j, '{');
+    putc_(j, c);
     if (j->depth >= WEBOTA_JSON_DEPTH) {
         j->overflow = true;
         return;
@@ -53,12 +53,32 @@ void webota_json_obj_begin(webota_json_t *j)
     j->first[j->depth] = true;
 }
 
-void webota_json_obj_end(webota_json_t *j)
+static void close_(webota_json_t *j, char c)
 {
-    putc_(j, '}');
+    putc_(j, c);
     if (j->depth > 0) {
         j->depth--;
     }
+}
+
+void webota_json_obj_begin(webota_json_t *j)
+{
+    open_(j, '{');
+}
+
+void webota_json_obj_end(webota_json_t *j)
+{
+    close_(j, '}');
+}
+
+void webota_json_arr_begin(webota_json_t *j)
+{
+    open_(j, '[');
+}
+
+void webota_json_arr_end(webota_json_t *j)
+{
+    close_(j, ']');
 }
 
 static void str_raw(webota_json_t *j, const char *s)
@@ -122,6 +142,32 @@ void webota_json_int(webota_json_t *j, int64_t v)
     } else {
         webota_json_uint(j, (uint64_t)v);
     }
+}
+
+void webota_json_fixed(webota_json_t *j, int64_t v, unsigned decimals)
+{
+    if (decimals == 0 || decimals > 9) {
+        webota_json_int(j, v);
+        return;
+    }
+    uint64_t scale = 1, mag = v < 0 ? (uint64_t)(-(v + 1)) + 1u : (uint64_t)v;
+    for (unsigned i = 0; i < decimals; i++) {
+        scale *= 10;
+    }
+    value_start(j);
+    if (v < 0) {
+        putc_(j, '-');
+    }
+    j->after_key = true; /* the digits follow without a separator */
+    webota_json_uint(j, mag / scale);
+    char frac[9];
+    uint64_t f = mag % scale;
+    for (unsigned i = decimals; i-- > 0;) {
+        frac[i] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    putc_(j, '.');
+    put(j, frac, decimals);
 }
 
 void webota_json_bool(webota_json_t *j, bool v)

@@ -22,11 +22,13 @@
 #include "sim/flash_image.h"
 #include "sim/httpd.h"
 #include "sim/image_buf.h"
+#include "sim/inflate_zlib.h"
 #include "sim/nor_flash.h"
 #include "sim/power_on.h"
 #include "webota/api.h"
 #include "webota/chip.h"
 #include "webota/image_make.h"
+#include "webota/json.h"
 #include "webota/page.h"
 #include "webota/parttable.h"
 #include "webota/slot_flash.h"
@@ -42,6 +44,12 @@ struct sim_device {
     sim_running_t run; /* boot result, slot writer, seam and rules */
     webota_confirm_t confirm;
     webota_api_t api;
+    sim_inflate_zlib_t inflate; /* compressed uploads */
+    sim_nor_stats_t upload_start; /* flash counters when the last upload began */
+    bool last_update;             /* an update has been installed since start */
+    sim_nor_stats_t last;         /* its flash operations and model time */
+    uint32_t last_bytes;          /* its image length */
+    bool armed;                   /* an upload began: its activation is measured */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool reboot;          /* a delivered answer asked for a reboot */
@@ -313,9 +321,59 @@ void sim_device_close(sim_device_t *d)
 
 /* ---- callbacks (called under d->lock from the api, except rebooting) ---- */
 
+/* The flash work of the update just installed, as a real chip would spend it
+ * (the timing model), in the log and in /api/status until the next one. */
+static void note_update(sim_device_t *d)
+{
+    if (!d->armed || webota_update_state(&d->api.update) != WEBOTA_UPDATE_DONE) {
+        return;
+    }
+    d->armed = false;
+    sim_nor_stats_t now = sim_nor_stats(d->nor), a = d->upload_start;
+    d->last.erases = now.erases - a.erases;
+    d->last.programs = now.programs - a.programs;
+    d->last.reads = now.reads - a.reads;
+    d->last.bytes_erased = now.bytes_erased - a.bytes_erased;
+    d->last.bytes_programmed = now.bytes_programmed - a.bytes_programmed;
+    d->last.bytes_read = now.bytes_read - a.bytes_read;
+    d->last.busy_ms = now.busy_ms - a.busy_ms;
+    d->last_bytes = webota_update_received(&d->api.update);
+    d->last_update = true;
+    fprintf(d->out,
+            "webota sim: update of %u bytes: %llu erases (%llu bytes), %llu programs, %llu reads; "
+            "a real chip's flash would be busy %.1f ms (timing model)\n",
+            (unsigned)d->last_bytes, (unsigned long long)d->last.erases,
+            (unsigned long long)d->last.bytes_erased, (unsigned long long)d->last.programs,
+            (unsigned long long)d->last.reads, d->last.busy_ms);
+    fflush(d->out);
+}
+
 static void api_request_reboot(void *ctx)
 {
-    (void)ctx; /* the reboot happens once the answer is delivered: see rebooting() */
+    note_update(ctx); /* the reboot happens once the answer is delivered: see rebooting() */
+}
+
+static void api_status_fields(void *ctx, webota_json_t *j)
+{
+    sim_device_t *d = ctx;
+    if (!d->last_update) {
+        return;
+    }
+    webota_json_key(j, "last_update");
+    webota_json_obj_begin(j);
+    webota_json_key(j, "bytes");
+    webota_json_uint(j, d->last_bytes);
+    webota_json_key(j, "flash_ms");
+    webota_json_uint(j, (uint64_t)(d->last.busy_ms + 0.5));
+    webota_json_key(j, "erases");
+    webota_json_uint(j, d->last.erases);
+    webota_json_key(j, "bytes_erased");
+    webota_json_uint(j, d->last.bytes_erased);
+    webota_json_key(j, "programs");
+    webota_json_uint(j, d->last.programs);
+    webota_json_key(j, "bytes_read");
+    webota_json_uint(j, d->last.bytes_read);
+    webota_json_obj_end(j);
 }
 
 static uint64_t now_ms(void)
@@ -339,6 +397,10 @@ static void log_confirm(sim_device_t *d, webota_confirm_result_t r, const char *
 static void api_on_request(void *ctx, webota_api_route_t route)
 {
     sim_device_t *d = ctx;
+    if ((route == WEBOTA_API_ROUTE_UPDATE || route == WEBOTA_API_ROUTE_FORM) && !webota_api_busy(&d->api)) {
+        d->upload_start = sim_nor_stats(d->nor);
+        d->armed = true;
+    }
     log_confirm(d, webota_confirm_on_request(&d->confirm, route, now_ms()),
                 d->cfg.confirm == SIM_CONFIRM_DELAY ? "confirm delay elapsed"
                                                     : "first request reached the updater");
@@ -541,8 +603,10 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
     ac.page_csp = webota_page_csp;
+    ac.inflate = sim_inflate_zlib_init(&d->inflate);
     ac.request_reboot = api_request_reboot;
     ac.on_request = api_on_request;
+    ac.status_fields = api_status_fields;
     ac.ctx = d;
     if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {
         fprintf(d->out, "webota sim: cannot start the API\n");

@@ -191,6 +191,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         req.path = url;
         req.query = r->query[0] != '\0' ? r->query : NULL;
         req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+        req.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
         req.content_length = -1;
         const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL) {

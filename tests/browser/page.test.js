@@ -14,6 +14,7 @@ const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const zlib = require('zlib');
 
 const arg = (name) => {
   const i = process.argv.indexOf(name);
@@ -376,6 +377,43 @@ async function main() {
     await nojs.close();
   });
 
+  // Compressed uploads: a .gz is inflated in the browser to be checked like a
+  // .bin, then sent as it is with Content-Encoding: gzip.
+  const encodings = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/update/.test(r.url())) encodings.push(r.headers()['content-encoding'] || ''); });
+  const gz = zlib.gzipSync(demo.good.data, { level: 9 });
+
+  await step('a damaged .gz is refused in the browser and nothing is sent', page, async () => {
+    await page.goto(base + '/');
+    await waitText(page, '#d-version', /^1\.0\.0\b/);
+    const before = posts.length;
+    const bad = patched(gz, (b) => { b[b.length - 6] ^= 0x01; }); // CRC-32 of the trailer
+    await page.setInputFiles('#file', { name: 'app.bin.gz', mimeType: 'application/gzip', buffer: bad });
+    await waitText(page, '#fmsg', /not a valid gzip file.*Nothing was sent/);
+    assert(await page.isDisabled('#b-up'), 'Upload is enabled for a damaged .gz');
+    const cut = gz.subarray(0, gz.length >> 1);
+    await page.setInputFiles('#file', { name: 'cut.bin.gz', mimeType: 'application/gzip', buffer: cut });
+    await waitText(page, '#fmsg', /not a valid gzip file/);
+    // a .gz of an image for another chip: judged after inflating, like the .bin
+    const c3 = zlib.gzipSync(patched(demo.good.data, (b) => b.writeUInt16LE(5, 12)));
+    await page.setInputFiles('#file', { name: 'c3.bin.gz', mimeType: 'application/gzip', buffer: c3 });
+    await waitText(page, '#fmsg', /built for ESP32-C3.*Nothing was sent/);
+    await page.waitForTimeout(300);
+    assert(posts.length === before, `a POST was made: ${posts.slice(before)}`);
+  });
+
+  await step('a compressed image installs and the device comes back with it', page, async () => {
+    const before = posts.length;
+    await page.setInputFiles('#file', { name: 'webota-demo-1.1.0.bin.gz', mimeType: 'application/gzip', buffer: gz });
+    await waitText(page, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
+    const info = await text(page, '#info');
+    assert(/compressed.*inflated/.test(info), `the file row does not show both sizes: ${info}`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-9-compressed.png'), fullPage: true });
+    await page.click('#b-up');
+    await waitText(page, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_/, 60000);
+    assert(posts.length === before + 1, `expected one POST: ${posts.slice(before)}`);
+    assert(encodings[encodings.length - 1] === 'gzip', `sent with Content-Encoding "${encodings[encodings.length - 1]}"`);
+  });
   await hardeningSteps(base, page, posts, cspViolations);
 }
 

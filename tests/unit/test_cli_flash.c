@@ -124,11 +124,11 @@ static void make_and_boot(void **state)
     assert_non_null(strstr(out, "Loaded app from partition at offset 0x10000"));
     free(out);
     assert_int_equal(run(&out, "flash boot --json f.bin"), 0);
-    assert_non_null(strstr(out, "{\"boot\": \"factory\", \"index\": -1, \"offset\": 65536"));
-    assert_non_null(strstr(out, "\"state\": \"undefined\""));
-    assert_non_null(strstr(out, "\"project\": \"vec-esp32-app\", \"version\": \"1.2.3\""));
-    assert_non_null(strstr(out, "\"marker\": false"));
-    assert_non_null(strstr(out, "\"log\": \"I boot:"));
+    assert_non_null(strstr(out, "{\"boot\":\"factory\",\"index\":-1,\"offset\":65536"));
+    assert_non_null(strstr(out, "\"state\":\"undefined\""));
+    assert_non_null(strstr(out, "\"project\":\"vec-esp32-app\",\"version\":\"1.2.3\""));
+    assert_non_null(strstr(out, "\"marker\":false"));
+    assert_non_null(strstr(out, "\"log\":\"I boot:"));
     free(out);
 }
 
@@ -164,9 +164,9 @@ static void rollback_rewrites_the_file(void **state)
     set_entries("r.bin", &e0, &e1);
     char *out;
     assert_int_equal(run(&out, "flash boot --rollback --json r.bin"), 0);
-    assert_non_null(strstr(out, "\"boot\": \"ota_1\", \"index\": 1"));
-    assert_non_null(strstr(out, "\"state\": \"pending_verify\""));
-    assert_non_null(strstr(out, "\"otadata_writes\": 1"));
+    assert_non_null(strstr(out, "\"boot\":\"ota_1\",\"index\":1"));
+    assert_non_null(strstr(out, "\"state\":\"pending_verify\""));
+    assert_non_null(strstr(out, "\"otadata_writes\":1"));
     free(out);
     size_t len;
     uint8_t *f = read_flash("r.bin", &len);
@@ -206,14 +206,14 @@ static void anti_rollback_and_fallback(void **state)
     sim_nor_close(n);
     char *out;
     assert_int_equal(run(&out, "flash boot --json l.bin"), 0);
-    assert_non_null(strstr(out, "\"boot\": \"ota_1\""));
+    assert_non_null(strstr(out, "\"boot\":\"ota_1\""));
     assert_non_null(strstr(out, "Set actual ota_seq=2 in otadata[0]"));
     free(out);
     /* anti-rollback: the vector app has secure_version 0; eFuse 1 refuses it */
     expect(1, "nothing boots", "flash boot --anti-rollback --efuse-secure-version 1 l.bin");
-    expect(1, "\"boot\": null, \"error\": \"not_found\"",
+    expect(1, "\"boot\":null,\"error\":\"not_found\"",
            "flash boot --json --anti-rollback --efuse-secure-version 1 l.bin");
-    expect(0, "\"efuse_secure_version\": 0", "flash boot --json --anti-rollback l.bin");
+    expect(0, "\"efuse_secure_version\":0", "flash boot --json --anti-rollback l.bin");
     /* a chip restriction refuses the ESP32 images */
     expect(1, "built for another chip", "flash boot --chip esp32c3 l.bin");
     expect(0, NULL, "flash boot --chip esp32 l.bin");
@@ -237,7 +237,7 @@ static void make_options(void **state)
     tu_write_file(p, csv, sizeof csv - 1);
     expect(0, "ota_1            0x050000", "flash make -o c.bin --size 1MB --layout my.csv --app ota_1=app.bin");
     assert_int_equal(run(&out, "flash boot --json c.bin"), 0);
-    assert_non_null(strstr(out, "\"boot\": \"ota_1\""));
+    assert_non_null(strstr(out, "\"boot\":\"ota_1\""));
     free(out);
     snprintf(p, sizeof p, "%s/bad.csv", dir);
     tu_write_file(p, "nvs,data,nvs,,0x5000,\nfoo,app,bogus,,0x10000,\n", 45);
@@ -294,7 +294,7 @@ static void boot_errors(void **state)
     webota_err_t err;
     sim_nor_close(sim_nor_open(p, 0x10000, &err));
     expect(1, "Failed to verify partition table", "flash boot blank.bin");
-    expect(1, "\"error\": \"pt_", "flash boot --json blank.bin");
+    expect(1, "\"error\":\"pt_", "flash boot --json blank.bin");
     /* a table elsewhere */
     expect(1, "Failed to verify partition table", "flash boot --table-offset 0x9000 f.bin");
     /* the group */

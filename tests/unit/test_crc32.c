@@ -87,12 +87,35 @@ static void matches_bitwise(void **state)
         }
 }
 
+/* The four-bytes-a-step loop against the bit-serial reference for every
+ * length up to 300, every start alignment, and chained in pieces. */
+static void slicing_matches_bitwise(void **state)
+{
+    (void)state;
+    uint8_t buf[320];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t off = 0; off < 4; off++) {
+        for (size_t len = 0; len <= 300; len++) {
+            uint32_t want = crc_bitwise(0xFFFFFFFFu, buf + off, len);
+            assert_int_equal(webota_crc32_le(0xFFFFFFFFu, buf + off, len), want);
+            size_t cut = len / 3;
+            uint32_t part = webota_crc32_le(0xFFFFFFFFu, buf + off, cut);
+            assert_int_equal(webota_crc32_le(part, buf + off + cut, len - cut), want);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_value),
         cmocka_unit_test(chaining),
         cmocka_unit_test(seq_table),
+        cmocka_unit_test(slicing_matches_bitwise),
         cmocka_unit_test(matches_bitwise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -56,11 +56,11 @@ static void test_info_json_and_invalid(void **state)
     char *out = NULL;
     assert_int_equal(tu_runf(&out, "%s image info --json %s/image/esp32c3_app.bin", WEBOTA_BIN, WEBOTA_VECTORS), 0);
     static const char *const keys[] = {
-        "\"chip\": \"esp32c3\"", "\"chip_id\": 5", "\"entry\": 1077411840", "\"segments\": [",
-        "{\"load\": 1006632992, \"length\": 276, \"offset\": 24, \"type\": \"DROM\"}",
-        "\"type\": \"PADDING\"", "\"checksum_valid\": true", "\"hash_valid\": true",
-        "\"project\": \"vec-esp32c3-app\"", "\"version\": \"2.0.0-rc.1\"", "\"secure_version\": 3",
-        "\"idf_ver\": \"v5.5.5\"", "\"length\": 65616", "\"marker\": false", "\"valid\": true",
+        "\"chip\":\"esp32c3\"", "\"chip_id\":5", "\"entry\":1077411840", "\"segments\":[",
+        "{\"load\":1006632992,\"length\":276,\"offset\":24,\"type\":\"DROM\"}",
+        "\"type\":\"PADDING\"", "\"checksum_valid\":true", "\"hash_valid\":true",
+        "\"project\":\"vec-esp32c3-app\"", "\"version\":\"2.0.0-rc.1\"", "\"secure_version\":3",
+        "\"idf_ver\":\"v5.5.5\"", "\"length\":65616", "\"marker\":false", "\"valid\":true",
     };
     for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (strstr(out, keys[i]) == NULL) {
@@ -72,10 +72,10 @@ static void test_info_json_and_invalid(void **state)
     assert_int_equal(tu_runf(&out, "%s image info --json %s/image/corrupt/esp32_small.sha_flip.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      1);
-    assert_non_null(strstr(out, "\"error\": \"bad_sha256\""));
-    assert_non_null(strstr(out, "\"error_offset\": 368"));
-    assert_non_null(strstr(out, "\"checksum_valid\": true"));
-    assert_non_null(strstr(out, "\"hash_valid\": false"));
+    assert_non_null(strstr(out, "\"error\":\"bad_sha256\""));
+    assert_non_null(strstr(out, "\"error_offset\":368"));
+    assert_non_null(strstr(out, "\"checksum_valid\":true"));
+    assert_non_null(strstr(out, "\"hash_valid\":false"));
     free(out);
     assert_int_equal(tu_runf(&out, "%s image info %s/image/corrupt/esp32_small.checksum_flip.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
@@ -92,8 +92,8 @@ static void test_info_json_and_invalid(void **state)
     assert_int_equal(tu_runf(&out, "%s image info --json %s/sbv2/esp32c3_small.sbv2_rsa3072.bin", WEBOTA_BIN,
                          WEBOTA_VECTORS),
                      0);
-    assert_non_null(strstr(out, "\"signature_blocks\": true"));
-    assert_non_null(strstr(out, "\"length\": 400"));
+    assert_non_null(strstr(out, "\"signature_blocks\":true"));
+    assert_non_null(strstr(out, "\"length\":400"));
     free(out);
 }
 
@@ -166,10 +166,10 @@ static void test_make(void **state)
         assert_non_null(strstr(out, "updater marker present"));
         free(out);
         assert_int_equal(tu_runf(&out, "%s image info --json %s/%s.bin", WEBOTA_BIN, dir, chips[i]), 0);
-        assert_non_null(strstr(out, "\"secure_version\": 4"));
-        assert_non_null(strstr(out, "\"idf_ver\": \"v5.3.2\""));
-        assert_non_null(strstr(out, "\"marker\": true"));
-        assert_non_null(strstr(out, "\"file_size\": 153600"));
+        assert_non_null(strstr(out, "\"secure_version\":4"));
+        assert_non_null(strstr(out, "\"idf_ver\":\"v5.3.2\""));
+        assert_non_null(strstr(out, "\"marker\":true"));
+        assert_non_null(strstr(out, "\"file_size\":153600"));
         free(out);
     }
     assert_int_equal(tu_runf(NULL, "%s image make --chip esp32c3 --project p --version v --no-marker --no-hash -o %s/n.bin "
@@ -177,8 +177,8 @@ static void test_make(void **state)
                          WEBOTA_BIN, dir),
                      0);
     assert_int_equal(tu_runf(&out, "%s image info --json %s/n.bin", WEBOTA_BIN, dir), 0);
-    assert_non_null(strstr(out, "\"marker\": false"));
-    assert_non_null(strstr(out, "\"hash_appended\": false"));
+    assert_non_null(strstr(out, "\"marker\":false"));
+    assert_non_null(strstr(out, "\"hash_appended\":false"));
     free(out);
     /* deterministic: the same options give the same file */
     assert_int_equal(tu_runf(NULL, "%s image make --chip esp32 --project proj-esp32 --version 1.0 --secure-version 4 "

@@ -121,6 +121,90 @@ static void test_every_chip_passes_checker(void **state)
     }
 }
 
+/* Any size up to the chip's limit is possible (a 4 MiB ESP32 image too), the
+ * limit is exact, and the mapped segments sit inside their windows without
+ * overlapping. */
+static void test_up_to_the_chip_limit(void **state)
+{
+    (void)state;
+    for (unsigned ci = 0; ci < sizeof(makeable) / sizeof(makeable[0]); ci++) {
+        uint32_t max = webota_image_make_max_size(makeable[ci]);
+        const char *name = webota_chip_info(makeable[ci])->name;
+        assert_true(max >= 4u * 1024 * 1024 - 0x10000); /* every chip maps more than 4 MiB */
+        uint32_t sizes[] = {4u * 1024 * 1024, max};
+        for (unsigned si = 0; si < 2; si++) {
+            if (sizes[si] > max) {
+                continue;
+            }
+            webota_image_make_opts_t o;
+            webota_image_make_defaults(&o, makeable[ci]);
+            o.size = sizes[si];
+            struct mem m = {NULL, 0, 0, 0, 0};
+            assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
+            assert_int_equal(m.n, webota_image_make_length(&o));
+            assert_true(m.n <= o.size + 0x40 && m.n + 0x40 >= o.size);
+            webota_image_policy_t pol = {.chip = (int)makeable[ci], .chip_rev = 0, .efuse_blk_rev = 0};
+            webota_image_checker_t c;
+            webota_image_info_t info;
+            webota_err_t e = webota_image_check_buffer(m.p, m.n, &pol, &info, &c);
+            if (e != WEBOTA_OK) {
+                fail_msg("chip %s size %u: %s at 0x%x", name, (unsigned)o.size, webota_err_name(e),
+                         webota_image_status(&c)->err_offset);
+            }
+            assert_int_equal(info.segment_count, 5);
+            uint32_t d0 = info.segment[0].load, d1 = d0 + info.segment[0].length;
+            uint32_t i0 = info.segment[4].load, i1 = i0 + info.segment[4].length;
+            assert_true(d1 <= i0 || i1 <= d0); /* DROM and IROM never share an address */
+            assert_true(webota_chip_is_mapped(info.chip, d1 - 4));
+            assert_true(webota_chip_is_mapped(info.chip, i1 - 4));
+            if (makeable[ci] == WEBOTA_CHIP_ESP32) {
+                assert_int_equal(i0, 0x400D0020u); /* where the linker puts .flash.text */
+            }
+            free(m.p);
+        }
+        if (max < 0xF00000u) {
+            webota_image_make_opts_t o;
+            webota_image_make_defaults(&o, makeable[ci]);
+            o.size = max + 1;
+            assert_int_equal(webota_image_make_length(&o), 0);
+        }
+    }
+    assert_int_equal(webota_image_make_max_size((webota_chip_t)9999), 0);
+}
+
+/* Real contents instead of pseudo-random ones: the segments carry the fill
+ * bytes, repeated, and the image is as valid as any. */
+static void test_fill(void **state)
+{
+    (void)state;
+    static const uint8_t code[] = "\x13\x01\x01\xff\x23\x26\x11\x00 real-looking code \x82\x80";
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32C3);
+    o.size = 300000;
+    o.fill = code;
+    o.fill_len = sizeof(code);
+    struct mem m = {NULL, 0, 0, 0, 0};
+    assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
+    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32C3, .chip_rev = 0, .efuse_blk_rev = 0};
+    webota_image_checker_t c;
+    webota_image_info_t info;
+    assert_int_equal(webota_image_check_buffer(m.p, m.n, &pol, &info, &c), WEBOTA_OK);
+    /* the IROM segment (the last) is the fill, from some point of it on */
+    const webota_image_segment_t *irom = &info.segment[info.segment_count - 1];
+    const uint8_t *d = m.p + irom->offset + 8;
+    size_t at = 0;
+    while (at < sizeof(code) && memcmp(d, code + at, sizeof(code) - at) != 0) {
+        at++;
+    }
+    assert_true(at < sizeof(code));
+    size_t k = sizeof(code) - at;
+    assert_memory_equal(d + k, code, sizeof(code));
+    assert_memory_equal(d + k + sizeof(code), code, sizeof(code));
+    free(m.p);
+    o.fill_len = 0;
+    assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_ERR_ARG);
+}
+
 static void test_seed_and_defaults(void **state)
 {
     (void)state;
@@ -188,6 +272,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_chip_passes_checker),
+        cmocka_unit_test(test_up_to_the_chip_limit),
+        cmocka_unit_test(test_fill),
         cmocka_unit_test(test_seed_and_defaults),
         cmocka_unit_test(test_bad_options),
     };

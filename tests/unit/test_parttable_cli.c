@@ -141,12 +141,12 @@ static void dump_json(void **state)
     (void)state;
     char *out = NULL;
     assert_int_equal(tu_runf(&out, "'%s' parttable dump --json '" VEC "flags.bin'", WEBOTA_BIN), 0);
-    assert_string_equal(out, "[{\"label\":\"nvs\",\"type\":1,\"subtype\":2,\"offset\":36864,\"size\":24576,\"flags\":0},\n"
-                             " {\"label\":\"ro_nvs\",\"type\":1,\"subtype\":2,\"offset\":61440,\"size\":8192,\"flags\":2},\n"
-                             " {\"label\":\"phy_init\",\"type\":1,\"subtype\":1,\"offset\":69632,\"size\":4096,\"flags\":0},\n"
-                             " {\"label\":\"factory\",\"type\":0,\"subtype\":0,\"offset\":131072,\"size\":1048576,\"flags\":1},\n"
-                             " {\"label\":\"fw_cfg\",\"type\":1,\"subtype\":130,\"offset\":1179648,\"size\":131072,\"flags\":2},\n"
-                             " {\"label\":\"secrets\",\"type\":1,\"subtype\":4,\"offset\":1310720,\"size\":4096,\"flags\":3}]\n");
+    assert_string_equal(out, "[{\"label\":\"nvs\",\"type\":1,\"subtype\":2,\"offset\":36864,\"size\":24576,\"flags\":0},"
+                             "{\"label\":\"ro_nvs\",\"type\":1,\"subtype\":2,\"offset\":61440,\"size\":8192,\"flags\":2},"
+                             "{\"label\":\"phy_init\",\"type\":1,\"subtype\":1,\"offset\":69632,\"size\":4096,\"flags\":0},"
+                             "{\"label\":\"factory\",\"type\":0,\"subtype\":0,\"offset\":131072,\"size\":1048576,\"flags\":1},"
+                             "{\"label\":\"fw_cfg\",\"type\":1,\"subtype\":130,\"offset\":1179648,\"size\":131072,\"flags\":2},"
+                             "{\"label\":\"secrets\",\"type\":1,\"subtype\":4,\"offset\":1310720,\"size\":4096,\"flags\":3}]\n");
     free(out);
 }
 

@@ -269,10 +269,10 @@ static void test_info_shows_blocks(void **state)
     assert_non_null(strstr(out, "Signature sector: at 0x1000, 1 block(s), truncated"));
     free(out);
     assert_int_equal(tu_runf(&out, "%s image info --json %s/esp32c5_small.sbv2_p384.bin", WEBOTA_BIN, V), 0);
-    assert_non_null(strstr(out, "\"signature_sector\": 4096, \"signatures\": [{\"block\": 0, \"valid\": true, "
-                                "\"scheme\": \"ecdsa384\", \"key_digest\": "
-                                "\"2e82ea89c121bc8557ae965f524e00d6e3d459233ac1f5eadaf6988bcae2575f\", "
-                                "\"digest_valid\": true}]}"));
+    assert_non_null(strstr(out, "\"signature_sector\":4096,\"signatures\":[{\"block\":0,\"valid\":true,"
+                                "\"scheme\":\"ecdsa384\",\"key_digest\":"
+                                "\"2e82ea89c121bc8557ae965f524e00d6e3d459233ac1f5eadaf6988bcae2575f\","
+                                "\"digest_valid\":true}]}"));
     free(out);
 }
 

@@ -446,8 +446,8 @@ static void test_cli(void **state)
     assert_memory_equal(after + 0x110000, img, len);
     free(after);
     assert_int_equal(tu_runf(&out, "%s flash boot --rollback --json %s", bin, flash), 0);
-    assert_non_null(strstr(out, "\"boot\": \"ota_0\""));
-    assert_non_null(strstr(out, "\"state\": \"pending_verify\""));
+    assert_non_null(strstr(out, "\"boot\":\"ota_0\""));
+    assert_non_null(strstr(out, "\"state\":\"pending_verify\""));
     free(out);
     /* forced install of the image without marker, into ota_1 (no rollback: ota_0 keeps running) */
     assert_int_equal(tu_runf(&out, "%s flash update --force --json %s %s", bin, flash, nomark), 0);

@@ -44,6 +44,7 @@ typedef struct webota_esp {
     webota_auth_verifier_t auth;
     char project[33];
     webota_esp_slot_t slot;
+    webota_esp_inflate_t inflate; /* compressed uploads (its 43 KiB only while one runs) */
     webota_slot_ops_t ops;
     webota_slot_t rules;       /* the core's rules over ops */
     webota_confirm_t confirm;  /* the core's confirm policy */
@@ -397,6 +398,9 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     ac.page_csp = webota_page_csp;
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
+#if CONFIG_WEBOTA_GZIP_UPLOADS
+    ac.inflate = webota_esp_inflate_init(&esp->inflate);
+#endif
     ac.request_reboot = request_reboot;
     ac.on_request = on_request;
     ac.ctx = esp;

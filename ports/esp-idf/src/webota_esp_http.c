@@ -46,6 +46,7 @@ typedef struct http {
     char status_line[48];
     /* request headers, copied: they are gone once the answer is sent */
     char content_type[160];
+    char content_encoding[32];
     char origin[128];
     char host[96];
     char authorization[192];
@@ -338,6 +339,8 @@ static esp_err_t handle(httpd_req_t *r)
     req.path = path;
     req.query = query;
     req.content_type = header(r, "Content-Type", h->content_type, sizeof(h->content_type));
+    req.content_encoding =
+        header(r, "Content-Encoding", h->content_encoding, sizeof(h->content_encoding));
     req.origin = header(r, "Origin", h->origin, sizeof(h->origin));
     req.host = header(r, "Host", h->host, sizeof(h->host));
     req.authorization = header(r, "Authorization", h->authorization, sizeof(h->authorization));

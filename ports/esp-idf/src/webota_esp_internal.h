@@ -10,6 +10,7 @@
 #include "esp_partition.h"
 
 #include "webota/api.h"
+#include "webota/inflate.h"
 #include "webota/slot.h"
 #include "webota_esp.h"
 
@@ -35,6 +36,17 @@ typedef struct webota_esp_slot {
 void webota_esp_slot_init(webota_esp_slot_t *s, webota_slot_ops_t *ops);
 /* State of the running firmware (ESP_OTA_IMG_UNDEFINED when unknown). */
 esp_ota_img_states_t webota_esp_running_state(void);
+
+/* ---- inflater for compressed uploads (webota_esp_inflate.c) ---- */
+
+typedef struct webota_esp_inflate {
+    webota_inflate_ops_t ops;
+    void *state;     /* tinfl's decompressor and dictionary, while inflating */
+    size_t dict_ofs; /* where tinfl writes next in its wrapping dictionary */
+} webota_esp_inflate_t;
+
+/* The seam over the ROM's tinfl_decompress; returns z->ops (do not move z). */
+const webota_inflate_ops_t *webota_esp_inflate_init(webota_esp_inflate_t *z);
 
 /* ---- web server (webota_esp_http.c) ---- */
 
