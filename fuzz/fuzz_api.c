@@ -132,7 +132,7 @@ static void on_reboot(void *ctx)
 
 static const char *const paths[] = {"/", "/api/status", "/api/update", "/update", "/api/confirm",
                                     "/api/rollback", "/api/reboot", "/index.html", "/x", "",
-                                    "/api/auth"};
+                                    "/api/auth", "/api/signature"};
 static const char *const ctypes[] = {NULL, "application/octet-stream", "multipart/form-data; boundary=fz",
                                      "text/plain", "multipart/form-data", "Application/Octet-Stream ; x=1"};
 static const char *const origins[] = {NULL, "http://dev", "http://evil", "null"};

@@ -6,7 +6,8 @@ set -euo pipefail
 want=${1:-test}
 # cmocka is here too: the build configures the unit tests (they are built with everything)
 build_pkgs=(build-essential cmake pkg-config libmbedtls-dev libmicrohttpd-dev libcurl4-openssl-dev libcmocka-dev zlib1g-dev)
-test_pkgs=(clang libclang-rt-dev valgrind chromium nodejs curl bsdutils
+# python3-cryptography: the ESP-IDF component's key-digest tool, tested on the PC (esp.trusted_keys)
+test_pkgs=(clang libclang-rt-dev valgrind chromium nodejs curl bsdutils python3-cryptography
            gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
 
 pkgs=("${build_pkgs[@]}")

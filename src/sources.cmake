@@ -19,6 +19,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/api_host.c
   core/api_html.c
   core/api_limits.c
+  core/api_signature.c
   core/api_respond.c
   core/api_status.c
   core/app_desc.c

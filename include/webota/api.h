@@ -44,6 +44,7 @@
 #include "webota/gunzip.h"
 #include "webota/inflate.h"
 #include "webota/multipart.h"
+#include "webota/sigblock.h"
 #include "webota/slot.h"
 #include "webota/update.h"
 
@@ -66,6 +67,7 @@ typedef enum {
     WEBOTA_API_ROUTE_ROLLBACK, /* POST /api/rollback */
     WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
     WEBOTA_API_ROUTE_AUTH,     /* GET /api/auth: a login challenge */
+    WEBOTA_API_ROUTE_SIGNATURE, /* POST /api/signature: a signature sector's blocks and keys */
 } webota_api_route_t;
 
 /* Upload limits (src/core/api_limits.c): an upload that receives nothing for
@@ -248,6 +250,12 @@ typedef struct webota_api {
     bool auth_on;
     webota_api_nonce_t nonces[WEBOTA_AUTH_NONCES];
     webota_api_client_t clients[WEBOTA_AUTH_CLIENTS];
+    /* POST /api/signature, one at a time: the connection doing it, the bytes
+     * received, the block being assembled and what each block slot holds */
+    webota_api_conn_t *sigcheck;
+    uint32_t sig_received;
+    uint8_t sig_block[WEBOTA_SIG_BLOCK_LEN];
+    webota_sig_block_t sig_found[WEBOTA_SIG_BLOCKS];
     char buf[WEBOTA_API_BODY_MAX];
 } webota_api_t;
 

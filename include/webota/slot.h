@@ -101,6 +101,12 @@ typedef struct webota_slot_ops {
     /* Restarts the chip now (esp_restart); does not return on a device. May
      * be NULL when the platform reboots by other means (the simulator). */
     void (*restart)(void *ctx);
+    /* The device's security version when its bootloader enforces
+     * anti-rollback (CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK: the eFuse
+     * SECURE_VERSION, esp_efuse_read_secure_version): an image whose
+     * secure_version is lower would never boot. UNSUPPORTED when the platform
+     * has no anti-rollback. May be NULL (= UNSUPPORTED). */
+    webota_err_t (*security_version)(void *ctx, uint32_t *out);
 } webota_slot_ops_t;
 
 /* The rules over one seam (fields private to src/core/slot.c). Caller-owned;
@@ -119,6 +125,8 @@ webota_err_t webota_slot_running(const webota_slot_t *s, webota_slot_info_t *out
 webota_err_t webota_slot_next(const webota_slot_t *s, webota_slot_info_t *out);
 webota_err_t webota_slot_running_desc(const webota_slot_t *s, webota_app_desc_t *out);
 bool webota_slot_rollback_possible(const webota_slot_t *s);
+/* ops->security_version, UNSUPPORTED when the platform has none. */
+webota_err_t webota_slot_security_version(const webota_slot_t *s, uint32_t *out);
 bool webota_slot_rollback_enabled(const webota_slot_t *s);
 /* True while a session holds the slot open. */
 bool webota_slot_busy(const webota_slot_t *s);

@@ -13,8 +13,10 @@
  *    into the slot.
  *  - finish: the checker's verdict (checksum, SHA-256, truncation), the marker
  *    requirement (the marker may sit anywhere in the image, so it is judged
- *    here), the slot's proof that the flash holds the bytes written, then
- *    activation (webota_slot_activate).
+ *    here), the signature when the policy trusts keys (the padding and the
+ *    signature sector after the image are written with it; the digest is
+ *    computed while it streams), the slot's proof that the flash holds the
+ *    bytes written, then activation (webota_slot_activate).
  *  - any error (and abort) closes the slot with webota_slot_abort: otadata and the
  *    running firmware are never touched by a failed session.
  *
@@ -42,13 +44,27 @@ typedef struct webota_update_policy {
     bool require_marker;         /* refuse images without the webota marker unless forced */
     bool allow_secure_downgrade; /* false: new secure_version must be >= running_secure_version */
     uint32_t running_secure_version;
+    /* Anti-rollback (the bootloader's CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK):
+     * an image whose secure_version is below the device's security version
+     * (eFuse) would never boot, so it is refused at its descriptor, before
+     * anything is erased, whatever allow_secure_downgrade says. The API fills
+     * these from webota_slot_security_version. */
+    bool anti_rollback;
+    uint32_t security_version;
     const char *project;     /* NULL = any project; else must equal the image's project_name */
     bool refuse_same_version; /* refuse an image whose version equals running_version */
     const char *running_version;
+    /* Signed images (Secure Boot V2 sector, webota/sigblock.h): with trusted
+     * keys, an image is activated only when a block signed by one of them
+     * verifies; unsigned, untrusted, mismatching and malformed are refused
+     * (SIG_*), the slot aborted, otadata untouched. NULL or no keys:
+     * signatures are not checked (unsigned images accepted). Must outlive
+     * the session. */
+    const struct webota_sig_config *signature;
 } webota_update_policy_t;
 
 /* chip -1, chip_rev -1, require_marker true, no downgrade, running secure
- * version 0, any project, same version allowed. */
+ * version 0, any project, same version allowed, signatures not checked. */
 void webota_update_policy_init(webota_update_policy_t *policy);
 
 typedef enum {
@@ -59,7 +75,9 @@ typedef enum {
     WEBOTA_UPDATE_FAILED,    /* error/abort; see webota_update_error/message */
 } webota_update_state_t;
 
-#define WEBOTA_UPDATE_STORAGE_SIZE 2048u
+/* 1.5 KiB of session and checker, 2 KiB of signature verifier (hash
+ * operations and one signature block). */
+#define WEBOTA_UPDATE_STORAGE_SIZE 4096u
 #define WEBOTA_UPDATE_MESSAGE_MAX 200u /* message buffer, NUL included */
 
 typedef struct webota_update {
@@ -104,6 +122,9 @@ const char *webota_update_message(const webota_update_t *u);
 const webota_app_desc_t *webota_update_desc(const webota_update_t *u);
 /* The target slot (valid after a successful begin), else NULL. */
 const webota_slot_info_t *webota_update_slot(const webota_update_t *u);
+/* The signature verdict and findings (after finish; NULL when the policy
+ * checks no signature or the image never completed). */
+const struct webota_sig_result *webota_update_signature(const webota_update_t *u);
 /* "idle", "receiving", "verifying", "done", "failed". */
 const char *webota_update_state_name(webota_update_state_t s);
 

@@ -565,11 +565,6 @@ int cmd_push(int argc, char **argv)
         cli_device_free(&dev);
         return ret;
     }
-    char *url = cli_device_url(&dev, "/api/update", force ? "force=1" : NULL);
-    if (url == NULL) {
-        cli_device_free(&dev);
-        return CLI_USAGE;
-    }
     push_t p = {0};
     struct stat sb;
     p.f = fopen(path, "rb");
@@ -579,7 +574,6 @@ int cmd_push(int argc, char **argv)
         if (p.f != NULL) {
             fclose(p.f);
         }
-        free(url);
         cli_device_free(&dev);
         return CLI_INVALID;
     }
@@ -626,12 +620,15 @@ int cmd_push(int argc, char **argv)
     if (gz && hdr != NULL) {
         hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
     }
-    curl = hdr != NULL ? cli_device_open(&dev, "POST", url, &ans, &hdr) : NULL;
-    if (curl == NULL || hdr == NULL) {
-        cli_error("push", "cannot start libcurl");
+    curl = hdr != NULL ? cli_device_open(&dev, "POST", "/api/update", force ? "force=1" : NULL,
+                                         &ans, &hdr)
+                       : NULL;
+    if (curl == NULL) {
+        if (hdr == NULL) {
+            cli_error("push", "out of memory");
+        }
         goto out;
     }
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
     curl_easy_setopt(curl, CURLOPT_READDATA, &p);
@@ -672,7 +669,6 @@ out:
         fclose(inflated);
     }
     free(packed);
-    free(url);
     cli_device_free(&dev);
     return ret;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/sbv2_key.h"
 #include "cli/secret.h"
 #include "sim/device.h"
 #include "webota/chip.h"
@@ -22,7 +23,8 @@ static void usage(FILE *f)
     fputs("usage: webota sim [--flash FILE] [--bind ADDR] [--port N] [--chip CHIP]\n"
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
-          "                  [--watchdog SECONDS] [--password-file FILE]\n\n"
+          "                  [--watchdog SECONDS] [--password-file FILE]\n"
+          "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
           "printed URL in a browser, upload a firmware, watch it boot.\n\n"
@@ -43,7 +45,15 @@ static void usage(FILE *f)
           "  --password-file F  require a password (its first line; or a verifier made\n"
           "                   by `webota passwd`); without it, $WEBOTA_PASSWORD is used.\n"
           "                   Logins are a challenge-response: the password never\n"
-          "                   crosses the network. None of both: no password\n\n"
+          "                   crosses the network. None of both: no password\n"
+          "  --trusted-key F  install only images signed (Secure Boot V2, webota image\n"
+          "                   sign or espsecure sign_data --version 2) by this key: a PEM\n"
+          "                   public (or private) RSA-3072, P-256 or P-384 key; repeat for\n"
+          "                   up to 8 keys. Without it unsigned images are accepted\n"
+          "  --anti-rollback on|off  bootloader anti-rollback (default off): an emulated\n"
+          "                   eFuse secure version, kept in FLASH.efuse, raised when a\n"
+          "                   confirmed firmware has a higher secure_version; images\n"
+          "                   below it are refused and never booted\n\n"
           "It prints 'webota sim: listening on http://ADDR:PORT/' each time the web server\n"
           "(re)starts. Ctrl-C stops it.\n",
           f);
@@ -67,6 +77,10 @@ int cmd_sim(int argc, char **argv)
 {
     sim_device_config_t cfg;
     memset(&cfg, 0, sizeof(cfg));
+    enum { MAX_TRUSTED = 8 };
+    static webota_sig_key_t trusted[MAX_TRUSTED];
+    static webota_sig_config_t sig;
+    memset(&sig, 0, sizeof(sig));
     cfg.flash_path = "webota-flash.bin";
     cfg.chip = WEBOTA_CHIP_ESP32;
     cfg.rollback = true;
@@ -139,6 +153,23 @@ int cmd_sim(int argc, char **argv)
             cli_error("sim", "--password is not accepted: every user of this machine could read "
                              "it with ps. Use --password-file FILE or $" CLI_PASSWORD_ENV);
             return CLI_USAGE;
+        } else if (strcmp(a, "--anti-rollback") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                cli_error("sim", "--anti-rollback %s: want on or off", v);
+                return CLI_USAGE;
+            }
+            cfg.anti_rollback = strcmp(v, "on") == 0;
+        } else if (strcmp(a, "--trusted-key") == 0) {
+            if (sig.key_count == MAX_TRUSTED) {
+                cli_error("sim", "at most %d --trusted-key", MAX_TRUSTED);
+                return CLI_USAGE;
+            }
+            cli_sbv2_key_t k;
+            if (!cli_sbv2_key_load("sim", v, false, &k)) {
+                return CLI_USAGE;
+            }
+            trusted[sig.key_count++] = k.trusted;
+            cli_sbv2_key_free(&k);
         } else {
             cli_error("sim", "unknown option %s", a);
             usage(stderr);
@@ -169,6 +200,17 @@ int cmd_sim(int argc, char **argv)
         printf("webota sim: password required (challenge-response, PBKDF2-HMAC-SHA-256 with %u "
                "iterations; the password itself is not kept)\n",
                (unsigned)verifier.iterations);
+    }
+    if (sig.key_count > 0) {
+        sig.keys = trusted;
+        cfg.signature = &sig;
+        printf("webota sim: installs only images signed by one of these keys:\n");
+        for (size_t i = 0; i < sig.key_count; i++) {
+            printf("  %s ", webota_sig_scheme_name((webota_sig_scheme_t)trusted[i].scheme));
+            cli_hex(stdout, trusted[i].digest, WEBOTA_SIG_KEY_DIGEST_LEN);
+            putchar('\n');
+        }
+        fflush(stdout);
     }
     char err[512];
     sim_device_t *d = sim_device_open(&cfg, err, sizeof(err));

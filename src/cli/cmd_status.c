@@ -48,7 +48,7 @@ static void size_text(const cli_http_answer_t *a, const char *path, char *out, s
     }
 }
 
-static void summary(const cli_http_answer_t *a)
+static void summary(const cli_http_answer_t *a, const char *root)
 {
     const char *b = a->body;
     size_t n = a->len;
@@ -69,8 +69,9 @@ static void summary(const cli_http_answer_t *a)
     }
     printf(", %s, state %s\n", s3, cli_json_text(b, n, "running.state", s2, sizeof(s2)) ? s2 : "?");
     if (strcmp(s2, "pending_verify") == 0) {
-        printf("%-10s on trial: keep it with `webota confirm URL`, or `webota rollback URL`;\n"
-               "%-10s a reset before it is confirmed rolls it back\n", "", "");
+        printf("%-10s on trial: keep it with `webota confirm %s`, or `webota rollback %s`;\n"
+               "%-10s a reset before it is confirmed rolls it back\n",
+               "", root, root, "");
     }
 
     if (cli_json_text(b, n, "next.label", s1, sizeof(s1))) {
@@ -136,7 +137,7 @@ int cmd_status(int argc, char **argv)
         if (json) {
             cli_device_print_body(&ans);
         } else {
-            summary(&ans);
+            summary(&ans, dev.root);
         }
         ret = CLI_OK;
     }

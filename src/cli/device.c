@@ -65,27 +65,27 @@ char *cli_device_url(const cli_device_t *d, const char *path, const char *query)
     return cli_http_url(d->cmd, d->root, path, query);
 }
 
-CURL *cli_device_open(const cli_device_t *d, const char *method, const char *url,
-                      cli_http_answer_t *ans, struct curl_slist **headers)
+CURL *cli_device_open(const cli_device_t *d, const char *method, const char *path,
+                      const char *query, cli_http_answer_t *ans, struct curl_slist **headers)
 {
-    CURL *curl = cli_http_open(url, ans);
-    if (curl == NULL || d->auth == NULL || d->password == NULL) {
-        return curl;
+    memset(ans, 0, sizeof(*ans));
+    char *url = cli_device_url(d, path, query);
+    CURL *curl = url != NULL ? cli_http_open(url, ans) : NULL;
+    free(url); /* libcurl keeps its own copy */
+    if (curl == NULL) {
+        cli_error(d->cmd, "cannot start libcurl");
+        return NULL;
     }
-    /* url is root + path [+ "?" query]: the login answer covers path and query */
-    size_t rl = strlen(d->root);
-    char path[1024];
-    const char *rest = strncmp(url, d->root, rl) == 0 ? url + rl : "/";
-    snprintf(path, sizeof(path), "%s", rest);
-    char *q = strchr(path, '?');
-    if (q != NULL) {
-        *q++ = 0;
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(curl, CURLOPT_POST, 1L);
     }
-    if (!cli_auth_header(d->auth, d->cmd, d->root, method, path, q, headers)) {
+    /* a login answer for this method, path and query: the password never
+     * goes out (challenge-response, docs/security.md) */
+    if (d->auth != NULL && d->password != NULL &&
+        !cli_auth_header(d->auth, d->cmd, d->root, method, path, query, headers)) {
         curl_easy_cleanup(curl);
         return NULL;
     }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *headers);
     return curl;
 }
 
@@ -185,27 +185,26 @@ void cli_device_report(const cli_device_t *d, const char *path, cli_dev_result_t
 cli_dev_result_t cli_device_call(const cli_device_t *d, const char *method, const char *path,
                                  long timeout_s, cli_http_answer_t *ans, CURLcode *rc_out)
 {
-    char *url = cli_device_url(d, path, NULL);
     CURLcode rc = CURLE_FAILED_INIT;
     cli_dev_result_t res = CLI_DEV_UNREACHABLE;
-    struct curl_slist *hdr = NULL;
-    CURL *curl = url != NULL ? cli_device_open(d, method, url, ans, &hdr) : NULL;
+    struct curl_slist *headers = NULL;
+    CURL *curl = cli_device_open(d, method, path, NULL, ans, &headers);
     if (curl == NULL) {
-        memset(ans, 0, sizeof(*ans));
         snprintf(ans->curl_err, sizeof(ans->curl_err), "cannot start libcurl");
     } else {
         if (strcmp(method, "POST") == 0) {
-            curl_easy_setopt(curl, CURLOPT_POST, 1L);
             curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
             curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+        }
+        if (headers != NULL) {
+            curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
         }
         curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
         rc = curl_easy_perform(curl);
         res = cli_device_result(curl, rc, ans);
         curl_easy_cleanup(curl);
     }
-    curl_slist_free_all(hdr);
-    free(url);
+    curl_slist_free_all(headers);
     if (rc_out != NULL) {
         *rc_out = rc;
     }

@@ -45,13 +45,14 @@ void cli_device_free(cli_device_t *d);
 /* "http://host:port" + path (+ "?" query): malloc'd. */
 char *cli_device_url(const cli_device_t *d, const char *path, const char *query);
 
-/* A curl handle for url (see cli_http_open). With a password, a fresh login
- * answer for method + url's path and query is appended to *headers (which
- * the caller frees; it may hold other headers already) and set as the
- * request's headers: a challenge-response, the password never goes out
- * (docs/security.md). NULL (message printed) when that fails. */
-CURL *cli_device_open(const cli_device_t *d, const char *method, const char *url,
-                      cli_http_answer_t *ans, struct curl_slist **headers);
+/* A curl handle for METHOD URL/path[?query] (see cli_http_open), with the
+ * device's credentials: the one place where a request gets them. With a
+ * password, a fresh login answer for method, path and query (a
+ * challenge-response: the password never goes out, docs/security.md) is
+ * appended to *headers (NULL or the caller's extra headers); the caller sets
+ * CURLOPT_HTTPHEADER from it and frees it. NULL with a message on failure. */
+CURL *cli_device_open(const cli_device_t *d, const char *method, const char *path,
+                      const char *query, cli_http_answer_t *ans, struct curl_slist **headers);
 
 typedef enum {
     CLI_DEV_OK,          /* 2xx with a JSON body */

@@ -106,6 +106,11 @@ static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
         policy.running_version = NULL;
         policy.refuse_same_version = false;
     }
+    uint32_t sv;
+    if (webota_slot_security_version(api->cfg.slot, &sv) == WEBOTA_OK) {
+        policy.anti_rollback = true; /* the eFuse counter: an image below it would not boot */
+        policy.security_version = sv;
+    }
     api->session_used = true;
     return webota_update_begin(&api->update, api->cfg.slot, &policy, total, force);
 }
@@ -318,6 +323,9 @@ static webota_api_route_t route_of(const char *path)
     if (strcmp(path, "/api/auth") == 0) {
         return WEBOTA_API_ROUTE_AUTH;
     }
+    if (strcmp(path, "/api/signature") == 0) {
+        return WEBOTA_API_ROUTE_SIGNATURE;
+    }
     return WEBOTA_API_ROUTE_NONE;
 }
 
@@ -413,6 +421,8 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     case WEBOTA_API_ROUTE_UPDATE:
     case WEBOTA_API_ROUTE_FORM:
         return begin_upload(api, conn, req, resp, route == WEBOTA_API_ROUTE_FORM);
+    case WEBOTA_API_ROUTE_SIGNATURE:
+        return webota_api_sig_begin(api, conn, req, resp);
     case WEBOTA_API_ROUTE_CONFIRM:
         if (api->upload != NULL) {
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
@@ -456,6 +466,9 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
 
 bool webota_api_body(webota_api_t *api, webota_api_conn_t *conn, const void *data, size_t len)
 {
+    if (conn->route == WEBOTA_API_ROUTE_SIGNATURE) {
+        return webota_api_sig_body(api, conn, data, len);
+    }
     if (api->upload != conn || !conn->uploading || conn->failed) {
         return false;
     }
@@ -547,6 +560,10 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_TOO_SLOW);
         return;
     }
+    if (conn->route == WEBOTA_API_ROUTE_SIGNATURE) {
+        webota_api_sig_end(api, conn, resp);
+        return;
+    }
     if (api->upload != conn || !conn->uploading) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_STATE);
         return;
@@ -590,6 +607,10 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
 
 void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn)
 {
+    if (api != NULL && conn != NULL && conn->route == WEBOTA_API_ROUTE_SIGNATURE) {
+        webota_api_sig_abort(api, conn);
+        return;
+    }
     if (api == NULL || conn == NULL || api->upload != conn) {
         return;
     }

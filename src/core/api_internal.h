@@ -7,6 +7,7 @@
  *   api_limits.c  time limits of an upload
  *   api_html.c    the form route: Accept negotiation and its HTML pages
  *   api_status.c  GET /api/status
+ *   api_signature.c POST /api/signature (the page's pre-check of a signature sector)
  *
  * Every answer is written into api->buf and set with webota_api_set_body. */
 #ifndef WEBOTA_CORE_API_INTERNAL_H
@@ -92,5 +93,13 @@ size_t webota_api_installed_html(webota_api_t *api, const char *project, const c
 /* ---- GET /api/status (api_status.c) ---- */
 
 void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp);
+
+/* ---- POST /api/signature (api_signature.c): begin/body/end/abort of that route ---- */
+
+webota_api_action_t webota_api_sig_begin(webota_api_t *api, webota_api_conn_t *conn,
+                                         const webota_api_request_t *req, webota_api_response_t *resp);
+bool webota_api_sig_body(webota_api_t *api, webota_api_conn_t *conn, const void *data, size_t len);
+void webota_api_sig_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_response_t *resp);
+void webota_api_sig_abort(webota_api_t *api, webota_api_conn_t *conn);
 
 #endif

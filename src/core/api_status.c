@@ -1,8 +1,28 @@
 /* GET /api/status: the running and next slots, the running app, the update
  * session and whether the device is about to reboot, as one JSON object. */
+#include <string.h>
+
 #include "api_internal.h"
 
 #include "webota/json.h"
+#include "webota/sigblock.h"
+
+/* "ecdsa256:8efe...": a trusted key as the status names it. */
+static void key_json(webota_json_t *j, const webota_sig_key_t *k)
+{
+    static const char digits[] = "0123456789abcdef";
+    char text[16 + 1 + 2 * WEBOTA_SIG_KEY_DIGEST_LEN + 1];
+    const char *name = webota_sig_scheme_name((webota_sig_scheme_t)k->scheme);
+    size_t n = strlen(name);
+    memcpy(text, name, n);
+    text[n++] = ':';
+    for (size_t i = 0; i < WEBOTA_SIG_KEY_DIGEST_LEN; i++) {
+        text[n++] = digits[k->digest[i] >> 4];
+        text[n++] = digits[k->digest[i] & 15];
+    }
+    text[n] = '\0';
+    webota_json_str(j, text);
+}
 
 static void slot_json(webota_json_t *j, const webota_slot_info_t *s, bool with_state)
 {
@@ -52,6 +72,13 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     } else {
         webota_json_null(&j);
     }
+    uint32_t security_version;
+    webota_json_key(&j, "security_version"); /* the anti-rollback eFuse counter, null without */
+    if (webota_slot_security_version(slot, &security_version) == WEBOTA_OK) {
+        webota_json_uint(&j, security_version);
+    } else {
+        webota_json_null(&j);
+    }
     webota_json_key(&j, "running");
     if (have_run) {
         slot_json(&j, &run, true);
@@ -68,6 +95,17 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_bool(&j, webota_slot_rollback_possible(slot));
     webota_json_key(&j, "require_marker");
     webota_json_bool(&j, api->cfg.policy.require_marker);
+    /* signed images only: which keys (scheme and SBv2 key digest) */
+    const webota_sig_config_t *sig = api->cfg.policy.signature;
+    size_t nkeys = sig != NULL && sig->keys != NULL ? sig->key_count : 0;
+    webota_json_key(&j, "signed_only");
+    webota_json_bool(&j, nkeys > 0);
+    webota_json_key(&j, "trusted_keys");
+    webota_json_arr_begin(&j);
+    for (size_t i = 0; i < nkeys && i < 8; i++) {
+        key_json(&j, &sig->keys[i]);
+    }
+    webota_json_arr_end(&j);
     /* compressed uploads: accepted, and the RAM the inflater holds for them */
     webota_json_key(&j, "gzip");
     webota_json_bool(&j, api->cfg.inflate != NULL);

@@ -34,6 +34,13 @@ webota_err_t webota_slot_running_desc(const webota_slot_t *s, webota_app_desc_t 
     return s->ops->running_desc(s->ops->ctx, out);
 }
 
+webota_err_t webota_slot_security_version(const webota_slot_t *s, uint32_t *out)
+{
+    if (s->ops->security_version == NULL)
+        return WEBOTA_ERR_UNSUPPORTED;
+    return s->ops->security_version(s->ops->ctx, out);
+}
+
 bool webota_slot_rollback_possible(const webota_slot_t *s)
 {
     return s->ops->rollback_possible(s->ops->ctx);

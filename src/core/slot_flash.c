@@ -448,6 +448,16 @@ static bool slot_verifies(void *ctx, unsigned slot)
     return v->ok && (!s->cfg.anti_rollback || v->secure_version >= s->cfg.efuse_secure_version);
 }
 
+/* The emulated eFuse SECURE_VERSION (raised by a confirm, op_mark_valid). */
+static webota_err_t op_security_version(void *ctx, uint32_t *out)
+{
+    webota_slot_flash_t *s = ctx;
+    if (!s->cfg.anti_rollback)
+        return WEBOTA_ERR_UNSUPPORTED;
+    *out = s->cfg.efuse_secure_version;
+    return WEBOTA_OK;
+}
+
 static bool op_rollback_possible(void *ctx)
 {
     webota_slot_flash_t *s = ctx;
@@ -489,4 +499,5 @@ void webota_slot_flash_ops(webota_slot_flash_t *s, webota_slot_ops_t *ops)
     ops->mark_invalid = op_mark_invalid;
     ops->rollback_possible = op_rollback_possible;
     ops->running_desc = op_running_desc;
+    ops->security_version = op_security_version;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "webota/image.h"
+#include "webota/sigblock.h"
 #include "webota/update.h"
 
 #include "textbuf.h"
@@ -27,10 +28,12 @@ typedef enum {
     FACT_RECEIVED,      /* a: bytes received */
     FACT_RECEIVED_OF,   /* a of b bytes received */
     FACT_SECURE_VERSION,/* a: image's, b: running firmware's */
+    FACT_SECURITY_VERSION,/* a: image's, b: the device's (eFuse) */
     FACT_PROJECT,       /* the descriptor's project against the policy's */
     FACT_SAME_VERSION,  /* the descriptor's version */
     FACT_NO_MARKER,     /* how to install it anyway */
     FACT_SLOT_OP,       /* text: what was done to the slot ("opening"), its label */
+    FACT_SIGNATURE,     /* the verifier's result: the block it names, or what is missing */
 } fact_t;
 
 typedef struct session {
@@ -44,7 +47,7 @@ typedef struct session {
     webota_err_t err;
     uint32_t err_offset;
     uint32_t total, received;
-    bool force, slot_valid, slot_open, head_done, desc_seen;
+    bool force, slot_valid, slot_open, head_done, desc_seen, sig_on, sig_done;
     uint16_t head_len;
     uint8_t head[HEAD_LEN];
     /* the failure's facts (see fact_t); on_desc records its refusal's here */
@@ -52,6 +55,7 @@ typedef struct session {
     uint32_t fact_a, fact_b;
     const char *fact_text;
     char msg[WEBOTA_UPDATE_MESSAGE_MAX]; /* format_message's text of them */
+    webota_sig_verifier_t sig; /* when the policy trusts keys */
 } session_t;
 
 _Static_assert(sizeof(session_t) <= WEBOTA_UPDATE_STORAGE_SIZE, "WEBOTA_UPDATE_STORAGE_SIZE too small");
@@ -87,6 +91,41 @@ static const char *chip_display(int chip)
 {
     const webota_chip_info_t *ci = chip < 0 ? NULL : webota_chip_info((webota_chip_t)chip);
     return ci != NULL ? ci->display : "unknown chip";
+}
+
+static void sb_hex(webota_sb_t *b, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char two[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        two[0] = digits[p[i] >> 4];
+        two[1] = digits[p[i] & 15];
+        webota_sb_s(b, two);
+    }
+}
+
+/* "block 0: key not trusted, ecdsa256 key 8efe...": the block the signature
+ * verdict names, or what is missing. */
+static void sig_words(const webota_sig_result_t *r, webota_sb_t *b)
+{
+    if (r->block < 0) {
+        if (r->err == WEBOTA_ERR_SIG_UNSIGNED)
+            webota_sb_s(b, "no signature sector after the image");
+        else if (r->err == WEBOTA_ERR_SIG_MALFORMED)
+            webota_sb_s(b, "the signature sector is not 4096 bytes at the end of the file");
+        return;
+    }
+    const webota_sig_block_t *bl = &r->block_info[r->block];
+    webota_sb_s(b, "block ");
+    webota_sb_u(b, (uint32_t)r->block, 10);
+    webota_sb_s(b, ": ");
+    webota_sb_s(b, webota_sig_block_state_text((webota_sig_block_state_t)bl->state));
+    if (bl->scheme != WEBOTA_SIG_SCHEME_NONE) {
+        webota_sb_s(b, ", ");
+        webota_sb_s(b, webota_sig_scheme_name((webota_sig_scheme_t)bl->scheme));
+        webota_sb_s(b, " key ");
+        sb_hex(b, bl->key_digest, 32);
+    }
 }
 
 /* The facts as words, without the error's own sentence. */
@@ -152,6 +191,13 @@ static void fact_words(const session_t *s, webota_sb_t *b)
         webota_sb_s(b, ", running firmware ");
         webota_sb_u(b, s->fact_b, 10);
         break;
+    case FACT_SECURITY_VERSION:
+        webota_sb_s(b, "image ");
+        webota_sb_u(b, s->fact_a, 10);
+        webota_sb_s(b, ", device security version ");
+        webota_sb_u(b, s->fact_b, 10);
+        webota_sb_s(b, ": it would not boot");
+        break;
     case FACT_PROJECT:
         webota_sb_s(b, "image is ");
         sb_quoted(b, s->desc.project_name);
@@ -169,6 +215,9 @@ static void fact_words(const session_t *s, webota_sb_t *b)
         webota_sb_s(b, s->fact_text);
         webota_sb_s(b, " slot ");
         webota_sb_s(b, s->slot.label);
+        break;
+    case FACT_SIGNATURE:
+        sig_words(webota_sig_result(&s->sig), b);
         break;
     }
 }
@@ -211,6 +260,8 @@ static webota_err_t fail(session_t *s, webota_err_t err, uint32_t offset)
         webota_slot_abort(s->slot_rules);
     s->slot_open = false;
     webota_image_abort(&s->checker);
+    if (s->sig_on)
+        webota_sig_abort(&s->sig);
     s->state = WEBOTA_UPDATE_FAILED;
     s->err = err;
     s->err_offset = offset;
@@ -234,6 +285,10 @@ static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
     s->desc = *d;
     s->desc_seen = true;
     const webota_update_policy_t *p = &s->policy;
+    if (p->anti_rollback && d->secure_version < p->security_version) {
+        set_fact(s, FACT_SECURITY_VERSION, d->secure_version, p->security_version, NULL);
+        return WEBOTA_ERR_UPD_SECURE_VERSION;
+    }
     if (!p->allow_secure_downgrade && d->secure_version < p->running_secure_version) {
         set_fact(s, FACT_SECURE_VERSION, d->secure_version, p->running_secure_version, NULL);
         return WEBOTA_ERR_UPD_SECURE_VERSION;
@@ -307,6 +362,13 @@ webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
     s->ipol.ctx = s;
     webota_image_abort(&s->checker);
     webota_image_init(&s->checker, &s->ipol, NULL);
+    const webota_sig_config_t *sig = s->policy.signature;
+    if (sig != NULL && sig->key_count > 0) {
+        s->sig_on = true;
+        err = webota_sig_init(&s->sig, sig, &s->checker); /* takes over the checker's SHA-256 */
+        if (err != WEBOTA_OK)
+            return fail_with(s, err, 0, FACT_PHRASE, 0, 0, "signature verifier");
+    }
     if (total > s->slot.size)
         return fail_with(s, WEBOTA_ERR_IMG_TOO_BIG, 0, FACT_ANNOUNCED, total, 0, NULL);
     return WEBOTA_OK;
@@ -364,6 +426,8 @@ webota_err_t webota_update_write(webota_update_t *u, const void *data, size_t le
             set_fact(s, checker_fact(err), 0, 0, NULL);
         return fail(s, err, webota_image_status(&s->checker)->err_offset);
     }
+    if (s->sig_on && (err = webota_sig_feed(&s->sig, d, len)) != WEBOTA_OK)
+        return fail_with(s, err, s->received, FACT_PHRASE, 0, 0, "signature digest");
     /* The first HEAD_LEN bytes wait in the session until the descriptor has
      * passed the policy; then the slot is opened and they go first. */
     size_t used = 0;
@@ -412,6 +476,13 @@ webota_err_t webota_update_finish(webota_update_t *u)
         return fail_with(s, WEBOTA_ERR_UPD_LENGTH, s->received, FACT_RECEIVED_OF, s->received, s->total, NULL);
     /* judged once the whole image has been seen: reported where it ended */
     const webota_image_status_t *st = webota_image_status(&s->checker);
+    if (s->sig_on) {
+        /* before the marker: forcing does not skip a signature */
+        err = webota_sig_finish(&s->sig);
+        s->sig_done = true;
+        if (err != WEBOTA_OK)
+            return fail_with(s, err, webota_sig_result(&s->sig)->err_offset, FACT_SIGNATURE, 0, 0, NULL);
+    }
     if (s->policy.require_marker && !s->force && !st->marker)
         return fail_with(s, WEBOTA_ERR_UPD_NO_MARKER, st->length, FACT_NO_MARKER, 0, 0, NULL);
     err = webota_slot_finish(s->slot_rules);
@@ -433,6 +504,11 @@ void webota_update_abort(webota_update_t *u)
     session_t *s = S(u);
     if (s->state == WEBOTA_UPDATE_RECEIVING || s->state == WEBOTA_UPDATE_VERIFYING)
         (void)fail_with(s, WEBOTA_ERR_UPD_ABORTED, s->received, FACT_PHRASE, 0, 0, "the upload stopped");
+}
+
+const webota_sig_result_t *webota_update_signature(const webota_update_t *u)
+{
+    return CS(u)->sig_done ? webota_sig_result(&CS(u)->sig) : NULL;
 }
 
 webota_update_state_t webota_update_state(const webota_update_t *u)

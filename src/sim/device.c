@@ -55,7 +55,60 @@ struct sim_device {
     bool reboot;          /* a delivered answer asked for a reboot */
     uint16_t port;        /* bound port, kept across reboots */
     bool hinted;          /* the how-to-try lines have been printed */
+    uint32_t efuse;       /* emulated eFuse SECURE_VERSION (anti-rollback) */
 };
+
+/* ---- the emulated eFuse counter, persisted next to the flash file ---- */
+
+static void efuse_path(const sim_device_t *d, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s.efuse", d->cfg.flash_path);
+}
+
+static uint32_t efuse_load(const sim_device_t *d)
+{
+    char path[4096];
+    efuse_path(d, path, sizeof(path));
+    FILE *f = fopen(path, "r");
+    unsigned v = 0;
+    if (f != NULL) {
+        if (fscanf(f, "secure_version %u", &v) != 1) {
+            v = 0;
+        }
+        fclose(f);
+    }
+    return v;
+}
+
+/* Writes the counter when it went up (eFuse bits are only ever burned). */
+static void efuse_store(sim_device_t *d, uint32_t v)
+{
+    if (!d->cfg.anti_rollback || v <= d->efuse) {
+        return;
+    }
+    char path[4096], tmp[4100];
+    efuse_path(d, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "secure_version %u\n", (unsigned)v) < 0 || fclose(f) != 0 ||
+        rename(tmp, path) != 0) {
+        fprintf(d->out, "webota sim: cannot write %s\n", path);
+        return;
+    }
+    fprintf(d->out, "webota sim: eFuse secure version raised from %u to %u\n", (unsigned)d->efuse,
+            (unsigned)v);
+    d->efuse = v;
+}
+
+/* After a boot or a confirm: the bootloader or esp_ota_mark_app_valid_cancel_rollback may have
+ * raised the counter (held by the slot writer until now). */
+static void efuse_sync(sim_device_t *d)
+{
+    uint32_t v;
+    if (webota_slot_security_version(&d->run.rules, &v) == WEBOTA_OK) {
+        efuse_store(d, v);
+    }
+}
 
 /* ---- demo firmware ---- */
 
@@ -302,6 +355,7 @@ sim_device_t *sim_device_open(const sim_device_config_t *cfg, char *err, size_t 
     }
     d->flash = sim_nor_flash(d->nor);
     d->port = cfg->port;
+    d->efuse = cfg->anti_rollback ? efuse_load(d) : 0;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->cond, NULL);
     return d;
@@ -388,6 +442,7 @@ static void log_confirm(sim_device_t *d, webota_confirm_result_t r, const char *
     if (r == WEBOTA_CONFIRM_NOTHING) {
         return;
     }
+    efuse_sync(d);
     fprintf(d->out, "webota sim: %s: firmware confirmed (%s)\n", why,
             r == WEBOTA_CONFIRM_CONFIRMED ? "valid"
                                           : webota_strerror(webota_confirm_error(&d->confirm)));
@@ -519,9 +574,14 @@ static int boot_once(sim_device_t *d)
     sim_boot_config_init(&bc);
     bc.rollback = d->cfg.rollback;
     bc.chip = d->cfg.chip;
+    bc.anti_rollback = d->cfg.anti_rollback;
+    bc.efuse_secure_version = d->efuse;
     bool booted = false;
     webota_err_t e = sim_power_on(&d->flash, &bc, &d->run, &booted);
     print_log(d->out, d->run.boot.log);
+    if (d->cfg.anti_rollback) {
+        efuse_store(d, d->run.boot.efuse_secure_version);
+    }
     if (!booted) {
         fprintf(d->out, "webota sim: the bootloader found nothing to boot: %s (a real chip would "
                         "reset forever)\n",
@@ -536,6 +596,10 @@ static int boot_once(sim_device_t *d)
     fprintf(d->out, "webota sim: running %s %s from %s (%s)%s\n", d->run.boot.desc.project_name,
             d->run.boot.desc.version, d->run.boot.part.label, webota_ota_state_name(d->run.boot.state),
             d->run.boot.marker ? "" : " WITHOUT the webota updater");
+    if (d->cfg.anti_rollback) {
+        fprintf(d->out, "webota sim: anti-rollback on: eFuse secure version %u, firmware secure_version %u\n",
+                (unsigned)d->efuse, (unsigned)d->run.boot.desc.secure_version);
+    }
     fflush(d->out);
     return 0;
 }
@@ -593,6 +657,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     webota_api_config_t ac;
     webota_api_config_init(&ac, &d->run.rules);
     ac.policy.chip = d->cfg.chip;
+    ac.policy.signature = d->cfg.signature;
     const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);
     ac.chip = ci ? ci->name : "";
     ac.chip_rev = -1;

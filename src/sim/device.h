@@ -46,6 +46,14 @@ typedef struct sim_device_config {
     /* NULL = no password; else the verifier (webota/api.h) the API checks
      * logins against: the simulator never keeps the password itself */
     const webota_auth_verifier_t *auth;
+    /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK: the emulated eFuse SECURE_VERSION
+     * lives in FLASH.efuse next to the flash file (one line
+     * "secure_version N"), raised when a confirmed firmware has a higher
+     * secure_version; images below it are refused and never booted. */
+    bool anti_rollback;
+    /* Trusted Secure Boot V2 keys: only images signed by one of them are
+     * installed. NULL or no keys: unsigned images are accepted. */
+    const struct webota_sig_config *signature;
     FILE *out;            /* progress lines; NULL = stdout */
 } sim_device_config_t;
 

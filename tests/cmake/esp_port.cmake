@@ -39,3 +39,15 @@ add_test(NAME esp.component_sources
                  -DOUT=${CMAKE_CURRENT_BINARY_DIR}/packed_component -P
                  ${CMAKE_SOURCE_DIR}/tests/esp/check_sources.cmake)
 set_tests_properties(esp.component_sources PROPERTIES TIMEOUT 60)
+
+# The component's build-time tool for CONFIG_WEBOTA_TRUSTED_KEYS gives, for each
+# espsecure test key (public or private PEM), the SBv2 key digest espsecure
+# digest_sbv2_public_key wrote, and refuses a P-192 key.
+add_test(NAME esp.trusted_keys
+         COMMAND sh -c "set -e; k=\"$1/tests/vectors/sbv2/keys\"; out=\"$2\"
+                  python3 \"$1/ports/esp-idf/tools/sbv2_trusted_keys.py\" \"$out\" \"$k/p256_a.pub.pem\" \"$k/p384.pem\" \"$k/rsa3072.pub.pem\"
+                  for n in p256_a p384 rsa3072; do grep -q \"$(cat \"$k/$n.digest.hex\")\" \"$out\"; done
+                  grep -q 'webota_esp_trusted_key_count = 3;' \"$out\"
+                  if python3 \"$1/ports/esp-idf/tools/sbv2_trusted_keys.py\" \"$out.2\" \"$k/p192.pub.pem\" 2>/dev/null; then exit 1; fi"
+                 sh ${CMAKE_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/webota_trusted_keys.c)
+set_tests_properties(esp.trusted_keys PROPERTIES TIMEOUT 60)

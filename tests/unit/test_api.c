@@ -311,10 +311,10 @@ static void test_page_status_routes(void **state)
     assert_string_equal(
         a.body,
         "{\"chip\":\"esp32\",\"chip_rev\":300,\"project\":\"webota-demo\",\"version\":\"1.0.0\","
-        "\"idf_ver\":\"v5.5\",\"secure_version\":0,\"running\":{\"label\":\"factory\",\"offset\":65536,"
+        "\"idf_ver\":\"v5.5\",\"secure_version\":0,\"security_version\":null,\"running\":{\"label\":\"factory\",\"offset\":65536,"
         "\"size\":1048576,\"index\":-1,\"state\":\"undefined\"},\"next\":{\"label\":\"ota_0\","
         "\"offset\":1114112,\"size\":1048576,\"index\":0},\"rollback_possible\":false,"
-        "\"require_marker\":true,\"gzip\":false,"
+        "\"require_marker\":true,\"signed_only\":false,\"trusted_keys\":[],\"gzip\":false,"
         "\"update\":{\"state\":\"idle\",\"received\":0,\"total\":0},\"rebooting\":false}");
     assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 1);
 

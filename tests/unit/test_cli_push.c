@@ -7,149 +7,23 @@
  * taken from WEBOTA_PASSWORD or --password-file, never from argv; a server
  * that is not webota (Node.js's http module) is named as such; the progress
  * bar is drawn on a terminal; connection and usage errors are clear. */
-#include <errno.h>
-#include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "testutil.h"
-
-static const uint8_t MARKER[32] = {'W', 'E', 'B',  'O',  'T',  'A',  '-',  'U',  'P',  'D', 'A',
-                                   'T', 'E', 'R',  '-',  'M',  'A',  'R',  'K',  'E',  'R', '-',
-                                   'v', '1', 0x8f, 0x3a, 0xd1, 0x5e, 0x07, 0xc4, 0x92, 0x6b};
-
-static pid_t sim_pid = -1;
-static char url[128];
-static char dir[512];
-static char good[600], nomarker[600];
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static bool has_marker(const uint8_t *d, size_t n)
-{
-    for (size_t i = 0; i + sizeof(MARKER) <= n; i++) {
-        if (d[i] == 'W' && memcmp(d + i, MARKER, sizeof(MARKER)) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The demo images the simulator writes next to its flash file, told apart by content. */
-static void find_demo_images(void)
-{
-    char cmd[700], *out = NULL;
-    snprintf(cmd, sizeof(cmd), "ls '%s'", dir);
-    assert_int_equal(tu_run(cmd, &out), 0);
-    good[0] = nomarker[0] = 0;
-    for (char *name = strtok(out, "\n"); name != NULL; name = strtok(NULL, "\n")) {
-        size_t nl = strlen(name);
-        if (nl < 4 || strcmp(name + nl - 4, ".bin") != 0 || strcmp(name, "flash.bin") == 0) {
-            continue;
-        }
-        char path[600];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        size_t n = 0;
-        uint8_t *d = tu_read_file(path, &n);
-        if (d != NULL && n > 0x50 && d[0] == 0xE9) {
-            if (!has_marker(d, n)) {
-                snprintf(nomarker, sizeof(nomarker), "%s", path);
-            } else if (strcmp((const char *)d + 0x30, "1.1.0") == 0) {
-                snprintf(good, sizeof(good), "%s", path);
-            }
-        }
-        free(d);
-    }
-    free(out);
-    if (good[0] == 0 || nomarker[0] == 0) {
-        fail_msg("the simulator wrote no demo images (good 1.1.0 and without marker) into %s", dir);
-    }
-}
+#include "sim_proc.h"
 
 /* Starts `webota sim --confirm CONFIRM` (with WEBOTA_PASSWORD=PW when
  * password is not NULL) in a folder `sub` of the test's directory. */
 static int sim_start_with(const char *sub, const char *confirm, const char *password)
 {
-    snprintf(dir, sizeof(dir), "%s/%s", tu_tmpdir(), sub);
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        return -1;
+    /* the password through the environment, never on its command line */
+    if (password != NULL) {
+        setenv("WEBOTA_PASSWORD", password, 1);
+    } else {
+        unsetenv("WEBOTA_PASSWORD");
     }
-    char flash[600], logpath[600];
-    snprintf(flash, sizeof(flash), "%s/flash.bin", dir);
-    snprintf(logpath, sizeof(logpath), "%s/sim.log", dir);
-    int logfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (logfd < 0) {
-        return -1;
-    }
-    sim_pid = fork();
-    if (sim_pid == 0) {
-        dup2(logfd, STDOUT_FILENO);
-        dup2(logfd, STDERR_FILENO);
-        close(logfd);
-        if (chdir(dir) != 0) {
-            _exit(127);
-        }
-        if (password != NULL) {
-            setenv("WEBOTA_PASSWORD", password, 1); /* never on its command line */
-        }
-        execl(WEBOTA_BIN, "webota", "sim", "--bind", "127.0.0.1", "--port", "0", "--flash", flash,
-              "--confirm", confirm, "--watchdog", "1", (char *)NULL);
-        _exit(127);
-    }
-    close(logfd);
-    /* its log tells the port (at most 20 s) */
-    url[0] = 0;
-    char *log = NULL;
-    for (int i = 0; i < 200 && url[0] == 0; i++) {
-        sleep_ms(100);
-        size_t n = 0;
-        free(log);
-        log = (char *)tu_read_file(logpath, &n);
-        if (log == NULL) {
-            continue;
-        }
-        char *text = realloc(log, n + 1);
-        if (text == NULL) {
-            break;
-        }
-        log = text;
-        log[n] = 0;
-        const char *at = strstr(log, "listening on http://127.0.0.1:");
-        unsigned port = 0;
-        if (at != NULL && strchr(at, '\n') != NULL &&
-            sscanf(at, "listening on http://127.0.0.1:%u/", &port) == 1 && port > 0) {
-            snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
-        }
-        if (waitpid(sim_pid, NULL, WNOHANG) == sim_pid) {
-            sim_pid = -1;
-            break;
-        }
-    }
-    if (url[0] == 0) {
-        fprintf(stderr, "the simulator did not print its URL within 20 s:\n%s\n", log ? log : "");
-    }
-    free(log);
-    return url[0] ? 0 : -1;
+    return sim_start_in(sub, confirm, NULL);
 }
 
 static int sim_start(void **state)
@@ -162,79 +36,6 @@ static int sim_start_manual(void **state)
 {
     (void)state;
     return sim_start_with("manual", "manual", "s3cret pw");
-}
-
-static int sim_stop(void **state)
-{
-    (void)state;
-    if (sim_pid > 0) {
-        kill(sim_pid, SIGINT);
-        int st = 0;
-        for (int i = 0; i < 100 && waitpid(sim_pid, &st, WNOHANG) == 0; i++) {
-            sleep_ms(100);
-        }
-        if (waitpid(sim_pid, &st, WNOHANG) == 0) {
-            kill(sim_pid, SIGKILL);
-            waitpid(sim_pid, &st, 0);
-            fprintf(stderr, "the simulator did not stop within 10 s of SIGINT\n");
-            return -1;
-        }
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            fprintf(stderr, "the simulator did not exit cleanly on SIGINT (status 0x%x)\n", st);
-            return -1;
-        }
-    }
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return tu_run(cmd, NULL) == 0 ? 0 : -1;
-}
-
-/* Runs `webota ARGS` with stdout to *out and stderr to *err; returns the exit status. */
-__attribute__((format(printf, 3, 4))) static int run(char **out, char **err, const char *fmt, ...)
-{
-    char args[1500], cmd[3000], errpath[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof(args), fmt, ap);
-    va_end(ap);
-    snprintf(errpath, sizeof(errpath), "%s/stderr.txt", dir);
-    snprintf(cmd, sizeof(cmd), "'%s' %s 2>'%s'", WEBOTA_BIN, args, errpath);
-    int rc = tu_run(cmd, out);
-    size_t n = 0;
-    uint8_t *e = tu_read_file(errpath, &n);
-    assert_non_null(e);
-    char *s = realloc(e, n + 1);
-    assert_non_null(s);
-    s[n] = 0;
-    if (err != NULL) {
-        *err = s;
-    } else {
-        free(s);
-    }
-    return rc;
-}
-
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        if (strstr((hay), (needle)) == NULL) {                                                     \
-            fail_msg("expected \"%s\" in:\n%s", (needle), (hay));                                  \
-        }                                                                                          \
-    } while (0)
-
-/* Polls `webota status --json` until the device answers with want (bounded). */
-static void wait_for(const char *want)
-{
-    for (int i = 0; i < 150; i++) {
-        char *out = NULL;
-        int rc = run(&out, NULL, "status --json %s", url);
-        bool ok = rc == 0 && strstr(out, want) != NULL;
-        free(out);
-        if (ok) {
-            return;
-        }
-        sleep_ms(200);
-    }
-    fail_msg("the device never answered with %s within 30 s", want);
 }
 
 static void test_status_human_and_json(void **state)
@@ -676,7 +477,8 @@ static void test_manual_confirm_closes_the_loop(void **state)
     free(err);
     assert_int_equal(run(&out, NULL, "status %s", url), 0);
     assert_contains(out, "state pending_verify");
-    assert_contains(out, "on trial: keep it with `webota confirm URL`");
+    snprintf(want, sizeof(want), "on trial: keep it with `webota confirm %s`, or `webota rollback %s`;", url, url);
+    assert_contains(out, want);
     free(out);
 
     /* a second push is refused before anything is sent */

@@ -71,8 +71,15 @@ static void nor_destroy(void *dev)
     free(dev);
 }
 
+#ifdef WEBOTA_CONFORMANCE_ESP
+#include "conformance_esp.h"
+#endif
+
 static const conf_impl_t impls[] = {
     {"slot_flash (NOR flash)", nor_create, nor_reboot, nor_ops, nor_flash, nor_destroy},
+#ifdef WEBOTA_CONFORMANCE_ESP
+    {"webota_esp_slot (ESP-IDF binding, host stand-in)", esp_create, esp_reboot, esp_ops, esp_flash, esp_destroy},
+#endif
 };
 
 #define N_IMPLS (sizeof impls / sizeof impls[0])

@@ -48,6 +48,7 @@ typedef struct webota_esp {
     webota_slot_ops_t ops;
     webota_slot_t rules;       /* the core's rules over ops */
     webota_confirm_t confirm;  /* the core's confirm policy */
+    webota_sig_config_t sig;   /* trusted keys (CONFIG_WEBOTA_SIGNED_UPDATES) */
     void *httpd;
     esp_timer_handle_t reboot_timer;
     esp_timer_handle_t confirm_timer;
@@ -115,7 +116,7 @@ static bool copy_str(char *dst, size_t size, const char *src, const char **out)
     return true;
 }
 
-static uint32_t now_ms(void *ctx)
+static uint32_t api_now_ms(void *ctx)
 {
     (void)ctx;
     return (uint32_t)(esp_timer_get_time() / 1000);
@@ -379,6 +380,14 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         esp->project[sizeof(esp->project) - 1] = 0;
         ac.policy.project = esp->project;
     }
+#ifdef CONFIG_WEBOTA_SIGNED_UPDATES
+    esp->sig.keys = webota_esp_trusted_keys;
+    esp->sig.key_count = webota_esp_trusted_key_count;
+#ifdef CONFIG_IDF_TARGET_ESP32
+    esp->sig.max_blocks = 1; /* ESP32 (rev 3) Secure Boot V2 uses the first block only */
+#endif
+    ac.policy.signature = &esp->sig;
+#endif
     ac.chip = CONFIG_IDF_TARGET;
     ac.chip_rev = (int)ci.revision;
     if (cfg->auth_verifier[0] != 0) {
@@ -393,7 +402,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     ac.hosts = esp->hosts;
     ac.hosts_count = esp->hosts_count;
     ac.host_ok = own_address;
-    ac.now_ms = now_ms;
+    ac.now_ms = api_now_ms;
     ac.log = api_log;
     ac.page_csp = webota_page_csp;
     ac.page_gz = webota_page_gz;

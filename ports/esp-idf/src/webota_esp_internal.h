@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "sdkconfig.h"
 #include "esp_ota_ops.h"
 #include "esp_partition.h"
 
 #include "webota/api.h"
 #include "webota/inflate.h"
+#include "webota/sigblock.h"
 #include "webota/slot.h"
 #include "webota_esp.h"
 
@@ -78,5 +80,12 @@ bool webota_esp_wifi_own_address(const char *host);
 
 esp_err_t webota_esp_dns_start(const uint8_t ip[4]);
 void webota_esp_dns_stop(void);
+
+#ifdef CONFIG_WEBOTA_SIGNED_UPDATES
+/* The trusted keys (scheme and SBv2 digest) of CONFIG_WEBOTA_TRUSTED_KEYS,
+ * generated at build time by tools/sbv2_trusted_keys.py. */
+extern const webota_sig_key_t webota_esp_trusted_keys[];
+extern const size_t webota_esp_trusted_key_count;
+#endif
 
 #endif

@@ -14,6 +14,9 @@
 #include "esp_partition.h"
 #include "esp_system.h"
 #include "sdkconfig.h"
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+#include "esp_efuse.h"
+#endif
 
 #include "webota/app_desc.h"
 #include "webota/flash.h"
@@ -333,6 +336,17 @@ static webota_err_t op_running_desc(void *ctx, webota_app_desc_t *out)
     return webota_app_desc_decode(raw, out);
 }
 
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+/* The eFuse SECURE_VERSION the bootloader compares every app against: the
+ * update policy refuses an image below it before anything is erased. */
+static webota_err_t op_security_version(void *ctx, uint32_t *out)
+{
+    (void)ctx;
+    *out = esp_efuse_read_secure_version();
+    return WEBOTA_OK;
+}
+#endif
+
 /* esp_restart; under IDF < 5.5 after an accepted rollback request
  * esp_ota_mark_app_invalid_rollback_and_reboot. */
 static void op_restart(void *ctx)
@@ -370,4 +384,7 @@ void webota_esp_slot_init(webota_esp_slot_t *s, webota_slot_ops_t *ops)
     ops->rollback_possible = op_rollback_possible;
     ops->running_desc = op_running_desc;
     ops->restart = op_restart;
+#ifdef CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK
+    ops->security_version = op_security_version;
+#endif
 }

@@ -1,0 +1,41 @@
+# The ESP-IDF binding on the PC: every source of ports/esp-idf/src except the
+# Wi-Fi/esp_netif bring-up (webota_esp_wifi.c, replaced by a host AP with the
+# default address), compiled against the host stand-in of the ESP-IDF v5.5
+# APIs it calls (tests/esp/idf_host, see its README.md). Test-only: the
+# ESP-IDF component never compiles anything under tests/.
+set(WEBOTA_IDF_HOST ${CMAKE_SOURCE_DIR}/tests/esp/idf_host)
+file(GLOB WEBOTA_ESP_BINDING_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/*.c)
+list(REMOVE_ITEM WEBOTA_ESP_BINDING_SOURCES ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/webota_esp_wifi.c)
+file(GLOB WEBOTA_IDF_HOST_SOURCES CONFIGURE_DEPENDS ${WEBOTA_IDF_HOST}/*.c)
+find_package(Threads REQUIRED)
+add_library(webota_esp_host STATIC ${WEBOTA_ESP_BINDING_SOURCES} ${WEBOTA_IDF_HOST_SOURCES})
+target_include_directories(webota_esp_host
+  PUBLIC ${WEBOTA_IDF_HOST}/include ${CMAKE_SOURCE_DIR}/ports/esp-idf/include
+         ${CMAKE_SOURCE_DIR}/ports/esp-idf/src ${CMAKE_SOURCE_DIR}/src
+  PRIVATE ${WEBOTA_IDF_HOST} ${MBEDTLS_INCLUDE_DIR})
+target_link_libraries(webota_esp_host PUBLIC webota_sim webota_core webota_web Threads::Threads)
+
+# The integration cases of test_sim_http.c, on the binding.
+add_executable(test_esp_binding ${CMAKE_SOURCE_DIR}/tests/esp/test_esp_binding.c
+                                ${CMAKE_SOURCE_DIR}/tests/unit/testutil.c)
+target_include_directories(test_esp_binding PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_compile_definitions(test_esp_binding PRIVATE WEBOTA_VECTORS="${WEBOTA_VECTORS}")
+target_link_libraries(test_esp_binding PRIVATE webota_esp_host PkgConfig::CMOCKA)
+add_test(NAME esp.binding COMMAND test_esp_binding)
+set_tests_properties(esp.binding PROPERTIES TIMEOUT 300)
+
+# The power-loss proof of tests/unit/test_powerloss.c through the binding's
+# slot writer and the esp_ota_ops stand-in.
+add_executable(test_esp_powerloss ${CMAKE_SOURCE_DIR}/tests/esp/test_esp_powerloss.c
+                                  ${CMAKE_SOURCE_DIR}/tests/unit/testutil.c)
+target_include_directories(test_esp_powerloss PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_compile_definitions(test_esp_powerloss PRIVATE WEBOTA_VECTORS="${WEBOTA_VECTORS}")
+target_link_libraries(test_esp_powerloss PRIVATE webota_esp_host PkgConfig::CMOCKA)
+add_test(NAME esp.powerloss COMMAND test_esp_powerloss)
+set_tests_properties(esp.powerloss PROPERTIES TIMEOUT 600)
+
+# The seam conformance suite runs the binding's slot writer as a second
+# implementation (tests/esp/conformance_esp.h).
+target_compile_definitions(test_slot_conformance PRIVATE WEBOTA_CONFORMANCE_ESP)
+target_include_directories(test_slot_conformance PRIVATE ${CMAKE_SOURCE_DIR}/tests/esp)
+target_link_libraries(test_slot_conformance PRIVATE webota_esp_host)
