@@ -1,11 +1,14 @@
 # The ESP-IDF binding on the PC: every source of ports/esp-idf/src except the
 # Wi-Fi/esp_netif bring-up (webota_esp_wifi.c, replaced by a host AP with the
-# default address), compiled against the host stand-in of the ESP-IDF v5.5
+# default address) and the ROM inflater glue (webota_esp_inflate.c), compiled against the host stand-in of the ESP-IDF v5.5
 # APIs it calls (tests/esp/idf_host, see its README.md). Test-only: the
 # ESP-IDF component never compiles anything under tests/.
 set(WEBOTA_IDF_HOST ${CMAKE_SOURCE_DIR}/tests/esp/idf_host)
 file(GLOB WEBOTA_ESP_BINDING_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/*.c)
-list(REMOVE_ITEM WEBOTA_ESP_BINDING_SOURCES ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/webota_esp_wifi.c)
+list(REMOVE_ITEM WEBOTA_ESP_BINDING_SOURCES ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/webota_esp_wifi.c
+     # gzip uploads use the ROM's miniz inflater, which the host does not have:
+     # the stand-in's sdkconfig.h leaves CONFIG_WEBOTA_GZIP_UPLOADS off
+     ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/webota_esp_inflate.c)
 file(GLOB WEBOTA_IDF_HOST_SOURCES CONFIGURE_DEPENDS ${WEBOTA_IDF_HOST}/*.c)
 find_package(Threads REQUIRED)
 add_library(webota_esp_host STATIC ${WEBOTA_ESP_BINDING_SOURCES} ${WEBOTA_IDF_HOST_SOURCES})

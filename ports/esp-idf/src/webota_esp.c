@@ -340,7 +340,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     ac.password = cfg->password;
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
-#if CONFIG_WEBOTA_GZIP_UPLOADS
+#ifdef CONFIG_WEBOTA_GZIP_UPLOADS
     ac.inflate = webota_esp_inflate_init(&esp->inflate);
 #endif
     ac.request_reboot = request_reboot;

@@ -23,6 +23,8 @@
 #define CONFIG_WEBOTA_AP_CHANNEL 1
 #define CONFIG_WEBOTA_AP_MAX_CLIENTS 4
 #define CONFIG_WEBOTA_CAPTIVE_PORTAL 1
+/* CONFIG_WEBOTA_GZIP_UPLOADS (default y) is off here: its inflater is the
+ * ROM's miniz (webota_esp_inflate.c), which the host does not have. */
 #define CONFIG_WEBOTA_STA_SSID ""
 #define CONFIG_WEBOTA_STA_PASSWORD ""
 #define CONFIG_WEBOTA_CONFIRM_FIRST_REQUEST 1
