@@ -159,8 +159,6 @@ static void device_new(const char *digest)
     s_flash = sim_nor_flash(s_nor);
     memset(&s_app, 0, sizeof(s_app));
     webota_esp_config_default(&s_app.cfg);
-    s_app.cfg.start_wifi = false;
-    s_app.cfg.captive_portal = false;
     s_app.cfg.confirm = WEBOTA_ESP_CONFIRM_BY_APP;
     webota_esp_pull_config_default(&s_app.pull);
     s_app.pull.manifest_url = s_url;
