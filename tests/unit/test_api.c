@@ -85,9 +85,11 @@ static void boot(dev_t_ *d)
     assert_int_equal(sim_power_on(&d->flash, &bc, &d->run, NULL), WEBOTA_OK);
     webota_api_config_t ac;
     webota_api_config_init(&ac, &d->run.rules);
+    ac.policy.check_chip = true;
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.policy.project = d->project;
     ac.chip = "esp32";
+    ac.chip_rev_known = true;
     ac.chip_rev = 300;
     ac.password = d->pw;
     ac.page_gz = page;

@@ -211,7 +211,7 @@ static void test_refusals(void **state)
     f.flash = sim_nor_flash(f.nor);
     sim_flash_app_t apps[2] = {{"factory", fimg, flen}, {"ota_0", img, len}};
     assert_int_equal(sim_flash_make(f.nor, &f.pt, 0x8000, apps, 2, NULL, 0), WEBOTA_OK);
-    webota_slot_flash_config_t c = {&f.flash, 0, false, false, 0, -1, -1, 0};
+    webota_slot_flash_config_t c = {.flash = &f.flash, .chip = -1};
     c.running_offset = webota_pt_find_label(&f.pt, "ota_0")->offset + 100;
     assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
     webota_slot_flash_ops(&f.run.slot, &f.run.ops);
@@ -235,7 +235,7 @@ static void test_refusals(void **state)
     assert_int_equal(webota_slot_flash_init(&s, NULL), WEBOTA_ERR_ARG);
     sim_nor_t *blank = sim_nor_new_ram(FX_FLASH_SIZE);
     webota_flash_t bf = sim_nor_flash(blank);
-    webota_slot_flash_config_t bc = {&bf, 0, false, false, 0, -1, -1, 0};
+    webota_slot_flash_config_t bc = {.flash = &bf, .chip = -1};
     assert_int_equal(webota_slot_flash_init(&s, &bc), WEBOTA_ERR_PT_EMPTY);
     sim_nor_power_off(blank);
     assert_int_equal(webota_slot_flash_init(&s, &bc), WEBOTA_ERR_FLASH_POWER);
@@ -571,7 +571,7 @@ static void test_otadata_vectors(void **state)
                 const webota_partition_t *run = s > 0 ? webota_pt_ota_slot(&pt, s - 1) : webota_pt_factory(&pt);
                 if (run == NULL)
                     run = webota_pt_ota_slot(&pt, n - 1);
-                webota_slot_flash_config_t c = {&f.flash, 0, rb, false, 0, -1, -1, run->offset};
+                webota_slot_flash_config_t c = {.flash = &f.flash, .rollback = rb, .chip = -1, .running_offset = run->offset};
                 assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
                 webota_slot_flash_ops(&f.run.slot, &f.run.ops);
     assert_int_equal(webota_slot_init(&f.run.rules, &f.run.ops), WEBOTA_OK);
