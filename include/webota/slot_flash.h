@@ -59,7 +59,7 @@ typedef struct webota_slot_flash_config {
     uint32_t running_offset;       /* flash address of the booted partition */
 } webota_slot_flash_config_t;
 
-/* flash and running_offset as given, the rest zeroed: table 0x8000, no
+/* flash and running_offset as given, the rest zeroed: table 0x8000 (0), no
  * rollback, no anti-rollback, ESP32, revision not checked (a zeroed config
  * with flash and running_offset set is the same). */
 void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota_flash_t *flash,

@@ -155,8 +155,7 @@ void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota
                                    uint32_t running_offset)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->flash = flash;
-    cfg->table_offset = WEBOTA_PT_OFFSET_DEFAULT;
+    cfg->flash = flash; /* table_offset 0: 0x8000 */
     cfg->running_offset = running_offset;
 }
 
