@@ -121,7 +121,11 @@ extern "C" {
     X(HTTP_UNAUTHORIZED, 77, 401, "unauthorized", "password required")                              \
     X(HTTP_NOT_FOUND, 78, 404, "not_found_route", "no such page")                                   \
     X(HTTP_METHOD, 79, 405, "method_not_allowed", "method not allowed")                             \
-    X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")
+    X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")       \
+    X(HTTP_WRONG_HOST, 93, 421, "wrong_host", "the Host header names none of this device's addresses") \
+    X(HTTP_TOO_SLOW, 94, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
+    X(HTTP_RATE_LIMITED, 95, 429, "too_many_attempts", "too many failed logins: wait and try again") \
+    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, num, http, name, msg) WEBOTA_ERR_##id = num,
