@@ -444,9 +444,9 @@ webota_err_t webota_pull_manifest(webota_pull_t *p, const char *manifest_url, in
     /* the SAME session as an upload: chip, project, secure_version, marker,
      * signature; nothing erased before the header passes */
     webota_update_policy_init(&p->policy);
+    p->policy.check_chip = true;
     p->policy.chip = p->cfg.chip;
-    p->policy.chip_rev = -1;
-    p->policy.require_marker = true;
+    p->policy.allow_no_marker = false;
     p->policy.running_secure_version = p->running.secure_version;
     p->policy.project = p->running.project_name;
     p->policy.refuse_same_version = true;
