@@ -125,7 +125,8 @@ extern "C" {
     X(HTTP_WRONG_HOST, 93, 421, "wrong_host", "the Host header names none of this device's addresses") \
     X(HTTP_TOO_SLOW, 94, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
     X(HTTP_RATE_LIMITED, 95, 429, "too_many_attempts", "too many failed logins: wait and try again") \
-    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired")
+    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired") \
+    X(UPD_OLDER_VERSION, 97, 422, "older_version", "image has an older version than the running firmware")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, num, http, name, msg) WEBOTA_ERR_##id = num,

@@ -54,6 +54,9 @@ typedef struct webota_update_policy {
     const char *project;     /* NULL = any project; else must equal the image's project_name */
     bool refuse_same_version; /* refuse an image whose version equals running_version */
     const char *running_version;
+    /* Refuse an image whose version is older than running_version
+     * (webota_version_compare). Versions it cannot order are accepted. */
+    bool refuse_older_version;
     /* Signed images (Secure Boot V2 sector, webota/sigblock.h): with trusted
      * keys, an image is activated only when a block signed by one of them
      * verifies; unsigned, untrusted, mismatching and malformed are refused
@@ -64,7 +67,8 @@ typedef struct webota_update_policy {
 } webota_update_policy_t;
 
 /* chip -1, chip_rev -1, require_marker true, no downgrade, running secure
- * version 0, any project, same version allowed, signatures not checked. */
+ * version 0, any project, same and older versions allowed, signatures not
+ * checked. */
 void webota_update_policy_init(webota_update_policy_t *policy);
 
 typedef enum {
