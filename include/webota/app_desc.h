@@ -41,7 +41,9 @@ void webota_app_desc_encode(const webota_app_desc_t *desc, uint8_t raw[WEBOTA_AP
  * leading 'v', then dot-separated decimal numbers (missing trailing ones
  * count as 0: "1.2" == "1.2.0"), then optionally '-' and a pre-release tag.
  * A pre-release is older than the same numbers without one ("1.2.0-rc1" <
- * "1.2.0"); two pre-release tags of the same numbers compare by bytes.
+ * "1.2.0"); two pre-release tags of the same numbers compare by bytes. A
+ * tag must not start with a digit ("1.2-3-gabc", git describe's "3 commits
+ * after 1.2", is not a pre-release and is not ordered).
  * Result in *cmp: <0 a older, 0 equal, >0 a newer. Returns false (and leaves
  * *cmp 0) when either is not of that form (e.g. a git describe hash):
  * such versions have no order, so a caller must not refuse on them. */

@@ -85,7 +85,9 @@ static bool version_parse(const char *s, version_t *v)
         }
         if (*s == '\0')
             return true;
-        if (*s == '-' && s[1] != '\0') {
+        /* a tag starting with a digit is git describe's "-N-gHASH" (N commits
+         * after the tag: newer, not a pre-release): not ordered */
+        if (*s == '-' && s[1] != '\0' && !(s[1] >= '0' && s[1] <= '9')) {
             v->pre = s + 1;
             return true;
         }

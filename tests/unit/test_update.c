@@ -566,7 +566,7 @@ static void test_version_compare(void **state)
         {"1.0", "g1a2b3c", false, 0},    {"1..0", "1.0", false, 0},       {"1.0.", "1.0", false, 0},
         {".1", "1", false, 0},           {"1.0-", "1.0", false, 0},       {"1.0 ", "1.0", false, 0},
         {"1.0+build", "1.0", false, 0},  {"1234567890", "1", false, 0},   {"1.2.3.4.5.6.7.8.9", "1", false, 0},
-        {"vv1", "1", false, 0},          {NULL, "1", false, 0},
+        {"vv1", "1", false, 0},          {"v1.2-3-g1a2b3c", "1.2", false, 0}, {"1.2", "1.2-3-gabc-dirty", false, 0},          {NULL, "1", false, 0},
     };
     for (unsigned i = 0; i < sizeof t / sizeof *t; i++) {
         int cmp = 42;
@@ -627,7 +627,8 @@ static void test_refuse_older_version(void **state)
     assert_string_equal(booted, "1.0");
     assert_int_equal(update_with(&pol, "1.0-rc1", booted, sizeof booted), WEBOTA_ERR_UPD_OLDER_VERSION);
     assert_string_equal(booted, "1.0");
-    static const char *const accepted[] = {"1.0", "v1.0.0", "1.0.1", "2.0", "1.1-rc1", "g1a2b3c"};
+    static const char *const accepted[] = {"1.0", "v1.0.0", "1.0.1", "2.0", "1.1-rc1", "g1a2b3c",
+                                           "0.9-2-gabc"};
     for (unsigned i = 0; i < sizeof accepted / sizeof *accepted; i++) {
         assert_int_equal(update_with(&pol, accepted[i], booted, sizeof booted), WEBOTA_OK);
         assert_string_equal(booted, accepted[i]);
