@@ -656,6 +656,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
 {
     webota_api_config_t ac;
     webota_api_config_init(&ac, &d->run.rules);
+    ac.policy.check_chip = true; /* a negative chip: any */
     ac.policy.chip = d->cfg.chip;
     ac.policy.signature = d->cfg.signature;
     ac.policy.refuse_older_version = d->cfg.refuse_older;
