@@ -26,6 +26,7 @@ static void usage(FILE *f)
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
           "                  [--watchdog SECONDS] [--password-file FILE]\n"
           "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n"
+          "                  [--refuse-older]\n"
           "                  [--pull URL [--pull-interval S] [--device-id ID]]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
@@ -56,6 +57,9 @@ static void usage(FILE *f)
           "                   eFuse secure version, kept in FLASH.efuse, raised when a\n"
           "                   confirmed firmware has a higher secure_version; images\n"
           "                   below it are refused and never booted\n"
+          "  --refuse-older   refuse an image whose app version is older than the\n"
+          "                   running one (older_version, 422); versions that are not\n"
+          "                   dotted numbers are accepted\n"
           "  --pull URL       poll a release manifest (webota release publish) and install\n"
           "                   what it allows: signed by a --trusted-key (required), this\n"
           "                   project and chip, newer, in the rollout (docs/fleet.md)\n"
@@ -104,6 +108,10 @@ int cmd_sim(int argc, char **argv)
         if (cli_is_help(a)) {
             usage(stdout);
             return CLI_OK;
+        }
+        if (strcmp(a, "--refuse-older") == 0) {
+            cfg.refuse_older = true;
+            continue;
         }
         if (v == NULL) {
             cli_error("sim", "%s: missing value (or unknown option)", a);
