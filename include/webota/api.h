@@ -14,6 +14,16 @@
  *     GET  /  (or /index.html)   the page, gzip        GET  /api/status   JSON
  *     POST /api/update  raw image body                  POST /update       multipart form
  *     POST /api/confirm   POST /api/rollback   POST /api/reboot
+ *     POST /api/update/session  an id for a resumable upload
+ *     GET|DELETE /api/update?id=ID  a held upload's offset / its end
+ *
+ * Resumable uploads (docs/http-api.md): a POST /api/update?id=ID whose client
+ * goes away (webota_api_abort) is held for config.resume_hold_ms instead of
+ * aborted: the update session stays in RAM, and the same client (same id,
+ * same address) continues with POST /api/update?id=ID and "Upload-Offset: N"
+ * (N = the bytes received). Time comes from config.now_ms; a held upload that
+ * has expired ends (firmware untouched) at the next call into the api or at
+ * webota_api_poll.
  *
  * Every error is an HTTP status with a JSON body {"error": webota_err_name,
  * "message": human text}, except on POST /update (the no-JavaScript form):
@@ -67,6 +77,7 @@ typedef enum {
     WEBOTA_API_ROUTE_ROLLBACK, /* POST /api/rollback */
     WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
     WEBOTA_API_ROUTE_SIGNATURE, /* POST /api/signature: a signature sector's blocks and keys */
+    WEBOTA_API_ROUTE_UPLOAD_SESSION, /* POST /api/update/session: a resumable upload's id */
 } webota_api_route_t;
 
 struct webota_json; /* webota/json.h */
@@ -104,6 +115,12 @@ typedef struct webota_api_config {
      * (webota_json_key + value calls on j; e.g. the simulator's flash-model
      * time of the last update). May be NULL. */
     void (*status_fields)(void *ctx, struct webota_json *j);
+    /* Resumable uploads: a monotonic millisecond clock and a source of
+     * unguessable random bytes (the upload ids). Either NULL, or
+     * resume_hold_ms 0, turns resuming off (a dropped upload aborts). */
+    uint32_t (*now_ms)(void *ctx);
+    void (*random)(void *ctx, uint8_t *buf, size_t len);
+    uint32_t resume_hold_ms; /* how long a dropped upload is held; default 60000 */
     void *ctx;
 } webota_api_config_t;
 
@@ -121,6 +138,8 @@ typedef struct webota_api_request {
     const char *authorization;
     const char *accept;
     const char *expect; /* "100-continue": the binding answers it; informational here */
+    const char *upload_offset; /* Upload-Offset header: where a resumed upload continues */
+    const char *remote;        /* the client's address ("192.168.4.2"): a held upload's owner */
 } webota_api_request_t;
 
 /* The answer. Strings are static or point into the api struct. */
@@ -131,6 +150,7 @@ typedef struct webota_api_response {
     const char *cache_control;    /* "no-store" on API answers */
     const char *www_authenticate; /* set on 401 */
     const char *allow;            /* set on 405 */
+    const char *upload_id;        /* Upload-Id header: set when an upload id is handed out */
     const unsigned char *body;
     size_t body_len;
     bool reboot; /* request_reboot was called for this answer */
@@ -154,6 +174,7 @@ typedef struct webota_api_conn {
     bool form_json; /* POST /update: answer JSON (Accept prefers it), else HTML */
     bool gzip;      /* the image arrives gzip-compressed (through api->gz) */
     bool sniff;     /* multipart: the file part's first byte decides gzip or plain */
+    bool resumable; /* POST /api/update?id=: held, not aborted, if the client goes away */
     char force_val[8];
     uint8_t force_len;
     webota_err_t err; /* first error of this request */
@@ -168,6 +189,15 @@ typedef struct webota_api {
     webota_api_conn_t *upload; /* connection owning the session, NULL when none */
     bool reboot_pending;
     bool session_used; /* webota_update_begin has been called at least once */
+    /* resumable uploads: the id handed out (reserved until its upload starts),
+     * its client's address, the upload's total length, and whether it is held
+     * (its client went away at held_since) */
+    char upload_id[33];
+    char upload_client[48];
+    bool id_reserved;
+    bool held;
+    uint32_t held_since;
+    uint32_t upload_total;
     char running_version[33];
     /* POST /api/signature, one at a time: the connection doing it, the bytes
      * received, the block being assembled and what each block slot holds */
@@ -202,8 +232,12 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
  * Safe to call for any connection, any number of times. */
 void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn);
 
-/* True while an upload is in progress. */
+/* True while an upload is in progress (or held for its client's return). */
 bool webota_api_busy(const webota_api_t *api);
+/* Ends a held upload whose hold time has passed (firmware untouched). Every
+ * call into the api does it too; a binding may call this from a timer so the
+ * slot is released without waiting for the next request. */
+void webota_api_poll(webota_api_t *api);
 /* The HTTP status an error maps to (e.g. IMG_MAGIC -> 422, UPD_BUSY -> 409). */
 int webota_api_http_status(webota_err_t err);
 

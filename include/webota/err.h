@@ -121,7 +121,12 @@ extern "C" {
     X(HTTP_UNAUTHORIZED, 77, 401, "unauthorized", "password required")                              \
     X(HTTP_NOT_FOUND, 78, 404, "not_found_route", "no such page")                                   \
     X(HTTP_METHOD, 79, 405, "method_not_allowed", "method not allowed")                             \
-    X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")
+    X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")         \
+    /* resumable uploads */                                                                         \
+    X(UPD_RESUME_ID, 93, 404, "upload_not_found",                                                   \
+      "no interrupted upload with this id from this client (it ended, or the hold time passed)")   \
+    X(UPD_RESUME_OFFSET, 94, 416, "bad_offset",                                                     \
+      "resume offset or length does not match the bytes the device has received")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, num, http, name, msg) WEBOTA_ERR_##id = num,

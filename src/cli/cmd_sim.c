@@ -22,7 +22,7 @@ static void usage(FILE *f)
     fputs("usage: webota sim [--flash FILE] [--bind ADDR] [--port N] [--chip CHIP]\n"
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
-          "                  [--watchdog SECONDS] [--password PW]\n"
+          "                  [--watchdog SECONDS] [--password PW] [--resume-hold SECONDS]\n"
           "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
@@ -41,6 +41,8 @@ static void usage(FILE *f)
           "                   (POST /api/confirm)\n"
           "  --watchdog S     a firmware without the updater resets after S seconds\n"
           "                   (default 30)\n"
+          "  --resume-hold S  a resumable upload whose connection dropped is held S seconds\n"
+          "                   for its client to continue (default 60; 0 = abort at once)\n"
           "  --password PW    require HTTP Basic authentication (any user, this password)\n"
           "  --trusted-key F  install only images signed (Secure Boot V2, webota image\n"
           "                   sign or espsecure sign_data --version 2) by this key: a PEM\n"
@@ -82,6 +84,7 @@ int cmd_sim(int argc, char **argv)
     cfg.rollback = true;
     cfg.confirm = SIM_CONFIRM_FIRST_REQUEST;
     cfg.watchdog_s = 30;
+    cfg.resume_hold_s = 60;
     cfg.port = 8080;
     cfg.bind = "127.0.0.1";
     for (int i = 1; i < argc; i++) {
@@ -135,6 +138,12 @@ int cmd_sim(int argc, char **argv)
                 cli_error("sim", "--confirm %s: want first-request, delay:SECONDS or manual", v);
                 return CLI_USAGE;
             }
+        } else if (strcmp(a, "--resume-hold") == 0) {
+            if (!parse_uint(v, 3600, &n)) {
+                cli_error("sim", "--resume-hold %s: want 0..3600 seconds", v);
+                return CLI_USAGE;
+            }
+            cfg.resume_hold_s = (unsigned)n;
         } else if (strcmp(a, "--watchdog") == 0) {
             if (!parse_uint(v, 86400, &n) || n == 0) {
                 cli_error("sim", "--watchdog %s: want 1..86400 seconds", v);

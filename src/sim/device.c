@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -410,6 +411,26 @@ static uint64_t now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+/* The api's clock and id source for resumable uploads. */
+static uint32_t api_now_ms(void *ctx)
+{
+    (void)ctx;
+    return (uint32_t)now_ms();
+}
+
+static void api_random(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = getrandom(buf + got, len - got, 0);
+        if (n <= 0) {
+            abort(); /* no unguessable ids: never hand out a weak one */
+        }
+        got += (size_t)n;
+    }
+}
+
 static void log_confirm(sim_device_t *d, webota_confirm_result_t r, const char *why)
 {
     if (r == WEBOTA_CONFIRM_NOTHING) {
@@ -596,6 +617,9 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.request_reboot = api_request_reboot;
     ac.on_request = api_on_request;
     ac.status_fields = api_status_fields;
+    ac.now_ms = api_now_ms;
+    ac.random = api_random;
+    ac.resume_hold_ms = d->cfg.resume_hold_s * 1000u;
     ac.ctx = d;
     if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {
         fprintf(d->out, "webota sim: cannot start the API\n");

@@ -69,6 +69,9 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, hreq_t *r,
     if (resp->allow != NULL) {
         MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, resp->allow);
     }
+    if (resp->upload_id != NULL) {
+        MHD_add_response_header(m, "Upload-Id", resp->upload_id);
+    }
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     if (resp->reboot) {
         MHD_add_response_header(m, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -98,12 +101,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         memset(&req, 0, sizeof(req));
         req.method = method;
         req.path = url;
-        char query[48] = "";
+        /* the query keys the api reads: force, and a resumable upload's id */
+        char query[112] = "";
         const char *force = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "force");
-        if (force != NULL) {
-            snprintf(query, sizeof(query), "force=%.30s", force);
+        const char *id = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "id");
+        if (force != NULL || id != NULL) {
+            snprintf(query, sizeof(query), "force=%.30s&id=%.64s", force ? force : "",
+                     id ? id : "");
+            if (id == NULL) {
+                query[strlen(query) - 4] = '\0'; /* no "&id=" */
+            }
             req.query = query;
         }
+        char remote[INET6_ADDRSTRLEN] = "";
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ai != NULL && ai->client_addr != NULL && ai->client_addr->sa_family == AF_INET) {
+            const struct sockaddr_in *sin = (const struct sockaddr_in *)ai->client_addr;
+            inet_ntop(AF_INET, &sin->sin_addr, remote, sizeof(remote));
+        }
+        req.remote = remote;
+        req.upload_offset = header(c, "Upload-Offset");
         req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
         req.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
         req.content_length = -1;
