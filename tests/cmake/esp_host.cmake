@@ -11,12 +11,19 @@ list(REMOVE_ITEM WEBOTA_ESP_BINDING_SOURCES ${CMAKE_SOURCE_DIR}/ports/esp-idf/sr
      ${CMAKE_SOURCE_DIR}/ports/esp-idf/src/webota_esp_inflate.c)
 file(GLOB WEBOTA_IDF_HOST_SOURCES CONFIGURE_DEPENDS ${WEBOTA_IDF_HOST}/*.c)
 find_package(Threads REQUIRED)
-add_library(webota_esp_host STATIC ${WEBOTA_ESP_BINDING_SOURCES} ${WEBOTA_IDF_HOST_SOURCES})
-target_include_directories(webota_esp_host
-  PUBLIC ${WEBOTA_IDF_HOST}/include ${CMAKE_SOURCE_DIR}/ports/esp-idf/include
-         ${CMAKE_SOURCE_DIR}/ports/esp-idf/src ${CMAKE_SOURCE_DIR}/src
-  PRIVATE ${WEBOTA_IDF_HOST} ${MBEDTLS_INCLUDE_DIR})
-target_link_libraries(webota_esp_host PUBLIC webota_sim webota_core webota_web Threads::Threads)
+function(webota_esp_host_library name)
+  add_library(${name} STATIC ${WEBOTA_ESP_BINDING_SOURCES} ${WEBOTA_IDF_HOST_SOURCES})
+  target_include_directories(${name}
+    PUBLIC ${WEBOTA_IDF_HOST}/include ${CMAKE_SOURCE_DIR}/ports/esp-idf/include
+           ${CMAKE_SOURCE_DIR}/ports/esp-idf/src ${CMAKE_SOURCE_DIR}/src
+    PRIVATE ${WEBOTA_IDF_HOST} ${MBEDTLS_INCLUDE_DIR})
+  target_link_libraries(${name} PUBLIC webota_sim webota_core webota_web Threads::Threads)
+endfunction()
+# As the example builds it (CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y) ...
+webota_esp_host_library(webota_esp_host)
+# ... and without rollback (the stand-in's sdkconfig.h leaves it out).
+webota_esp_host_library(webota_esp_host_norollback)
+target_compile_definitions(webota_esp_host_norollback PUBLIC IDF_HOST_NO_ROLLBACK)
 
 # The integration cases of test_sim_http.c, on the binding.
 add_executable(test_esp_binding ${CMAKE_SOURCE_DIR}/tests/esp/test_esp_binding.c
@@ -38,7 +45,22 @@ add_test(NAME esp.powerloss COMMAND test_esp_powerloss)
 set_tests_properties(esp.powerloss PROPERTIES TIMEOUT 600)
 
 # The seam conformance suite runs the binding's slot writer as a second
-# implementation (tests/esp/conformance_esp.h).
+# implementation (tests/esp/conformance_esp.h): in unit.test_slot_conformance
+# with rollback, here built without it for the cases without rollback.
 target_compile_definitions(test_slot_conformance PRIVATE WEBOTA_CONFORMANCE_ESP)
 target_include_directories(test_slot_conformance PRIVATE ${CMAKE_SOURCE_DIR}/tests/esp)
 target_link_libraries(test_slot_conformance PRIVATE webota_esp_host)
+add_executable(test_esp_slot_conformance_norollback ${CMAKE_SOURCE_DIR}/tests/unit/test_slot_conformance.c
+                                                    ${CMAKE_SOURCE_DIR}/tests/unit/testutil.c)
+target_compile_definitions(test_esp_slot_conformance_norollback
+                           PRIVATE WEBOTA_CONFORMANCE_ESP WEBOTA_VECTORS="${WEBOTA_VECTORS}")
+target_include_directories(test_esp_slot_conformance_norollback
+                           PRIVATE ${CMAKE_SOURCE_DIR}/tests/esp ${CMAKE_SOURCE_DIR}/tests/unit)
+target_link_libraries(test_esp_slot_conformance_norollback PRIVATE webota_esp_host_norollback PkgConfig::CMOCKA)
+add_test(NAME esp.slot_conformance_norollback COMMAND test_esp_slot_conformance_norollback)
+set_tests_properties(esp.slot_conformance_norollback PROPERTIES TIMEOUT 300)
+
+# The stand-in's sdkconfig.h holds the component's Kconfig defaults.
+add_test(NAME esp.host_sdkconfig
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/esp/check_host_sdkconfig.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(esp.host_sdkconfig PROPERTIES TIMEOUT 60)

@@ -4,16 +4,25 @@
  * tests/cmake/esp_host.cmake): a RAM flash with the two-ota layout, powered
  * on through the host device of tests/esp/idf_host (the simulated ESP-IDF
  * bootloader, then esp_partition / esp_ota_ops stand-ins on the booted
- * partition). The binding is compiled with CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
- * (the stand-in's sdkconfig.h, as the example sets it): the cases without
- * rollback are skipped for it. One device at a time (ESP-IDF's state is
- * global). Static helpers: included once. */
+ * partition). Whether the binding was compiled with
+ * CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE is a build setting: each build runs
+ * the cases of its own setting (webota_esp_host in unit.test_slot_conformance,
+ * webota_esp_host_norollback in esp.slot_conformance_norollback) and skips the
+ * others. One device at a time (ESP-IDF's state is global). Static helpers:
+ * included once. */
 #ifndef WEBOTA_CONFORMANCE_ESP_H
 #define WEBOTA_CONFORMANCE_ESP_H
 
 #include "engine_fixture.h"
 #include "idf_host.h"
+#include "sdkconfig.h"
 #include "webota_esp_internal.h"
+
+#ifdef CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+#define ESP_BUILT_ROLLBACK true
+#else
+#define ESP_BUILT_ROLLBACK false
+#endif
 
 typedef struct esp_dev {
     fx_t f; /* the flash and its layout (f.run unused) */
@@ -34,7 +43,7 @@ static bool esp_reboot(void *dev)
 
 static void *esp_create(const uint8_t *factory, size_t len, bool rollback)
 {
-    if (!rollback)
+    if (rollback != ESP_BUILT_ROLLBACK)
         return NULL;
     esp_dev_t *d = calloc(1, sizeof *d);
     assert_non_null(d);
