@@ -196,6 +196,7 @@ typedef struct webota_api {
     char upload_client[48];
     bool id_reserved;
     bool held;
+    bool held_gzip; /* the upload is gzip: its offset is in compressed bytes */
     uint32_t held_since;
     uint32_t upload_total;
     char running_version[33];

@@ -34,13 +34,24 @@ static void forget_id(webota_api_t *api)
     api->upload_client[0] = '\0';
     api->id_reserved = false;
     api->held = false;
+    api->held_gzip = false;
     api->upload_total = 0;
+}
+
+/* Where the upload is: bytes of the body taken (compressed bytes for gzip). */
+static uint32_t offset_reached(webota_api_t *api)
+{
+    return api->held_gzip ? (uint32_t)webota_gunzip_in(&api->gz)
+                          : webota_update_received(&api->update);
 }
 
 /* The session ends as for any aborted upload: firmware and otadata untouched. */
 static void end_held(webota_api_t *api)
 {
     webota_update_abort(&api->update);
+    if (api->held_gzip) {
+        webota_gunzip_stop(&api->gz);
+    }
     forget_id(api);
 }
 
@@ -210,10 +221,9 @@ int webota_api_resume_claim(webota_api_t *api, webota_api_conn_t *conn,
         }
         return WEBOTA_API_RESUME_REFUSED;
     }
-    if (gz || req->chunked || req->content_length < 0) {
-        webota_api_respond_error_msg(
-            api, conn, resp, gz ? WEBOTA_ERR_HTTP_MEDIA_TYPE : WEBOTA_ERR_HTTP_LENGTH_REQUIRED,
-            "a resumable upload is sent uncompressed, with Content-Length");
+    if (req->chunked || req->content_length < 0) {
+        webota_api_respond_error_msg(api, conn, resp, WEBOTA_ERR_HTTP_LENGTH_REQUIRED,
+                                     "a resumable upload is sent with Content-Length");
         return WEBOTA_API_RESUME_REFUSED;
     }
     if (api->upload != NULL) {
@@ -238,8 +248,14 @@ int webota_api_resume_claim(webota_api_t *api, webota_api_conn_t *conn,
         }
         return WEBOTA_API_RESUME_START;
     }
+    if (gz != api->held_gzip) {
+        webota_api_respond_error_msg(api, conn, resp, WEBOTA_ERR_HTTP_MEDIA_TYPE,
+                                     api->held_gzip ? "this upload continues with Content-Encoding: gzip"
+                                                    : "this upload continues uncompressed");
+        return WEBOTA_API_RESUME_REFUSED;
+    }
     /* held: continue exactly where the session is; nothing is written twice */
-    uint32_t received = webota_update_received(&api->update);
+    uint32_t received = offset_reached(api);
     if (!has_offset || offset != received ||
         (uint64_t)offset + (uint64_t)req->content_length != api->upload_total) {
         webota_sb_t b;
@@ -260,6 +276,7 @@ int webota_api_resume_claim(webota_api_t *api, webota_api_conn_t *conn,
     api->upload = conn;
     conn->uploading = true;
     conn->resumable = true;
+    conn->gzip = api->held_gzip; /* the gzip parser and the inflater kept their state */
     return WEBOTA_API_RESUME_CONTINUE;
 }
 
@@ -267,6 +284,7 @@ void webota_api_resume_started(webota_api_t *api, webota_api_conn_t *conn, uint3
 {
     api->id_reserved = false;
     api->upload_total = total;
+    api->held_gzip = conn->gzip;
     conn->resumable = true;
 }
 
@@ -301,7 +319,7 @@ void webota_api_resume_query(webota_api_t *api, webota_api_conn_t *conn,
     webota_json_key(&j, "state");
     webota_json_str(&j, api->id_reserved ? "new" : api->held ? "held" : "receiving");
     webota_json_key(&j, "offset");
-    webota_json_uint(&j, api->id_reserved ? 0 : webota_update_received(&api->update));
+    webota_json_uint(&j, api->id_reserved ? 0 : offset_reached(api));
     webota_json_key(&j, "total");
     webota_json_uint(&j, api->upload_total);
     if (api->held) {

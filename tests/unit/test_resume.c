@@ -471,11 +471,56 @@ static void test_refusals(void **state)
     free(img);
 }
 
+/* `webota push` through the proxy: --no-resume gives up at the drop (and
+ * the device's session ends as before); by default push continues after each
+ * of three drops, saying so, and the device installs the image's bytes (the
+ * default push compresses: the offsets are compressed bytes). */
+static void test_push_resumes(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    size_t one[] = {20000};
+    proxy_start(sim_port(), one, 1);
+    char purl[64], *out = NULL, *err = NULL;
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    int rc = run(&out, &err, "push --no-resume %s '%s'", purl, good);
+    assert_int_not_equal(rc, 0);
+    assert_null(strstr(err, "resuming"));
+    assert_int_equal(px.dropped, 1);
+    free(out);
+    free(err);
+    proxy_stop();
+    wait_for("\"aborted\"");
+
+    size_t cuts[] = {5000, 40000, 40000};
+    proxy_start(sim_port(), cuts, 3);
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    rc = run(&out, &err, "push %s '%s'", purl, good);
+    if (rc != 0) {
+        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
+    }
+    assert_int_equal(px.dropped, 3);
+    assert_contains(err, "connection lost, resuming…");
+    assert_contains(err, "resuming at byte");
+    assert_contains(err, "compressed "); /* the resumed upload is the gzip stream */
+    assert_contains(out, "installed 1.1.0 into ota_0");
+    free(out);
+    free(err);
+    proxy_stop();
+    assert_installed(img, n);
+    free(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_resume_through_proxy),
         cmocka_unit_test(test_refusals),
     };
-    return cmocka_run_group_tests_name("resume", tests, start, sim_stop);
+    const struct CMUnitTest push_tests[] = {
+        cmocka_unit_test(test_push_resumes),
+    };
+    int failed = cmocka_run_group_tests_name("resume", tests, start, sim_stop);
+    return failed + cmocka_run_group_tests_name("push", push_tests, start, sim_stop);
 }
