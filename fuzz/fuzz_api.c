@@ -3,11 +3,15 @@
  * random chunks, against a device on a RAM flash (slot_flash over a small
  * NOR-rule flash: factory + ota_0 + ota_1 of 64 KiB). Checks: every answer
  * has a known status and a body, JSON answers are objects, the api is never
- * left busy after end/abort, and the firmware being run is never touched.
+ * left busy after end/abort (unless a resumable upload is held), and the
+ * firmware being run is never touched.
  *
  * Input: per request a 4-byte header [route|method, ctype|length mode,
- * origin|auth|force|abort, chunk] and a 2-byte body length (little endian),
- * then the body; a body starting with 'G' is the good image with the rest of
+ * origin|auth|force|abort, chunk], a 2-byte body length (little endian) and a
+ * resume byte (bit 0: ?id= the id handed out, bit 1: a wrong one instead;
+ * bit 2: Upload-Offset = the offset reached + (bits 4-7) - 8; bit 3: the
+ * request's address differs; the fuzz clock advances 0.5 s per request, the
+ * hold time is 5 s), then the body; a body starting with 'G' is the good image with the rest of
  * the body XORed over it (so that the fuzzer reaches deep into the checker).
  * When bits 6-7 of the second header byte are set, the body's first line is
  * the Accept header (the form route's HTML/JSON choice); HTML answers must be
@@ -119,6 +123,21 @@ static void make_flash(void)
     memcpy(mem, pristine, sizeof(mem));
 }
 
+static uint32_t clock_ms;
+static uint32_t fuzz_now(void *ctx)
+{
+    (void)ctx;
+    return clock_ms;
+}
+
+static void fuzz_random(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (uint8_t)(i * 37u + clock_ms);
+    }
+}
+
 static int reboots;
 static void on_reboot(void *ctx)
 {
@@ -128,7 +147,7 @@ static void on_reboot(void *ctx)
 
 static const char *const paths[] = {"/", "/api/status", "/api/update", "/update", "/api/confirm",
                                     "/api/rollback", "/api/reboot", "/index.html", "/x", "",
-                                    "/api/signature"};
+                                    "/api/signature", "/api/update/session"};
 static const char *const ctypes[] = {NULL, "application/octet-stream", "multipart/form-data; boundary=fz",
                                      "text/plain", "multipart/form-data", "Application/Octet-Stream ; x=1"};
 static const char *const origins[] = {NULL, "http://dev", "http://evil", "null"};
@@ -136,7 +155,7 @@ static const char *const auths[] = {NULL, "Basic dTpwdw==" /* u:pw */, "Basic dT
 
 static void check(const webota_api_response_t *r)
 {
-    static const int ok[] = {200, 400, 401, 403, 404, 405, 409, 411, 413, 415, 422, 500};
+    static const int ok[] = {200, 400, 401, 403, 404, 405, 409, 411, 413, 415, 416, 422, 500};
     bool known = false;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         known = known || r->status == ok[i];
@@ -196,14 +215,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ac.page_gz = page;
     ac.page_gz_len = sizeof(page);
     ac.request_reboot = on_reboot;
+    ac.now_ms = fuzz_now;
+    ac.random = fuzz_random;
+    ac.resume_hold_ms = 5000;
     if (webota_api_init(&api, &ac) != WEBOTA_OK) {
         abort();
     }
     static uint8_t body[70 * 1024];
     size_t pos = 0;
-    while (pos + 6 <= size) {
+    while (pos + 7 <= size) {
         const uint8_t *h = data + pos;
-        pos += 6;
+        pos += 7;
+        clock_ms += 500;
         size_t blen = (size_t)h[4] | ((size_t)h[5] << 8);
         if (blen > size - pos) {
             blen = size - pos;
@@ -234,9 +257,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         webota_api_request_t req;
         memset(&req, 0, sizeof(req));
-        req.method = (h[0] & 0x80) ? "GET" : ((h[0] & 0x40) ? "PUT" : "POST");
-        req.path = paths[(h[0] & 0x3f) % 10];
-        req.query = (h[2] & 0x20) ? "force=1" : NULL;
+        req.method = (h[0] & 0xc0) == 0xc0 ? "DELETE"
+                     : (h[0] & 0x80)       ? "GET"
+                     : (h[0] & 0x40)       ? "PUT"
+                                           : "POST";
+        req.path = paths[(h[0] & 0x3f) % 12];
+        static char query[96], offset[24];
+        snprintf(query, sizeof(query), "%s%s%s", (h[2] & 0x20) ? "force=1&" : "",
+                 (h[6] & 1) ? "id=" : "",
+                 (h[6] & 1) ? ((h[6] & 2) ? "0123456789abcdef0123456789abcdef" : api.upload_id) : "");
+        req.query = query;
+        if (h[6] & 4) {
+            uint32_t at = api.held_gzip ? webota_gunzip_in(&api.gz) : webota_update_received(&api.update);
+            snprintf(offset, sizeof(offset), "%ld", (long)at + (long)(h[6] >> 4) - 8);
+            req.upload_offset = offset;
+        }
+        req.remote = (h[6] & 8) ? "10.0.0.2" : "10.0.0.1";
         req.content_type = ctypes[(h[1] & 0x0f) % 6];
         int lm = (h[1] >> 4) % 4;
         req.content_length = lm == 0 ? (int64_t)n : lm == 1 ? -1 : lm == 2 ? (int64_t)n + 7 : (int64_t)0x7fffffff;
@@ -262,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
             }
             if (aborted) {
-                if (webota_api_busy(&api)) {
+                if (webota_api_busy(&api) && !api.held) {
                     abort();
                 }
                 continue;
