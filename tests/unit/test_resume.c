@@ -491,7 +491,19 @@ static void test_push_resumes(void **state)
     free(out);
     free(err);
     proxy_stop();
-    wait_for("\"aborted\"");
+    /* the session ended (or, when the drop took the request's headers with
+     * it, never began): the device is no longer receiving */
+    bool idle = false;
+    for (int i = 0; i < 150 && !idle; i++) {
+        char *st = NULL;
+        idle = run(&st, NULL, "status --json %s", url) == 0 &&
+               strstr(st, "\"state\":\"receiving\"") == NULL && strstr(st, "\"held\":false") != NULL;
+        free(st);
+        if (!idle) {
+            sleep_ms(200);
+        }
+    }
+    assert_true(idle);
 
     size_t cuts[] = {5000, 40000, 40000};
     proxy_start(sim_port(), cuts, 3);

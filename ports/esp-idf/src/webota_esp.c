@@ -11,6 +11,7 @@
 #include "esp_idf_version.h"
 #include "esp_log.h"
 #include "esp_ota_ops.h"
+#include "esp_random.h"
 #include "esp_timer.h"
 #include "mbedtls/build_info.h"
 #include "sdkconfig.h"
@@ -137,6 +138,19 @@ static void after_response(bool reboot)
 static uint64_t now_ms(void)
 {
     return (uint64_t)esp_timer_get_time() / 1000u;
+}
+
+/* The api's clock and upload-id source (resumable uploads). */
+static uint32_t api_now_ms(void *ctx)
+{
+    (void)ctx;
+    return (uint32_t)now_ms();
+}
+
+static void api_random(void *ctx, uint8_t *buf, size_t len)
+{
+    (void)ctx;
+    esp_fill_random(buf, len); /* the hardware RNG (true random with RF on, as in SoftAP) */
 }
 
 static void log_confirm(const webota_esp_t *esp, webota_confirm_result_t r, const char *why)
@@ -345,6 +359,8 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
 #endif
     ac.request_reboot = request_reboot;
     ac.on_request = on_request;
+    ac.now_ms = api_now_ms;
+    ac.random = api_random;
     ac.ctx = esp;
     webota_err_t we = webota_api_init(&esp->api, &ac);
     if (we != WEBOTA_OK) {

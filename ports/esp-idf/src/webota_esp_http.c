@@ -12,6 +12,7 @@
 
 #include "esp_http_server.h"
 #include "esp_log.h"
+#include "lwip/sockets.h"
 
 #include "webota_esp_internal.h"
 #include "webota_url.h"
@@ -44,6 +45,8 @@ typedef struct http {
     char expect[32];
     char transfer_encoding[32];
     char content_length[24];
+    char upload_offset[24];
+    char remote[48]; /* the client's address: a held upload's owner */
 } http_t;
 
 static http_t *s_http;
@@ -150,6 +153,9 @@ static esp_err_t send_answer(http_t *h, httpd_req_t *r, const webota_api_respons
     if (resp->www_authenticate != NULL) {
         httpd_resp_set_hdr(r, "WWW-Authenticate", resp->www_authenticate);
     }
+    if (resp->upload_id != NULL) {
+        httpd_resp_set_hdr(r, "Upload-Id", resp->upload_id);
+    }
     if (resp->allow != NULL) {
         httpd_resp_set_hdr(r, "Allow", resp->allow);
     }
@@ -239,6 +245,28 @@ static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size
     return true;
 }
 
+/* The peer's address as text ("192.168.4.2"; an IPv6 peer in hex). */
+static const char *peer_address(httpd_req_t *r, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    buf[0] = 0;
+    if (getpeername(httpd_req_to_sockfd(r), (struct sockaddr *)&ss, &len) != 0) {
+        return buf;
+    }
+    if (ss.ss_family == AF_INET) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)&ss)->sin_addr;
+        snprintf(buf, size, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    } else if (ss.ss_family == AF_INET6) {
+        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)&ss)->sin6_addr;
+        size_t o = 0;
+        for (size_t i = 0; i < 16 && o + 3 <= size; i++) {
+            o += (size_t)snprintf(buf + o, size - o, "%02x", a[i]);
+        }
+    }
+    return buf;
+}
+
 static esp_err_t handle(httpd_req_t *r)
 {
     http_t *h = r->user_ctx;
@@ -271,6 +299,8 @@ static esp_err_t handle(httpd_req_t *r)
     req.authorization = header(r, "Authorization", h->authorization, sizeof(h->authorization));
     req.accept = header(r, "Accept", h->accept, sizeof(h->accept));
     req.expect = header(r, "Expect", h->expect, sizeof(h->expect));
+    req.upload_offset = header(r, "Upload-Offset", h->upload_offset, sizeof(h->upload_offset));
+    req.remote = peer_address(r, h->remote, sizeof(h->remote));
     /* esp_http_server does not decode chunked request bodies: the api answers
      * 411 to a body without Content-Length. */
     req.chunked = false;
