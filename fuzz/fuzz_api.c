@@ -9,13 +9,17 @@
  * Input: per request a 4-byte header [route|method, ctype|length mode,
  * origin|auth|force|abort, chunk], a 2-byte body length (little endian) and a
  * resume byte (bit 0: ?id= the id handed out, bit 1: a wrong one instead;
- * bit 2: Upload-Offset = the offset reached + (bits 4-7) - 8; bit 3: the
- * request's address differs; the fuzz clock advances 0.5 s per request, the
- * hold time is 5 s), then the body; a body starting with 'G' is the good image with the rest of
+ * bit 2: Upload-Offset = the offset reached + (bits 4-7) - 8; the clock
+ * advances 0.5 s per request besides the moves below, the hold time is 5 s),
+ * then the body; a body starting with 'G' is the good image with the rest of
  * the body XORed over it (so that the fuzzer reaches deep into the checker).
- * When bits 6-7 of the second header byte are set, the body's first line is
- * the Accept header (the form route's HTML/JSON choice); HTML answers must be
- * whole documents within the answer buffer. */
+ * Bits 6-7 of the second header byte: 3 = the body's first line is the Accept
+ * header (the form route's HTML/JSON choice; HTML answers must be whole
+ * documents within the answer buffer), 2 = the Host header (the allow-list's
+ * parser), 1 = the Authorization header (the login parser). With a password
+ * (size & 2), auth choice 1 is a valid answer to the newest challenge, so that
+ * requests get past the login; bits 6-7 of the third byte move the clock
+ * (upload time limits, challenge expiry, failed-login blocks). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,21 +127,6 @@ static void make_flash(void)
     memcpy(mem, pristine, sizeof(mem));
 }
 
-static uint32_t clock_ms;
-static uint32_t fuzz_now(void *ctx)
-{
-    (void)ctx;
-    return clock_ms;
-}
-
-static void fuzz_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    for (size_t i = 0; i < len; i++) {
-        buf[i] = (uint8_t)(i * 37u + clock_ms);
-    }
-}
-
 static int reboots;
 static void on_reboot(void *ctx)
 {
@@ -147,15 +136,48 @@ static void on_reboot(void *ctx)
 
 static const char *const paths[] = {"/", "/api/status", "/api/update", "/update", "/api/confirm",
                                     "/api/rollback", "/api/reboot", "/index.html", "/x", "",
-                                    "/api/signature", "/api/update/session"};
+                                    "/api/auth", "/api/signature", "/api/update/session"};
 static const char *const ctypes[] = {NULL, "application/octet-stream", "multipart/form-data; boundary=fz",
                                      "text/plain", "multipart/form-data", "Application/Octet-Stream ; x=1"};
 static const char *const origins[] = {NULL, "http://dev", "http://evil", "null"};
-static const char *const auths[] = {NULL, "Basic dTpwdw==" /* u:pw */, "Basic dTp4", "Basic"};
+static const char *const auths[] = {NULL, "(valid)", "Basic dTpwdw==" /* u:pw in clear */,
+                                    "WebOTA-HMAC nonce=\"00000000000000000000000000000000\", mac=\"00\""};
+static const char *const hosts[] = {"dev"};
+static uint32_t now;
+
+static uint32_t clock_ms(void *ctx)
+{
+    (void)ctx;
+    return now;
+}
+
+/* A valid login for method + path + query: the newest live challenge. */
+static const char *valid_login(const webota_api_t *api, const webota_api_request_t *req)
+{
+    static char line[200];
+    const webota_api_nonce_t *n = NULL;
+    for (size_t i = 0; i < WEBOTA_AUTH_NONCES; i++) {
+        if (api->nonces[i].live && (n == NULL || api->nonces[i].issued_ms - n->issued_ms < 0x80000000u)) {
+            n = &api->nonces[i];
+        }
+    }
+    if (n == NULL) {
+        return NULL;
+    }
+    char nonce[2 * WEBOTA_AUTH_NONCE_LEN + 1], mac[2 * WEBOTA_AUTH_KEY_LEN + 1];
+    for (size_t i = 0; i < WEBOTA_AUTH_NONCE_LEN; i++) {
+        snprintf(nonce + 2 * i, 3, "%02x", n->nonce[i]);
+    }
+    if (webota_auth_mac(api->auth.key, nonce, req->method, req->path, req->query, mac) != WEBOTA_OK) {
+        abort();
+    }
+    snprintf(line, sizeof(line), "WebOTA-HMAC nonce=\"%s\", mac=\"%s\"", nonce, mac);
+    return line;
+}
 
 static void check(const webota_api_response_t *r)
 {
-    static const int ok[] = {200, 400, 401, 403, 404, 405, 409, 411, 413, 415, 416, 422, 500};
+    static const int ok[] = {200, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 416, 421, 422, 429, 500};
     bool known = false;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         known = known || r->status == ok[i];
@@ -210,33 +232,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.chip = "esp32";
     ac.chip_rev = -1;
-    ac.password = (size & 2) ? "pw" : NULL;
+    static webota_auth_verifier_t verifier;
+    static bool have_verifier;
+    if (!have_verifier) {
+        static const uint8_t salt[WEBOTA_AUTH_SALT_LEN] = {1, 2, 3};
+        if (webota_auth_verifier_make("pw", 2, salt, 1, &verifier) != WEBOTA_OK) {
+            abort();
+        }
+        have_verifier = true;
+    }
+    ac.auth = (size & 2) ? &verifier : NULL;
+    ac.hosts = hosts;
+    ac.hosts_count = 1;
+    ac.now_ms = clock_ms;
     static const unsigned char page[] = {0x1f, 0x8b};
     ac.page_gz = page;
     ac.page_gz_len = sizeof(page);
     ac.request_reboot = on_reboot;
-    ac.now_ms = fuzz_now;
-    ac.random = fuzz_random;
     ac.resume_hold_ms = 5000;
     if (webota_api_init(&api, &ac) != WEBOTA_OK) {
         abort();
     }
     static uint8_t body[70 * 1024];
     size_t pos = 0;
+    now = 1000; /* each input replays the same way */
     while (pos + 7 <= size) {
         const uint8_t *h = data + pos;
         pos += 7;
-        clock_ms += 500;
+        now += 500;
         size_t blen = (size_t)h[4] | ((size_t)h[5] << 8);
         if (blen > size - pos) {
             blen = size - pos;
         }
         const uint8_t *b = data + pos;
         pos += blen;
-        /* h[1] bits 6-7 = 3: the body's first line is the Accept header */
+        /* h[1] bits 6-7: the body's first line is a header (3 Accept, 2 Host, 1 Authorization) */
         static char accept[256];
-        bool own_accept = (h[1] >> 6) == 3;
-        if (own_accept) {
+        int own = h[1] >> 6;
+        bool own_accept = own == 3;
+        if (own != 0) {
             const uint8_t *nl = memchr(b, '\n', blen < sizeof(accept) ? blen : sizeof(accept) - 1);
             size_t alen = nl != NULL ? (size_t)(nl - b) : (blen < sizeof(accept) ? blen : sizeof(accept) - 1);
             memcpy(accept, b, alen);
@@ -261,7 +295,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                      : (h[0] & 0x80)       ? "GET"
                      : (h[0] & 0x40)       ? "PUT"
                                            : "POST";
-        req.path = paths[(h[0] & 0x3f) % 12];
+        req.path = paths[(h[0] & 0x3f) % 13];
         static char query[96], offset[24];
         snprintf(query, sizeof(query), "%s%s%s", (h[2] & 0x20) ? "force=1&" : "",
                  (h[6] & 1) ? "id=" : "",
@@ -272,17 +306,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             snprintf(offset, sizeof(offset), "%ld", (long)at + (long)(h[6] >> 4) - 8);
             req.upload_offset = offset;
         }
-        req.remote = (h[6] & 8) ? "10.0.0.2" : "10.0.0.1";
         req.content_type = ctypes[(h[1] & 0x0f) % 6];
         int lm = (h[1] >> 4) % 4;
         req.content_length = lm == 0 ? (int64_t)n : lm == 1 ? -1 : lm == 2 ? (int64_t)n + 7 : (int64_t)0x7fffffff;
         req.chunked = lm == 1 && (h[2] & 0x40);
-        req.host = "dev";
+        req.host = own == 2 ? accept : "dev";
         req.origin = origins[h[2] & 3];
-        req.authorization = auths[(h[2] >> 2) & 3];
+        req.authorization = own == 1 ? accept : auths[(h[2] >> 2) & 3];
+        if (own != 1 && ((h[2] >> 2) & 3) == 1) {
+            req.authorization = valid_login(&api, &req);
+        }
+        req.client = (h[3] & 1) ? "10.0.0.1" : "10.0.0.2"; /* also a held upload's owner */
         req.accept = own_accept ? accept : (h[2] & 0x10) ? "application/json" : "text/html";
+        now += (uint32_t)(h[2] >> 6) * 4000u;
         webota_api_conn_t conn;
         webota_api_response_t resp;
+        webota_api_tick(&api);
         if (webota_api_begin(&api, &conn, &req, &resp) == WEBOTA_API_READ_BODY) {
             size_t step = (size_t)h[3] * 17 + 1;
             bool aborted = false;

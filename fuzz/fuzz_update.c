@@ -1,7 +1,9 @@
 /* Fuzz the update session and the flash slot writer: any byte stream, in any
  * chunking, must end in DONE (and then the slot holds exactly the input) or in
  * FAILED with the factory firmware, the partition table and otadata as they
- * were. Input: byte 0 = chunk size selector and force flag, the rest = image. */
+ * were. Input: byte 0 = chunk size selector, force flag, total known, rollback,
+ * signatures required (bit 6: the four test keys trusted; DONE then also needs
+ * a verified signature), the rest = image. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,8 @@
 #include "webota/image_make.h"
 #include "webota/slot_flash.h"
 #include "webota/update.h"
+
+#include "test_keys.h"
 
 #define FACTORY 0x10000u
 #define OTA0 0x110000u
@@ -82,6 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
     pol.chip = WEBOTA_CHIP_ESP32;
+    static webota_sig_key_t keys[NTEST];
+    static webota_sig_config_t sig;
+    bool signed_only = ((data - 1)[0] & 64) != 0;
+    if (signed_only) {
+        test_keys_load(keys);
+        sig.keys = keys;
+        sig.key_count = NTEST;
+        pol.signature = &sig;
+    }
     static webota_update_t u;
     webota_err_t err = webota_update_begin(&u, &rules, &pol, total, force);
     for (size_t off = 0; err == WEBOTA_OK && off < size; off += chunk)
@@ -94,6 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (err == WEBOTA_OK) {
         if (webota_update_state(&u) != WEBOTA_UPDATE_DONE || memcmp(now + OTA0, data, size) != 0)
             abort();
+        const webota_sig_result_t *r = webota_update_signature(&u);
+        if (signed_only && (r == NULL || r->err != WEBOTA_OK || r->block < 0 || r->key < 0))
+            abort(); /* installed only with a verified signature */
         /* only otadata may have changed before ota_0: put it back */
         if (memcmp(now, golden, OTADATA) != 0 || memcmp(now + OTADATA + 0x2000, golden + OTADATA + 0x2000,
                                                         sizeof golden - OTADATA - 0x2000) != 0)

@@ -16,7 +16,9 @@
 set(WEBOTA_ENGINE_SOURCES
   core/api.c
   core/api_auth.c
+  core/api_host.c
   core/api_html.c
+  core/api_limits.c
   core/api_signature.c
   core/api_respond.c
   core/api_status.c
@@ -57,6 +59,7 @@ set(WEBOTA_TOOL_SOURCES
 
 # The crypto seam on PSA Crypto (mbedTLS on the PC, ESP-IDF's mbedTLS on the device).
 set(WEBOTA_CRYPTO_PSA_SOURCES
+  crypto/crypto_mac.c
   crypto/crypto_psa.c)
 
 set(WEBOTA_SOURCE_GROUPS ENGINE FLASH TOOL CRYPTO_PSA)

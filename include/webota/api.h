@@ -76,9 +76,43 @@ typedef enum {
     WEBOTA_API_ROUTE_CONFIRM,  /* POST /api/confirm */
     WEBOTA_API_ROUTE_ROLLBACK, /* POST /api/rollback */
     WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
+    WEBOTA_API_ROUTE_AUTH,     /* GET /api/auth: a login challenge */
     WEBOTA_API_ROUTE_SIGNATURE, /* POST /api/signature: a signature sector's blocks and keys */
     WEBOTA_API_ROUTE_UPLOAD_SESSION, /* POST /api/update/session: a resumable upload's id */
 } webota_api_route_t;
+
+/* Upload limits (src/core/api_limits.c): an upload that receives nothing for
+ * the idle time, or less than the minimum rate over a window, is aborted
+ * (firmware untouched) and the updater is free for the next client. */
+#define WEBOTA_API_UPLOAD_IDLE_MS 10000u
+#define WEBOTA_API_RATE_WINDOW_MS 10000u
+#define WEBOTA_API_MIN_RATE 1024u /* bytes per second, averaged over a window */
+
+/* The password, as the device keeps it (src/core/api_auth.c): a salted
+ * PBKDF2-HMAC-SHA-256 key, never the password. Text form (webota passwd):
+ *     pbkdf2-sha256$ITERATIONS$SALT_HEX$KEY_HEX
+ * A client proves it knows the password by HMAC-SHA-256(key, challenge) over
+ * a single-use nonce the device issued (GET /api/auth), the method and the
+ * path: nothing that crosses the network can be replayed or reveals the
+ * password except to an offline dictionary attack (docs/security.md). */
+#define WEBOTA_AUTH_SALT_LEN 16
+#define WEBOTA_AUTH_KEY_LEN 32
+#define WEBOTA_AUTH_NONCE_LEN 16
+#define WEBOTA_AUTH_ITERATIONS 10000u /* default for new verifiers */
+#define WEBOTA_AUTH_ITERATIONS_MAX 1000000u
+#define WEBOTA_AUTH_NONCES 8           /* outstanding challenges */
+#define WEBOTA_AUTH_NONCE_TTL_MS 60000u
+#define WEBOTA_AUTH_CLIENTS 8          /* clients whose failures are counted */
+#define WEBOTA_AUTH_FREE_FAILURES 5    /* then 1 s, 2 s, 4 s ... up to the max */
+#define WEBOTA_AUTH_BLOCK_MAX_MS 60000u
+#define WEBOTA_AUTH_VERIFIER_MAX 128   /* text form, with its NUL */
+#define WEBOTA_AUTH_CLIENT_MAX 47      /* an address as text (IPv6 fits) */
+
+typedef struct webota_auth_verifier {
+    uint8_t salt[WEBOTA_AUTH_SALT_LEN];
+    uint32_t iterations;
+    uint8_t key[WEBOTA_AUTH_KEY_LEN];
+} webota_auth_verifier_t;
 
 struct webota_json; /* webota/json.h */
 
@@ -92,10 +126,29 @@ typedef struct webota_api_config {
     webota_update_policy_t policy;
     const char *chip;    /* "esp32" (shown in /api/status); must outlive the api */
     int chip_rev;        /* major*100+minor, -1 = unknown (not shown) */
-    /* NULL or "" = no password. Otherwise every request needs
-     * "Authorization: Basic base64(user:password)" (any user name); 401 with
-     * WWW-Authenticate otherwise. Must outlive the api. */
-    const char *password;
+    /* NULL = no password. Otherwise every request but GET / and GET
+     * /api/auth needs "Authorization: WebOTA-HMAC nonce=..., mac=..." (see
+     * above and docs/http-api.md); copied at init. Needs now_ms. */
+    const webota_auth_verifier_t *auth;
+    /* Host names and addresses the device answers to, besides localhost,
+     * 127.0.0.1 and [::1] (e.g. "192.168.4.1", "webota.local"): a request
+     * with another Host is refused 421 (DNS rebinding). Must outlive the api. */
+    const char *const *hosts;
+    size_t hosts_count;
+    /* Optional: true when host (no port, lowercase) is one of the device's
+     * current addresses (the ESP port: its AP and station addresses). */
+    bool (*host_ok)(void *ctx, const char *host);
+    /* Content-Security-Policy of the page (webota_page_csp of webota/page.h:
+     * hashes of its inline script and style); NULL = no script allowed. */
+    const char *page_csp;
+    /* Monotonic milliseconds (wrapping); NULL = no upload time limits, no
+     * challenge expiry (then auth is refused at init). */
+    uint32_t (*now_ms)(void *ctx);
+    uint32_t upload_idle_ms;  /* 0 = WEBOTA_API_UPLOAD_IDLE_MS */
+    uint32_t upload_min_rate; /* bytes/s; 0 = WEBOTA_API_MIN_RATE */
+    /* Optional: one line for the device's log (failed logins, cut uploads);
+     * never contains a secret. */
+    void (*log)(void *ctx, const char *line);
     /* The page served at GET / (gzipped), e.g. webota_page_gz from
      * webota/page.h; NULL = 404. Must outlive the api. */
     const unsigned char *page_gz;
@@ -115,12 +168,10 @@ typedef struct webota_api_config {
      * (webota_json_key + value calls on j; e.g. the simulator's flash-model
      * time of the last update). May be NULL. */
     void (*status_fields)(void *ctx, struct webota_json *j);
-    /* Resumable uploads: a monotonic millisecond clock and a source of
-     * unguessable random bytes (the upload ids). Either NULL, or
-     * resume_hold_ms 0, turns resuming off (a dropped upload aborts). */
-    uint32_t (*now_ms)(void *ctx);
-    void (*random)(void *ctx, uint8_t *buf, size_t len);
-    uint32_t resume_hold_ms; /* how long a dropped upload is held; default 60000 */
+    /* Resumable uploads: how long a dropped one is held (default 60000);
+     * 0, or no now_ms, turns resuming off (a dropped upload aborts). The ids
+     * come from webota_random (webota/crypto.h). */
+    uint32_t resume_hold_ms;
     void *ctx;
 } webota_api_config_t;
 
@@ -138,8 +189,8 @@ typedef struct webota_api_request {
     const char *authorization;
     const char *accept;
     const char *expect; /* "100-continue": the binding answers it; informational here */
+    const char *client; /* the peer's address as text (failed-login counting; a held upload's owner) */
     const char *upload_offset; /* Upload-Offset header: where a resumed upload continues */
-    const char *remote;        /* the client's address ("192.168.4.2"): a held upload's owner */
 } webota_api_request_t;
 
 /* The answer. Strings are static or point into the api struct. */
@@ -151,6 +202,9 @@ typedef struct webota_api_response {
     const char *www_authenticate; /* set on 401 */
     const char *allow;            /* set on 405 */
     const char *upload_id;        /* Upload-Id header: set when an upload id is handed out */
+    const char *csp;              /* Content-Security-Policy, on every answer */
+    const char *frame_options;    /* X-Frame-Options ("DENY"), on every answer */
+    unsigned retry_after;         /* seconds, on 429; 0 = no header */
     const unsigned char *body;
     size_t body_len;
     bool reboot; /* request_reboot was called for this answer */
@@ -177,8 +231,23 @@ typedef struct webota_api_conn {
     bool resumable; /* POST /api/update?id=: held, not aborted, if the client goes away */
     char force_val[8];
     uint8_t force_len;
+    bool cut;       /* the upload was too slow: close the connection */
     webota_err_t err; /* first error of this request */
 } webota_api_conn_t;
+
+typedef struct webota_api_nonce {
+    uint8_t nonce[WEBOTA_AUTH_NONCE_LEN];
+    uint32_t issued_ms;
+    bool live; /* issued, not yet used, not expired */
+} webota_api_nonce_t;
+
+typedef struct webota_api_client {
+    char addr[WEBOTA_AUTH_CLIENT_MAX + 1];
+    uint32_t failures;
+    uint32_t blocked_until_ms;
+    uint32_t last_ms;
+    bool blocked;
+} webota_api_client_t;
 
 /* Fields are private to src/core/api*.c. */
 typedef struct webota_api {
@@ -200,6 +269,15 @@ typedef struct webota_api {
     uint32_t held_since;
     uint32_t upload_total;
     char running_version[33];
+    /* upload limits (api_limits.c) */
+    uint32_t up_last_ms;  /* last body data */
+    uint32_t win_start_ms; /* current rate window */
+    uint32_t win_bytes;
+    /* password (api_auth.c) */
+    webota_auth_verifier_t auth;
+    bool auth_on;
+    webota_api_nonce_t nonces[WEBOTA_AUTH_NONCES];
+    webota_api_client_t clients[WEBOTA_AUTH_CLIENTS];
     /* POST /api/signature, one at a time: the connection doing it, the bytes
      * received, the block being assembled and what each block slot holds */
     webota_api_conn_t *sigcheck;
@@ -232,6 +310,29 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
  * connection owns it) aborts, leaving the firmware and otadata untouched.
  * Safe to call for any connection, any number of times. */
 void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn);
+
+/* Time limits: aborts an upload that is idle or too slow (see
+ * WEBOTA_API_UPLOAD_IDLE_MS). Call it periodically (the simulator every 200
+ * ms; the ESP port when a receive times out); uploads are also checked at
+ * each body chunk and when another upload asks. */
+void webota_api_tick(webota_api_t *api);
+/* True when the binding should close this connection now (an upload cut for
+ * being too slow); the answer, if it can still be sent, is 408. */
+bool webota_api_conn_cut(const webota_api_conn_t *conn);
+
+/* Password verifiers (api_auth.c; PBKDF2-HMAC-SHA-256 through the crypto
+ * seam). make: from a password and a salt; parse/format: the text form. */
+webota_err_t webota_auth_verifier_make(const char *password, size_t len,
+                                       const uint8_t salt[WEBOTA_AUTH_SALT_LEN],
+                                       uint32_t iterations, webota_auth_verifier_t *v);
+webota_err_t webota_auth_verifier_parse(const char *text, webota_auth_verifier_t *v);
+/* Writes the text form (NUL-terminated) into out; NO_SPACE if cap is too small. */
+webota_err_t webota_auth_verifier_format(const webota_auth_verifier_t *v, char *out, size_t cap);
+/* The client's proof: lowercase hex HMAC-SHA-256(key, nonce_hex "\n" method
+ * "\n" path ["?" query]) into mac_hex (65 bytes with the NUL). */
+webota_err_t webota_auth_mac(const uint8_t key[WEBOTA_AUTH_KEY_LEN], const char *nonce_hex,
+                             const char *method, const char *path, const char *query,
+                             char mac_hex[2 * WEBOTA_AUTH_KEY_LEN + 1]);
 
 /* True while an upload is in progress (or held for its client's return). */
 bool webota_api_busy(const webota_api_t *api);

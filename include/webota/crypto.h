@@ -78,6 +78,17 @@ webota_err_t webota_sig_verify(webota_sig_alg_t alg, const uint8_t *key, size_t 
                                const uint8_t *hash, size_t hash_len, const uint8_t *sig,
                                size_t sig_len);
 
+/* HMAC-SHA-256 (PSA MAC with a volatile key; src/crypto/crypto_mac.c). */
+webota_err_t webota_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                                uint8_t out[WEBOTA_SHA256_LEN]);
+/* PBKDF2-HMAC-SHA-256 (RFC 8018), one 32-byte block: the password verifier's
+ * key. iterations >= 1. */
+webota_err_t webota_pbkdf2_sha256(const void *password, size_t password_len, const void *salt,
+                                  size_t salt_len, uint32_t iterations,
+                                  uint8_t out[WEBOTA_SHA256_LEN]);
+/* Cryptographically secure random bytes (login nonces, salts). */
+webota_err_t webota_random(void *out, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

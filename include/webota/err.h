@@ -121,11 +121,15 @@ extern "C" {
     X(HTTP_UNAUTHORIZED, 77, 401, "unauthorized", "password required")                              \
     X(HTTP_NOT_FOUND, 78, 404, "not_found_route", "no such page")                                   \
     X(HTTP_METHOD, 79, 405, "method_not_allowed", "method not allowed")                             \
-    X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")         \
+    X(HTTP_TOO_LARGE, 80, 413, "too_large", "request body is larger than the update slot")       \
+    X(HTTP_WRONG_HOST, 93, 421, "wrong_host", "the Host header names none of this device's addresses") \
+    X(HTTP_TOO_SLOW, 94, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
+    X(HTTP_RATE_LIMITED, 95, 429, "too_many_attempts", "too many failed logins: wait and try again") \
+    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired")         \
     /* resumable uploads */                                                                         \
-    X(UPD_RESUME_ID, 93, 404, "upload_not_found",                                                   \
+    X(UPD_RESUME_ID, 97, 404, "upload_not_found",                                                   \
       "no interrupted upload with this id from this client (it ended, or the hold time passed)")   \
-    X(UPD_RESUME_OFFSET, 94, 416, "bad_offset",                                                     \
+    X(UPD_RESUME_OFFSET, 98, 416, "bad_offset",                                                     \
       "resume offset or length does not match the bytes the device has received")
 
 typedef enum {

@@ -137,6 +137,9 @@ bool webota_slot_busy(const webota_slot_t *s);
  * than the slot (IMG_TOO_BIG), with rollback enabled a running firmware in
  * PENDING_VERIFY (UPD_PENDING_VERIFY). target (may be NULL) gets the slot. */
 webota_err_t webota_slot_begin(webota_slot_t *s, uint32_t image_size, webota_slot_info_t *target);
+/* The refusals of webota_slot_begin, judged without opening anything (the
+ * HTTP API answers them from the request's headers, before any body). */
+webota_err_t webota_slot_check(const webota_slot_t *s, uint32_t image_size);
 webota_err_t webota_slot_write(webota_slot_t *s, const void *data, size_t len);
 webota_err_t webota_slot_finish(webota_slot_t *s);
 void webota_slot_abort(webota_slot_t *s);

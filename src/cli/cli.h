@@ -26,6 +26,7 @@ int cmd_flash_update(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
 /* `webota confirm|rollback|reboot` (src/cli/cmd_device.c). */
 int cmd_confirm(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);

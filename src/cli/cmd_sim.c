@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/sbv2_key.h"
+#include "cli/secret.h"
 #include "sim/device.h"
 #include "webota/chip.h"
 
@@ -22,7 +23,8 @@ static void usage(FILE *f)
     fputs("usage: webota sim [--flash FILE] [--bind ADDR] [--port N] [--chip CHIP]\n"
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
-          "                  [--watchdog SECONDS] [--password PW] [--resume-hold SECONDS]\n"
+          "                  [--watchdog SECONDS] [--password-file FILE]\n"
+          "                  [--resume-hold SECONDS]\n"
           "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
@@ -43,7 +45,10 @@ static void usage(FILE *f)
           "                   (default 30)\n"
           "  --resume-hold S  a resumable upload whose connection dropped is held S seconds\n"
           "                   for its client to continue (default 60; 0 = abort at once)\n"
-          "  --password PW    require HTTP Basic authentication (any user, this password)\n"
+          "  --password-file F  require a password (its first line; or a verifier made\n"
+          "                   by `webota passwd`); without it, $WEBOTA_PASSWORD is used.\n"
+          "                   Logins are a challenge-response: the password never\n"
+          "                   crosses the network. None of both: no password\n"
           "  --trusted-key F  install only images signed (Secure Boot V2, webota image\n"
           "                   sign or espsecure sign_data --version 2) by this key: a PEM\n"
           "                   public (or private) RSA-3072, P-256 or P-384 key; repeat for\n"
@@ -87,6 +92,7 @@ int cmd_sim(int argc, char **argv)
     cfg.resume_hold_s = 60;
     cfg.port = 8080;
     cfg.bind = "127.0.0.1";
+    const char *password_file = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -150,8 +156,13 @@ int cmd_sim(int argc, char **argv)
                 return CLI_USAGE;
             }
             cfg.watchdog_s = (unsigned)n;
+        } else if (strcmp(a, "--password-file") == 0) {
+            password_file = v;
         } else if (strcmp(a, "--password") == 0) {
-            cfg.password = v;
+            cli_secret_wipe(argv[i], strlen(argv[i]));
+            cli_error("sim", "--password is not accepted: every user of this machine could read "
+                             "it with ps. Use --password-file FILE or $" CLI_PASSWORD_ENV);
+            return CLI_USAGE;
         } else if (strcmp(a, "--anti-rollback") == 0) {
             if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
                 cli_error("sim", "--anti-rollback %s: want on or off", v);
@@ -183,6 +194,23 @@ int cmd_sim(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char secret[CLI_PASSWORD_MAX];
+    bool have = false;
+    if (!cli_secret_read("sim", password_file, secret, &have)) {
+        return CLI_USAGE;
+    }
+    static webota_auth_verifier_t verifier;
+    if (have) {
+        bool ok = cli_secret_verifier("sim", secret, &verifier);
+        cli_secret_wipe(secret, sizeof(secret));
+        if (!ok) {
+            return CLI_USAGE;
+        }
+        cfg.auth = &verifier;
+        printf("webota sim: password required (challenge-response, PBKDF2-HMAC-SHA-256 with %u "
+               "iterations; the password itself is not kept)\n",
+               (unsigned)verifier.iterations);
+    }
     if (sig.key_count > 0) {
         sig.keys = trusted;
         cfg.signature = &sig;

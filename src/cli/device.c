@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/http_auth.h"
 #include "cli/json_get.h"
 
 bool cli_device_option(cli_device_t *d, int argc, char **argv, int *i, int *rc)
@@ -24,26 +25,6 @@ bool cli_device_option(cli_device_t *d, int argc, char **argv, int *i, int *rc)
     return true;
 }
 
-static char *read_password_file(const char *cmd, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        cli_error(cmd, "cannot read the password file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char line[512];
-    if (fgets(line, sizeof(line), f) == NULL) {
-        line[0] = 0;
-    }
-    fclose(f);
-    line[strcspn(line, "\r\n")] = 0;
-    if (line[0] == 0) {
-        cli_error(cmd, "the password file %s is empty (its first line is the password)", path);
-        return NULL;
-    }
-    return strdup(line);
-}
-
 int cli_device_ready(cli_device_t *d, const char *cmd, const char *base)
 {
     d->cmd = cmd;
@@ -52,18 +33,19 @@ int cli_device_ready(cli_device_t *d, const char *cmd, const char *base)
     if (d->root == NULL) {
         return CLI_USAGE;
     }
-    if (d->password_file != NULL) {
-        d->password = read_password_file(cmd, d->password_file);
-        d->password_from = d->password_file;
-        if (d->password == NULL) {
-            return CLI_INVALID;
-        }
-    } else {
-        const char *env = getenv("WEBOTA_PASSWORD");
-        if (env != NULL && *env != 0) {
-            d->password = strdup(env);
-            d->password_from = "WEBOTA_PASSWORD";
-        }
+    d->auth = calloc(1, sizeof(*d->auth));
+    if (d->auth == NULL) {
+        cli_error(cmd, "out of memory");
+        return CLI_INVALID;
+    }
+    bool found = false;
+    if (!cli_secret_read(cmd, d->password_file, d->auth->password, &found)) {
+        return CLI_INVALID; /* unreadable or empty file: said */
+    }
+    if (found) {
+        d->auth->have_password = true;
+        d->password = d->auth->password;
+        d->password_from = d->password_file != NULL ? d->password_file : CLI_PASSWORD_ENV;
     }
     return -1;
 }
@@ -71,9 +53,9 @@ int cli_device_ready(cli_device_t *d, const char *cmd, const char *base)
 void cli_device_free(cli_device_t *d)
 {
     free(d->root);
-    if (d->password != NULL) {
-        memset(d->password, 0, strlen(d->password));
-        free(d->password);
+    if (d->auth != NULL) {
+        cli_auth_free(d->auth);
+        free(d->auth);
     }
     memset(d, 0, sizeof(*d));
 }
@@ -86,7 +68,6 @@ char *cli_device_url(const cli_device_t *d, const char *path, const char *query)
 CURL *cli_device_open(const cli_device_t *d, const char *method, const char *path,
                       const char *query, cli_http_answer_t *ans, struct curl_slist **headers)
 {
-    (void)headers; /* HTTP Basic needs no header of ours: libcurl writes it */
     memset(ans, 0, sizeof(*ans));
     char *url = cli_device_url(d, path, query);
     CURL *curl = url != NULL ? cli_http_open(url, ans) : NULL;
@@ -98,10 +79,12 @@ CURL *cli_device_open(const cli_device_t *d, const char *method, const char *pat
     if (strcmp(method, "POST") == 0) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
     }
-    if (d->password != NULL) {
-        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(curl, CURLOPT_USERNAME, "webota");
-        curl_easy_setopt(curl, CURLOPT_PASSWORD, d->password);
+    /* a login answer for this method, path and query: the password never
+     * goes out (challenge-response, docs/security.md) */
+    if (d->auth != NULL && d->password != NULL &&
+        !cli_auth_header(d->auth, d->cmd, d->root, method, path, query, headers)) {
+        curl_easy_cleanup(curl);
+        return NULL;
     }
     return curl;
 }
@@ -170,8 +153,7 @@ void cli_device_report(const cli_device_t *d, const char *path, cli_dev_result_t
                       d->root);
         } else {
             cli_error(d->cmd,
-                      "error: unauthorized: %s refused the password from %s: check it (the "
-                      "device's password, any user name)",
+                      "error: unauthorized: %s refused the password from %s: check it",
                       d->root, d->password_from);
         }
     } else if (res == CLI_DEV_REFUSED) {

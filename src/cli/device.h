@@ -14,11 +14,14 @@
  * after it reboots (the page waits as long). */
 #define CLI_DEVICE_BACK_S 120
 
+struct cli_auth;
+
 typedef struct cli_device {
     const char *cmd;           /* "push": the prefix of every message */
     const char *base;          /* the URL as given */
     char *root;                /* "http://host:port", malloc'd */
-    char *password;            /* malloc'd, NULL when none */
+    char *password;            /* NULL when none; else points into auth (wiped once used) */
+    struct cli_auth *auth;     /* the login state (cli/http_auth.h), malloc'd */
     const char *password_from; /* "WEBOTA_PASSWORD" or the file's path */
     const char *password_file; /* --password-file, NULL when not given */
 } cli_device_t;
@@ -43,8 +46,10 @@ void cli_device_free(cli_device_t *d);
 char *cli_device_url(const cli_device_t *d, const char *path, const char *query);
 
 /* A curl handle for METHOD URL/path[?query] (see cli_http_open), with the
- * device's credentials: the one place where a request gets them. *headers
- * (NULL or the caller's extra headers) may be extended here; the caller sets
+ * device's credentials: the one place where a request gets them. With a
+ * password, a fresh login answer for method, path and query (a
+ * challenge-response: the password never goes out, docs/security.md) is
+ * appended to *headers (NULL or the caller's extra headers); the caller sets
  * CURLOPT_HTTPHEADER from it and frees it. NULL with a message on failure. */
 CURL *cli_device_open(const cli_device_t *d, const char *method, const char *path,
                       const char *query, cli_http_answer_t *ans, struct curl_slist **headers);

@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
     {"confirm", cmd_confirm, "keep the firmware a device runs on trial (mark it valid)"},
     {"rollback", cmd_rollback, "make a device go back to its previous firmware"},
     {"reboot", cmd_reboot, "reboot a device and wait until it answers again"},
+    {"passwd", cmd_passwd, "make the password verifier a device keeps instead of its password"},
     {"image", cmd_image, "inspect, check, make, sign and verify ESP-IDF app images"},
     {"keygen", cmd_keygen, "generate a Secure Boot V2 signing key (RSA-3072, ECDSA P-256/P-384)"},
     {"parttable", cmd_parttable, "generate and dump ESP-IDF partition tables"},

@@ -245,6 +245,7 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_LENGTH_REQUIRED);
         return WEBOTA_API_RESPOND;
     }
+    webota_api_tick(api); /* a stalled upload gives way */
     char id[40];
     bool resumable = !form && webota_api_query_value(req->query, "id", id, sizeof(id));
     if (resumable && !api->reboot_pending) {
@@ -253,6 +254,7 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
             return WEBOTA_API_RESPOND;
         }
         if (claim == WEBOTA_API_RESUME_CONTINUE) {
+            webota_api_limits_start(api); /* the stall limits start again */
             return WEBOTA_API_READ_BODY;
         }
     } else if (api->upload != NULL || api->held || api->reboot_pending) {
@@ -261,6 +263,15 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
                                      api->reboot_pending
                                          ? "the device is rebooting"
                                          : webota_api_resume_busy_msg(api, msg, sizeof(msg)));
+        return WEBOTA_API_RESPOND;
+    }
+    /* the device's state refusals (pending_verify, ...), which the session
+     * would only meet after the first bytes, made from the headers: with
+     * Expect: 100-continue no body is sent in vain */
+    err = webota_slot_check(api->cfg.slot, 0);
+    if (err == WEBOTA_ERR_UPD_PENDING_VERIFY || err == WEBOTA_ERR_UPD_RUNNING_SLOT ||
+        err == WEBOTA_ERR_UPD_BUSY) {
+        webota_api_respond_error(api, conn, resp, err);
         return WEBOTA_API_RESPOND;
     }
     webota_slot_info_t next;
@@ -297,6 +308,7 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
     }
     conn->uploading = true;
     api->upload = conn;
+    webota_api_limits_start(api);
     return WEBOTA_API_READ_BODY;
 }
 
@@ -328,6 +340,9 @@ static webota_api_route_t route_of(const char *path)
     if (strcmp(path, "/api/reboot") == 0) {
         return WEBOTA_API_ROUTE_REBOOT;
     }
+    if (strcmp(path, "/api/auth") == 0) {
+        return WEBOTA_API_ROUTE_AUTH;
+    }
     if (strcmp(path, "/api/signature") == 0) {
         return WEBOTA_API_ROUTE_SIGNATURE;
     }
@@ -354,7 +369,7 @@ webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg)
     if (api->cfg.chip == NULL) {
         api->cfg.chip = "";
     }
-    return WEBOTA_OK;
+    return webota_api_auth_init(api);
 }
 
 webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
@@ -365,6 +380,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     memset(resp, 0, sizeof(*resp));
     resp->cache_control = "no-store";
     webota_api_poll(api);
+    webota_api_secure_headers(resp);
     if (req->method == NULL || req->path == NULL) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_BAD_REQUEST);
         return WEBOTA_API_RESPOND;
@@ -373,11 +389,16 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     conn->route = (uint8_t)route;
     /* decided first: every answer of the form route, errors included, follows it */
     conn->form_json = route == WEBOTA_API_ROUTE_FORM && webota_api_accept_wants_json(req->accept);
+    if (!webota_api_host_ok(api, req->host)) {
+        webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_WRONG_HOST);
+        return WEBOTA_API_RESPOND;
+    }
     if (route == WEBOTA_API_ROUTE_NONE) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_NOT_FOUND);
         return WEBOTA_API_RESPOND;
     }
-    bool is_get = route == WEBOTA_API_ROUTE_PAGE || route == WEBOTA_API_ROUTE_STATUS;
+    bool is_get = route == WEBOTA_API_ROUTE_PAGE || route == WEBOTA_API_ROUTE_STATUS ||
+                  route == WEBOTA_API_ROUTE_AUTH;
     /* /api/update?id=ID also answers GET (a resumable upload's offset) and
      * DELETE (its end) */
     char id[4];
@@ -392,9 +413,13 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     if (strcmp(req->method, "GET") == 0 && !is_get) {
         is_get = true; /* GET /api/update changes nothing: no origin check */
     }
-    if (!webota_api_auth_ok(api, req->authorization)) {
-        webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_UNAUTHORIZED);
-        return WEBOTA_API_RESPOND;
+    /* the page and the challenge are public: the page logs in by itself */
+    if (route != WEBOTA_API_ROUTE_PAGE && route != WEBOTA_API_ROUTE_AUTH) {
+        webota_err_t aerr = webota_api_auth_check(api, req, &resp->retry_after);
+        if (aerr != WEBOTA_OK) {
+            webota_api_respond_error(api, conn, resp, aerr);
+            return WEBOTA_API_RESPOND;
+        }
     }
     if (!is_get && !webota_api_origin_ok(req)) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_FORBIDDEN);
@@ -414,11 +439,15 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         resp->content_type = CT_HTML;
         resp->content_encoding = "gzip";
         resp->cache_control = "no-cache";
+        resp->csp = api->cfg.page_csp != NULL ? api->cfg.page_csp : WEBOTA_API_CSP;
         resp->body = api->cfg.page_gz;
         resp->body_len = api->cfg.page_gz_len;
         break;
     case WEBOTA_API_ROUTE_STATUS:
         webota_api_respond_status(api, resp);
+        break;
+    case WEBOTA_API_ROUTE_AUTH:
+        webota_api_respond_challenge(api, conn, resp);
         break;
     case WEBOTA_API_ROUTE_UPDATE:
         if (update_extra) {
@@ -481,6 +510,9 @@ bool webota_api_body(webota_api_t *api, webota_api_conn_t *conn, const void *dat
     }
     if (api->upload != conn || !conn->uploading || conn->failed) {
         return false;
+    }
+    if (!webota_api_limits_data(api, len)) {
+        return false; /* cut: conn->cut */
     }
     webota_err_t err;
     if (conn->route == WEBOTA_API_ROUTE_FORM) {
@@ -562,6 +594,11 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
 {
     memset(resp, 0, sizeof(*resp));
     resp->cache_control = "no-store";
+    webota_api_secure_headers(resp);
+    if (conn->cut) {
+        webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_TOO_SLOW);
+        return;
+    }
     if (conn->route == WEBOTA_API_ROUTE_SIGNATURE) {
         webota_api_sig_end(api, conn, resp);
         return;

@@ -2,7 +2,9 @@
  *
  *   api.c         routing, the upload into an update session
  *   api_respond.c the answers: body buffer, errors, {"ok": true}
- *   api_auth.c    password (HTTP Basic) and the same-origin rule
+ *   api_auth.c    password (challenge-response), failed logins, same-origin rule
+ *   api_host.c    the Host allow-list (DNS rebinding)
+ *   api_limits.c  time limits of an upload
  *   api_html.c    the form route: Accept negotiation and its HTML pages
  *   api_status.c  GET /api/status
  *   api_signature.c POST /api/signature (the page's pre-check of a signature sector)
@@ -14,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "textbuf.h"
 #include "webota/api.h"
 
 #include "ascii.h"
@@ -21,7 +24,16 @@
 #define CT_JSON "application/json"
 #define CT_HTML "text/html; charset=utf-8"
 
+/* Every answer but the page: nothing may run, load or frame it. The HTML
+ * pages of the form route need no more (no script, no style, a meta refresh
+ * and a relative link). */
+#define WEBOTA_API_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+#define WEBOTA_API_WWW_AUTHENTICATE "WebOTA-HMAC realm=\"webota\", challenge=\"api/auth\""
+
 /* ---- answers (api_respond.c) ---- */
+
+/* Content-Security-Policy and X-Frame-Options of an API answer. */
+void webota_api_secure_headers(webota_api_response_t *resp);
 
 void webota_api_set_body(webota_api_t *api, webota_api_response_t *resp, const char *ct,
                          size_t len);
@@ -37,12 +49,37 @@ void webota_api_respond_error(webota_api_t *api, const webota_api_conn_t *conn,
 void webota_api_respond_ok(webota_api_t *api, webota_api_response_t *resp, const char *state,
                            bool rebooting);
 
-/* ---- who may ask (api_auth.c) ---- */
+/* One line for config.log: a, b and c (NULL = nothing) joined. */
+void webota_api_log(webota_api_t *api, const char *a, const char *b, const char *c);
 
-/* True without a configured password, else when authz is "Basic" with it. */
-bool webota_api_auth_ok(const webota_api_t *api, const char *authz);
+/* ---- who may ask (api_auth.c, api_host.c) ---- */
+
+/* The message a login mac covers: nonce, method, path and query. */
+#define WEBOTA_API_AUTH_MSG_MAX 320
+
+/* Copies the verifier of the config; ARG when auth is set without a clock. */
+webota_err_t webota_api_auth_init(webota_api_t *api);
+/* OK without a password, else when the request carries a valid answer to a
+ * live challenge: UNAUTHORIZED, AUTH_STALE or RATE_LIMITED (*retry_after in
+ * seconds) otherwise. Counts and logs failures per client. */
+webota_err_t webota_api_auth_check(webota_api_t *api, const webota_api_request_t *req,
+                                   unsigned *retry_after);
+/* GET /api/auth. */
+void webota_api_respond_challenge(webota_api_t *api, const webota_api_conn_t *conn,
+                                  webota_api_response_t *resp);
 /* True without an Origin header, else when its host[:port] is the Host header. */
 bool webota_api_origin_ok(const webota_api_request_t *req);
+/* True when the Host header names the device (see api_host.c). */
+bool webota_api_host_ok(const webota_api_t *api, const char *host);
+
+/* ---- upload time limits (api_limits.c) ---- */
+
+uint32_t webota_api_now(const webota_api_t *api);
+/* An upload starts now. */
+void webota_api_limits_start(webota_api_t *api);
+/* len bytes arrive for the upload in progress; false when it has just been
+ * cut for being idle or too slow (api->upload is then NULL). */
+bool webota_api_limits_data(webota_api_t *api, size_t len);
 
 /* ---- the form route (api_html.c) ---- */
 

@@ -30,8 +30,9 @@ void webota_api_respond_error_msg(webota_api_t *api, const webota_api_conn_t *co
     }
     resp->status = webota_api_http_status(err);
     resp->cache_control = "no-store";
-    if (err == WEBOTA_ERR_HTTP_UNAUTHORIZED) {
-        resp->www_authenticate = "Basic realm=\"webota\", charset=\"UTF-8\"";
+    if (err == WEBOTA_ERR_HTTP_UNAUTHORIZED || err == WEBOTA_ERR_HTTP_AUTH_STALE) {
+        /* not Basic: a browser must not offer to send the password in clear */
+        resp->www_authenticate = WEBOTA_API_WWW_AUTHENTICATE;
     }
     if (conn != NULL && conn->route == WEBOTA_API_ROUTE_FORM && !conn->form_json) {
         webota_api_set_body(api, resp, CT_HTML,
@@ -79,3 +80,23 @@ void webota_api_respond_ok(webota_api_t *api, webota_api_response_t *resp, const
     webota_api_set_body(api, resp, CT_JSON, len);
 }
 
+
+void webota_api_secure_headers(webota_api_response_t *resp)
+{
+    resp->csp = WEBOTA_API_CSP;
+    resp->frame_options = "DENY";
+}
+
+void webota_api_log(webota_api_t *api, const char *a, const char *b, const char *c)
+{
+    if (api->cfg.log == NULL) {
+        return;
+    }
+    char line[200];
+    webota_sb_t sb;
+    webota_sb_init(&sb, line, sizeof(line));
+    webota_sb_s(&sb, a != NULL ? a : "");
+    webota_sb_s(&sb, b != NULL ? b : "");
+    webota_sb_s(&sb, c != NULL ? c : "");
+    api->cfg.log(api->cfg.ctx, line);
+}

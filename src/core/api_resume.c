@@ -3,18 +3,19 @@
  * client goes away, and the same client (same id, same address) continues it
  * at the byte the session reached. The update session's whole state is in the
  * caller-owned api struct, so holding it is just not aborting it; the policy
- * (who may resume, where, for how long) is here, the clock and the random
- * bytes come from the port. */
+ * (who may resume, where, for how long) is here; the clock comes from the
+ * port (config.now_ms), the ids from the crypto seam (webota_random). */
 #include <string.h>
 
 #include "api_internal.h"
 #include "textbuf.h"
 
+#include "webota/crypto.h"
 #include "webota/json.h"
 
 bool webota_api_resume_on(const webota_api_t *api)
 {
-    return api->cfg.now_ms != NULL && api->cfg.random != NULL && api->cfg.resume_hold_ms > 0;
+    return api->cfg.now_ms != NULL && api->cfg.resume_hold_ms > 0;
 }
 
 static uint32_t now(const webota_api_t *api)
@@ -132,7 +133,7 @@ static bool parse_u32(const char *s, uint32_t *v)
 
 static bool same_client(const webota_api_t *api, const webota_api_request_t *req)
 {
-    const char *remote = req->remote != NULL ? req->remote : "";
+    const char *remote = req->client != NULL ? req->client : "";
     return strcmp(api->upload_client, remote) == 0;
 }
 
@@ -172,7 +173,11 @@ void webota_api_resume_new(webota_api_t *api, webota_api_conn_t *conn,
     }
     /* a new id replaces one handed out but not used yet */
     uint8_t rnd[16];
-    api->cfg.random(api->cfg.ctx, rnd, sizeof(rnd));
+    if (webota_random(rnd, sizeof(rnd)) != WEBOTA_OK) {
+        webota_api_respond_error_msg(api, conn, resp, WEBOTA_ERR_CRYPTO,
+                                     "no random source: cannot make an upload id");
+        return;
+    }
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < sizeof(rnd); i++) {
         api->upload_id[2 * i] = hex[rnd[i] >> 4];
@@ -180,7 +185,7 @@ void webota_api_resume_new(webota_api_t *api, webota_api_conn_t *conn,
     }
     api->upload_id[2 * sizeof(rnd)] = '\0';
     memset(rnd, 0, sizeof(rnd));
-    const char *remote = req->remote != NULL ? req->remote : "";
+    const char *remote = req->client != NULL ? req->client : "";
     size_t n = strlen(remote);
     if (n >= sizeof(api->upload_client)) {
         n = sizeof(api->upload_client) - 1;

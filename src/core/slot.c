@@ -56,25 +56,41 @@ bool webota_slot_busy(const webota_slot_t *s)
     return s->open;
 }
 
-webota_err_t webota_slot_begin(webota_slot_t *s, uint32_t image_size, webota_slot_info_t *target)
+/* Every refusal of begin, judged without opening anything; next gets the slot. */
+static webota_err_t check(const webota_slot_t *s, uint32_t image_size, webota_slot_info_t *next)
 {
     /* Settled: ESP-IDF would open a second handle; webota refuses so that a
      * second client can never abort the first one's upload. */
     if (s->open)
         return WEBOTA_ERR_UPD_BUSY;
-    webota_slot_info_t next, run;
-    if (s->ops->next(s->ops->ctx, &next) != WEBOTA_OK)
+    webota_slot_info_t run;
+    if (s->ops->next(s->ops->ctx, next) != WEBOTA_OK)
         return WEBOTA_ERR_UPD_NO_SLOT;
     bool have_run = s->ops->running(s->ops->ctx, &run) == WEBOTA_OK;
-    if (have_run && run.offset == next.offset)
+    if (have_run && run.offset == next->offset)
         return WEBOTA_ERR_UPD_RUNNING_SLOT;
-    if (image_size > next.size)
+    if (image_size > next->size)
         return WEBOTA_ERR_IMG_TOO_BIG;
     /* esp_ota_begin's rule: only with rollback enabled (without it nothing
      * would ever confirm the firmware, and no update could follow). */
     if (s->ops->rollback_enabled && have_run && run.state == WEBOTA_OTA_STATE_PENDING_VERIFY)
         return WEBOTA_ERR_UPD_PENDING_VERIFY;
-    webota_err_t err = s->ops->open(s->ops->ctx, image_size);
+    return WEBOTA_OK;
+}
+
+webota_err_t webota_slot_check(const webota_slot_t *s, uint32_t image_size)
+{
+    webota_slot_info_t next;
+    return check(s, image_size, &next);
+}
+
+webota_err_t webota_slot_begin(webota_slot_t *s, uint32_t image_size, webota_slot_info_t *target)
+{
+    webota_slot_info_t next;
+    webota_err_t err = check(s, image_size, &next);
+    if (err != WEBOTA_OK)
+        return err;
+    err = s->ops->open(s->ops->ctx, image_size);
     if (err != WEBOTA_OK)
         return err;
     s->open = true;

@@ -4,12 +4,16 @@
  * writer and the flash: the HTTP thread and this thread both use them. */
 #include "sim/device.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
 #include <libgen.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +39,7 @@ struct sim_device {
     sim_device_config_t cfg;
     FILE *out;
     sim_nor_t *nor;
+    int lock_fd; /* flock'd: one simulator per flash file */
     webota_flash_t flash;
     sim_running_t run; /* boot result, slot writer, seam and rules */
     webota_confirm_t confirm;
@@ -320,11 +325,31 @@ sim_device_t *sim_device_open(const sim_device_config_t *cfg, char *err, size_t 
     }
     d->cfg = *cfg;
     d->out = out;
+    /* a second simulator on the same flash would interleave its writes with
+     * ours: the first one holds an exclusive lock for its whole life */
+    d->lock_fd = open(cfg->flash_path, O_RDONLY | O_CLOEXEC);
+    if (d->lock_fd < 0 || flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int en = errno;
+        if (d->lock_fd >= 0 && en == EWOULDBLOCK) {
+            snprintf(err, errcap,
+                     "%s is in use by another webota sim (it holds a lock on it): stop it or "
+                     "choose another --flash",
+                     cfg->flash_path);
+        } else {
+            snprintf(err, errcap, "cannot open %s: %s", cfg->flash_path, strerror(en));
+        }
+        if (d->lock_fd >= 0) {
+            close(d->lock_fd);
+        }
+        free(d);
+        return NULL;
+    }
     webota_err_t e = WEBOTA_OK;
     d->nor = sim_nor_open(cfg->flash_path, 0, &e);
     if (d->nor == NULL) {
         snprintf(err, errcap, "cannot open %s: %s (a flash file is 64 KiB..16 MiB, a power of two)",
                  cfg->flash_path, webota_strerror(e));
+        close(d->lock_fd);
         free(d);
         return NULL;
     }
@@ -342,6 +367,7 @@ void sim_device_close(sim_device_t *d)
         return;
     }
     sim_nor_close(d->nor);
+    close(d->lock_fd);
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->cond);
     free(d);
@@ -411,26 +437,6 @@ static uint64_t now_ms(void)
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
-/* The api's clock and id source for resumable uploads. */
-static uint32_t api_now_ms(void *ctx)
-{
-    (void)ctx;
-    return (uint32_t)now_ms();
-}
-
-static void api_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = getrandom(buf + got, len - got, 0);
-        if (n <= 0) {
-            abort(); /* no unguessable ids: never hand out a weak one */
-        }
-        got += (size_t)n;
-    }
-}
-
 static void log_confirm(sim_device_t *d, webota_confirm_result_t r, const char *why)
 {
     if (r == WEBOTA_CONFIRM_NOTHING) {
@@ -453,6 +459,51 @@ static void api_on_request(void *ctx, webota_api_route_t route)
     log_confirm(d, webota_confirm_on_request(&d->confirm, route, now_ms()),
                 d->cfg.confirm == SIM_CONFIRM_DELAY ? "confirm delay elapsed"
                                                     : "first request reached the updater");
+}
+
+static uint32_t api_now_ms(void *ctx)
+{
+    (void)ctx;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint32_t)((uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u);
+}
+
+static void api_log(void *ctx, const char *line)
+{
+    sim_device_t *d = ctx;
+    fprintf(d->out, "webota sim: %s\n", line);
+    fflush(d->out);
+}
+
+/* The Host allow-list's addresses: the bound address, and with --bind
+ * 0.0.0.0 every IPv4 address of this machine (localhost and 127.0.0.1 are
+ * always allowed by the api). */
+static bool api_host_ok(void *ctx, const char *host)
+{
+    sim_device_t *d = ctx;
+    const char *bind = d->cfg.bind != NULL ? d->cfg.bind : "127.0.0.1";
+    if (strcmp(host, bind) == 0) {
+        return true;
+    }
+    if (strcmp(bind, "0.0.0.0") != 0) {
+        return false;
+    }
+    struct ifaddrs *list = NULL;
+    bool ok = false;
+    if (getifaddrs(&list) != 0) {
+        return false;
+    }
+    for (struct ifaddrs *i = list; i != NULL && !ok; i = i->ifa_next) {
+        char a[INET_ADDRSTRLEN];
+        if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
+            inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, a,
+                      sizeof(a)) != NULL) {
+            ok = strcmp(a, host) == 0;
+        }
+    }
+    freeifaddrs(list);
+    return ok;
 }
 
 static void rebooting(void *ctx)
@@ -610,15 +661,17 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);
     ac.chip = ci ? ci->name : "";
     ac.chip_rev = -1;
-    ac.password = d->cfg.password;
+    ac.auth = d->cfg.auth;
+    ac.host_ok = api_host_ok;
+    ac.now_ms = api_now_ms;
+    ac.log = api_log;
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
+    ac.page_csp = webota_page_csp;
     ac.inflate = sim_inflate_zlib_init(&d->inflate);
     ac.request_reboot = api_request_reboot;
     ac.on_request = api_on_request;
     ac.status_fields = api_status_fields;
-    ac.now_ms = api_now_ms;
-    ac.random = api_random;
     ac.resume_hold_ms = d->cfg.resume_hold_s * 1000u;
     ac.ctx = d;
     if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {

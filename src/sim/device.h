@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "webota/api.h"
 #include "webota/err.h"
 #include "webota/confirm.h"
 
@@ -43,7 +44,9 @@ typedef struct sim_device_config {
     unsigned resume_hold_s; /* a dropped resumable upload is held this long; 0 = not held */
     const char *bind; /* NULL = 127.0.0.1 */
     uint16_t port;    /* 0 = a free port (kept across reboots) */
-    const char *password; /* NULL = none */
+    /* NULL = no password; else the verifier (webota/api.h) the API checks
+     * logins against: the simulator never keeps the password itself */
+    const webota_auth_verifier_t *auth;
     /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK: the emulated eFuse SECURE_VERSION
      * lives in FLASH.efuse next to the flash file (one line
      * "secure_version N"), raised when a confirmed firmware has a higher

@@ -3,11 +3,16 @@
  * call into the api happens under the caller's mutex, so the device's own
  * thread may use the api and the slot ops under the same lock.
  *
- * Limits: SIM_HTTPD_MAX_CONN connections (SIM_HTTPD_MAX_PER_IP per client),
+ * Limits: SIM_HTTPD_MAX_CONN connections (SIM_HTTPD_MAX_PER_IP per client,
+ * so that a few clients holding connections leave room for others),
  * SIM_HTTPD_CONN_MEMORY bytes per connection (the request line and headers
  * must fit: that is the header-size limit, 431/413 from MHD beyond it),
- * SIM_HTTPD_TIMEOUT_S seconds of idleness before a connection is closed. A
- * client that goes away mid-upload aborts the update (webota_api_abort). */
+ * SIM_HTTPD_HEADER_TIMEOUT_S to send a request's headers (slow senders are
+ * cut), SIM_HTTPD_TIMEOUT_S seconds of idleness before a connection is
+ * closed. The api's upload limits (webota_api_tick, every 200 ms) close an
+ * upload that is idle or too slow. A client that goes away mid-upload aborts
+ * the update (webota_api_abort). The port is refused when another process
+ * listens on it (no SO_REUSEPORT). */
 #ifndef WEBOTA_SIM_HTTPD_H
 #define WEBOTA_SIM_HTTPD_H
 
@@ -16,8 +21,9 @@
 
 #include "webota/api.h"
 
-#define SIM_HTTPD_MAX_CONN 16
-#define SIM_HTTPD_MAX_PER_IP 8
+#define SIM_HTTPD_MAX_CONN 32
+#define SIM_HTTPD_MAX_PER_IP 6 /* a browser opens up to 6 per host */
+#define SIM_HTTPD_HEADER_TIMEOUT_S 10
 #define SIM_HTTPD_CONN_MEMORY (32 * 1024)
 #define SIM_HTTPD_TIMEOUT_S 20
 

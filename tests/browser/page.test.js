@@ -155,6 +155,8 @@ async function main() {
   page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
   page.on('dialog', (d) => d.accept());
   page.on('pageerror', (e) => { failed++; console.log(`not ok - page script error: ${e.message}`); });
+  const cspViolations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
   // Everything the console shows, with the resource it is about.
   const consoleLog = [];
   page.on('console', (m) => consoleLog.push({ type: m.type(), text: m.text(), url: (m.location() || {}).url || '' }));
@@ -418,6 +420,8 @@ async function main() {
     assert(posts.length === before + 1, `expected one POST: ${posts.slice(before)}`);
     assert(encodings[encodings.length - 1] === 'gzip', `sent with Content-Encoding "${encodings[encodings.length - 1]}"`);
   });
+  await hardeningSteps(base, page, posts, cspViolations);
+
 
   // Signed images only: the simulator again, on the same flash, trusting one test key.
   const KEYS = path.join(__dirname, '..', 'vectors', 'sbv2', 'keys');
@@ -455,6 +459,110 @@ async function main() {
     await page.click('#b-up');
     await waitText(page, '#result', /The device is back: webota-demo 1\.1\.0 runs from/, 60000);
   });
+}
+
+// The page under its own Content-Security-Policy, framing refused, destructive
+// buttons asking first, and the login of a device with a password.
+async function hardeningSteps(base, page, posts, cspViolations) {
+  await step('the page runs under its Content-Security-Policy without a violation', page, async () => {
+    const resp = await page.goto(base + '/');
+    const csp = (await resp.headerValue('content-security-policy')) || '';
+    assert(/script-src 'sha256-/.test(csp) && /frame-ancestors 'none'/.test(csp) && !/unsafe-inline/.test(csp), `CSP: ${csp}`);
+    assert((await resp.headerValue('x-frame-options')) === 'DENY', 'no X-Frame-Options: DENY');
+    await waitText(page, '#d-version', /^\d+\.\d+\.\d+\b/);
+    assert(cspViolations.length === 0, `CSP violations: ${cspViolations.join(' | ')}`);
+  });
+
+  await step('another site cannot frame the page', null, async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    let answered = null;
+    p.on('response', (r) => { if (r.url() === base + '/') answered = r; });
+    await p.setContent(`<h1>evil</h1><iframe id="f" src="${base}/" width="600" height="400"></iframe>`);
+    const f = await (await p.waitForSelector('#f')).contentFrame();
+    await f.waitForLoadState('domcontentloaded', { timeout: 10000 }).catch(() => {});
+    await p.waitForFunction(() => true, null, { timeout: 1000 });
+    assert(answered && answered.status() === 200, 'the device was not asked for the page (nothing to block)');
+    const title = await f.evaluate(() => document.title).catch(() => '(blocked)');
+    const buttons = await f.$('#b-reboot').catch(() => null);
+    assert(title !== 'ESP32 OTA Update' && !buttons, `the page rendered inside another site's frame (title "${title}")`);
+    await p.screenshot({ path: path.join(ARTIFACTS, 'framed-refused.png') });
+    await ctx.close();
+  });
+
+  await step('Reboot asks first; dismissed, nothing is sent', null, async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    const mine = [];
+    p.on('request', (r) => { if (r.method() === 'POST') mine.push(r.url()); });
+    let asked = '';
+    p.on('dialog', (d) => { asked = d.message(); d.dismiss(); });
+    await p.goto(base + '/');
+    await waitText(p, '#d-version', /^\d+\.\d+\.\d+\b/);
+    await p.click('#b-reboot');
+    await p.waitForFunction(() => true, null, { timeout: 500 }).catch(() => {});
+    await p.waitForTimeout(500);
+    assert(/Reboot the device\?/.test(asked), `no confirmation was asked (dialog: "${asked}")`);
+    assert(mine.length === 0, `a POST was made although the user said no: ${mine}`);
+    assert(await p.isEnabled('#b-reboot'), 'Reboot stays disabled after saying no');
+    await ctx.close();
+  });
+
+  // A second simulator with a password (from the environment, never argv).
+  const PW = 'open sesame 42';
+  const sub = fs.mkdtempSync(path.join(os.tmpdir(), 'webota-browser-pw-'));
+  const second = spawn(WEBOTA, ['sim', '--bind', '127.0.0.1', '--port', '0', '--flash', path.join(sub, 'f.bin'),
+    '--confirm', 'first-request', '--watchdog', String(WATCHDOG_S)],
+  { cwd: sub, stdio: ['ignore', 'pipe', 'pipe'], env: Object.assign({}, process.env, { WEBOTA_PASSWORD: PW }) });
+  let log2 = '';
+  try {
+    const base2 = await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('the second simulator did not start:\n' + log2)), 20000);
+      const on = (d) => {
+        log2 += d.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(log2);
+        if (m) { clearTimeout(t); resolve(m[1]); }
+      };
+      second.stdout.on('data', on);
+      second.stderr.on('data', on);
+    });
+    await step('a device with a password: the page logs in, the password never leaves it', null, async () => {
+      const ctx = await browser.newContext();
+      const p = await ctx.newPage();
+      const seen = [];
+      p.on('request', (r) => seen.push(r));
+      p.on('dialog', (d) => d.accept());
+      await p.goto(base2 + '/');
+      await p.waitForSelector('#login', { state: 'visible', timeout: 10000 });
+      await waitText(p, '#lmsg', /needs a password/);
+      await p.fill('#pw', 'not it');
+      await p.click('#b-login');
+      await waitText(p, '#lmsg', /Wrong password/);
+      await p.fill('#pw', PW);
+      await p.click('#b-login');
+      await waitText(p, '#d-version', /^1\.0\.0\b/);
+      assert(await p.isHidden('#login'), 'the login form stays after logging in');
+      assert(await p.inputValue('#pw') === '', 'the password stays in the field');
+      await p.screenshot({ path: path.join(ARTIFACTS, 'login-done.png'), fullPage: true });
+      // an authenticated POST: reboot, and the page follows the device back
+      await p.click('#b-reboot');
+      await waitText(p, '#result', /The device is back: webota-demo 1\.0\.0 runs from factory/, 30000);
+      const post = seen.find((r) => r.method() === 'POST');
+      assert(post && /^WebOTA-HMAC nonce="[0-9a-f]{32}", mac="[0-9a-f]{64}"$/.test(post.headers().authorization || ''),
+        `the reboot was not sent with a challenge answer: ${post && post.headers().authorization}`);
+      for (const r of seen) {
+        const all = JSON.stringify(r.headers()) + (r.postData() || '') + r.url();
+        assert(!all.includes(PW) && !all.includes(encodeURIComponent(PW)), `the password was sent: ${r.method()} ${r.url()}`);
+      }
+      assert(/login: wrong password from 127\.0\.0\.1 \(1 failure\)/.test(log2), 'the failed login was not logged');
+      assert(!log2.includes(PW), 'the password appears in the simulator log');
+      await ctx.close();
+    });
+  } finally {
+    second.kill('SIGINT');
+    await new Promise((r) => { if (second.exitCode !== null) r(); else second.once('exit', r); setTimeout(r, 10000); });
+    fs.rmSync(sub, { recursive: true, force: true });
+  }
 }
 
 function patched(buf, fn) {

@@ -64,3 +64,9 @@ set_tests_properties(esp.slot_conformance_norollback PROPERTIES TIMEOUT 300)
 add_test(NAME esp.host_sdkconfig
          COMMAND ${CMAKE_SOURCE_DIR}/tests/esp/check_host_sdkconfig.sh ${CMAKE_SOURCE_DIR})
 set_tests_properties(esp.host_sdkconfig PROPERTIES TIMEOUT 60)
+
+# The stand-in itself against ESP-IDF's documented behaviour.
+add_executable(test_idf_host ${CMAKE_SOURCE_DIR}/tests/esp/test_idf_host.c)
+target_link_libraries(test_idf_host PRIVATE webota_esp_host PkgConfig::CMOCKA)
+add_test(NAME esp.idf_host COMMAND test_idf_host)
+set_tests_properties(esp.idf_host PROPERTIES TIMEOUT 60)

@@ -33,6 +33,7 @@
 #include "sim/flash_image.h"
 #include "sim/image_buf.h"
 #include "testutil.h"
+#include "webota/api.h"
 #include "webota/image_make.h"
 #include "webota/ota_state.h"
 #include "webota/parttable.h"
@@ -696,10 +697,46 @@ static void test_no_rollback(void **state)
     free(good);
 }
 
+static char verifier_text[WEBOTA_AUTH_VERIFIER_MAX];
+
+/* The device keeps the verifier of "s3cret" (as `webota passwd` makes it). */
 static void prefix_password(webota_esp_config_t *c)
 {
     c->url_prefix = "/ota";
-    c->password = "s3cret";
+    uint8_t salt[WEBOTA_AUTH_SALT_LEN] = {9, 8, 7};
+    webota_auth_verifier_t v;
+    assert_int_equal(webota_auth_verifier_make("s3cret", 6, salt, 1000, &v), WEBOTA_OK);
+    assert_int_equal(webota_auth_verifier_format(&v, verifier_text, sizeof(verifier_text)), WEBOTA_OK);
+    c->auth_verifier = verifier_text;
+}
+
+/* A client's login answer for METHOD path (as the API sees it, without the
+ * prefix): challenge from /ota/api/auth, key from "s3cret" and the salt. */
+static void login(const char *method, const char *path, char *out, size_t cap)
+{
+    idf_host_http_resp_t *r = get("/ota/api/auth");
+    expect(r, 200, "\"required\":true");
+    const char *body = (const char *)r->body;
+    char nonce[33], salt_hex[33];
+    const char *n = strstr(body, "\"nonce\":\"");
+    const char *sl = strstr(body, "\"salt\":\"");
+    assert_non_null(n);
+    assert_non_null(sl);
+    memcpy(nonce, n + 9, 32);
+    nonce[32] = 0;
+    memcpy(salt_hex, sl + 8, 32);
+    salt_hex[32] = 0;
+    uint8_t salt[WEBOTA_AUTH_SALT_LEN];
+    for (int i = 0; i < WEBOTA_AUTH_SALT_LEN; i++) {
+        unsigned b;
+        assert_int_equal(sscanf(salt_hex + 2 * i, "%2x", &b), 1);
+        salt[i] = (uint8_t)b;
+    }
+    webota_auth_verifier_t k;
+    assert_int_equal(webota_auth_verifier_make("s3cret", 6, salt, 1000, &k), WEBOTA_OK);
+    char mac[65];
+    assert_int_equal(webota_auth_mac(k.key, nonce, method, path, NULL, mac), WEBOTA_OK);
+    snprintf(out, cap, "Authorization: WebOTA-HMAC nonce=\"%s\", mac=\"%s\"", nonce, mac);
 }
 
 /* URL prefix, password and the captive portal (redirects, DNS answer). */
@@ -712,11 +749,33 @@ static void test_prefix_password_captive(void **state)
     assert_string_equal(idf_host_http_header(r, "Location"), "/ota/");
     r = get("/ota/api/status");
     expect(r, 401, NULL);
-    assert_non_null(idf_host_http_header(r, "WWW-Authenticate"));
-    /* "user:s3cret" */
+    assert_string_equal(idf_host_http_header(r, "WWW-Authenticate"),
+                        "WebOTA-HMAC realm=\"webota\", challenge=\"api/auth\"");
+    /* HTTP Basic (the password in clear) is not accepted any more */
     r = request("GET", "/ota/api/status", (hdrs_t){{"Host: 192.168.4.1", "Authorization: Basic dXNlcjpzM2NyZXQ="}},
                 NULL, 0);
+    expect(r, 401, NULL);
+    char authz[200];
+    login("GET", "/api/status", authz, sizeof(authz));
+    r = request("GET", "/ota/api/status", (hdrs_t){{"Host: 192.168.4.1", authz}}, NULL, 0);
     expect(r, 200, "\"version\":\"1.0.0\"");
+    assert_string_equal(idf_host_http_header(r, "X-Frame-Options"), "DENY");
+    assert_non_null(strstr(idf_host_http_header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+    /* replayed: its nonce is used up */
+    r = request("GET", "/ota/api/status", (hdrs_t){{"Host: 192.168.4.1", authz}}, NULL, 0);
+    expect(r, 401, "stale_nonce");
+    /* DNS rebinding: a POST for a foreign host is refused (421); a GET for
+     * one is a phone's probe: the captive portal sends it to the page */
+    login("POST", "/api/reboot", authz, sizeof(authz));
+    r = request("POST", "/ota/api/reboot",
+                (hdrs_t){{"Host: evil.example", "Origin: http://evil.example", "Content-Length: 0", authz}}, NULL, 0);
+    expect(r, 421, "wrong_host");
+    r = request("GET", "/ota/api/status", (hdrs_t){{"Host: evil.example"}}, NULL, 0);
+    expect(r, 302, NULL);
+    assert_string_equal(idf_host_http_header(r, "Location"), "http://192.168.4.1/ota/");
+    r = get("/ota/");
+    expect(r, 200, NULL);
+    assert_non_null(strstr(idf_host_http_header(r, "Content-Security-Policy"), "script-src 'sha256-"));
     /* outside the prefix, and a phone's connectivity probe: to the page */
     r = get("/otafoo");
     expect(r, 302, NULL);

@@ -28,8 +28,10 @@ typedef struct {
     sim_running_t run; /* boot result, slot writer, seam, rules */
     webota_api_t api;
     int reboots;
-    int requests[8];
-    char *pw;
+    int requests[16];
+    const webota_auth_verifier_t *auth;
+    uint32_t now;   /* the api's clock, moved by the tests */
+    char log[4096]; /* the api's log lines */
     const char *project; /* policy: the project this device runs (NULL = any) */
 } dev_t_;
 
@@ -76,6 +78,20 @@ static void on_request(void *ctx, webota_api_route_t route)
     ((dev_t_ *)ctx)->requests[route]++;
 }
 
+static uint32_t clock_ms(void *ctx)
+{
+    return ((dev_t_ *)ctx)->now;
+}
+
+static void log_line(void *ctx, const char *line)
+{
+    dev_t_ *d = ctx;
+    size_t n = strlen(d->log);
+    snprintf(d->log + n, sizeof(d->log) - n, "%s\n", line);
+}
+
+static const char *const device_hosts[] = {"192.168.4.1", "webota.local"};
+
 /* Boots the flash as the bootloader would and (re)opens slot writer and api. */
 static void boot(dev_t_ *d)
 {
@@ -89,7 +105,11 @@ static void boot(dev_t_ *d)
     ac.policy.project = d->project;
     ac.chip = "esp32";
     ac.chip_rev = 300;
-    ac.password = d->pw;
+    ac.auth = d->auth;
+    ac.hosts = device_hosts;
+    ac.hosts_count = 2;
+    ac.now_ms = clock_ms;
+    ac.log = log_line;
     ac.page_gz = page;
     ac.page_gz_len = sizeof(page);
     ac.request_reboot = on_reboot;
@@ -139,6 +159,7 @@ static webota_api_request_t req_of(const char *method, const char *path)
     r.path = path;
     r.content_length = -1;
     r.host = "192.168.4.1";
+    r.client = "192.168.4.2";
     return r;
 }
 
@@ -319,32 +340,446 @@ static void test_page_status_routes(void **state)
     expect_error(&a, 404, "not_found_route");
 }
 
+/* A JSON string field of an answer ("nonce": "..."), copied into out. */
+static void json_field(const char *body, const char *key, char *out, size_t cap)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "\"%s\":\"", key);
+    const char *p = strstr(body, k);
+    if (p == NULL) {
+        fail_msg("no %s in %s", key, body);
+    }
+    p += strlen(k);
+    size_t n = strcspn(p, "\"");
+    assert_true(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void hex_bytes(const char *h, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(h + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+}
+
+/* What a client does: asks for a challenge, derives the key from the password
+ * and the device's salt, and writes the Authorization header for one request. */
+static void login_header(dev_t_ *d, const char *password, const char *method, const char *path,
+                         const char *query, char *out, size_t cap)
+{
+    answer_t a;
+    webota_api_request_t r = req_of("GET", "/api/auth");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    char nonce[40], salt_hex[40];
+    json_field(a.body, "nonce", nonce, sizeof(nonce));
+    json_field(a.body, "salt", salt_hex, sizeof(salt_hex));
+    assert_non_null(strstr(a.body, "\"required\":true,\"scheme\":\"WebOTA-HMAC\",\"kdf\":\"pbkdf2-sha256\",\"iterations\":1000,"));
+    uint8_t salt[16];
+    hex_bytes(salt_hex, salt, 16);
+    webota_auth_verifier_t mine;
+    assert_int_equal(webota_auth_verifier_make(password, strlen(password), salt, 1000, &mine), WEBOTA_OK);
+    char mac[65];
+    assert_int_equal(webota_auth_mac(mine.key, nonce, method, path, query, mac), WEBOTA_OK);
+    snprintf(out, cap, "WebOTA-HMAC nonce=\"%s\", mac=\"%s\"", nonce, mac);
+}
+
+static webota_auth_verifier_t s3cret;
+
+static void use_password(dev_t_ *d)
+{
+    uint8_t salt[16];
+    for (int i = 0; i < 16; i++) {
+        salt[i] = (uint8_t)(0xa0 + i);
+    }
+    assert_int_equal(webota_auth_verifier_make("s3cret", 6, salt, 1000, &s3cret), WEBOTA_OK);
+    d->auth = &s3cret;
+    d->now = 5000;
+    boot(d);
+}
+
+/* Challenge-response: the page and the challenge are public, everything else
+ * needs a mac over a live nonce; a good login works once, its replay and a mac
+ * moved to another request are refused; the password never appears. */
 static void test_password(void **state)
 {
     dev_t_ *d = *state;
-    d->pw = "s3cret";
-    boot(d);
+    use_password(d);
     answer_t a;
+    char authz[200];
     webota_api_request_t r = req_of("GET", "/api/status");
+    r.client = "10.0.0.9";
     call(d, &r, NULL, 0, 0, &a);
     expect_error(&a, 401, "unauthorized");
-    assert_non_null(a.resp.www_authenticate);
-    static const char *bad[] = {"Basic dXNlcjp3cm9uZw==" /* user:wrong */, "Bearer s3cret",
-                                "Basic ####", "Basic dXNlcnMzY3JldA==" /* users3cret */,
-                                "Basic dXNlcjpzM2NyZXQx" /* user:s3cret1 */,
-                                "Basic dXNlcjpzM2NyZQ==" /* user:s3cre */};
+    assert_string_equal(a.resp.www_authenticate, "WebOTA-HMAC realm=\"webota\", challenge=\"api/auth\"");
+    r = req_of("GET", "/");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200); /* the page logs in by itself */
+    static const char *bad[] = {"Basic dXNlcjpzM2NyZXQ=" /* user:s3cret in clear: not any more */,
+                                "WebOTA-HMAC", "WebOTA-HMAC nonce=\"00\", mac=\"00\"",
+                                "WebOTA-HMACnonce=\"x\"", "Bearer s3cret"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = req_of("GET", "/api/status");
         r.authorization = bad[i];
         call(d, &r, NULL, 0, 0, &a);
         expect_error(&a, 401, "unauthorized");
     }
     assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 0); /* refused before the hook */
-    r.authorization = "Basic dXNlcjpzM2NyZXQ="; /* user:s3cret */
+
+    /* a good login */
+    login_header(d, "s3cret", "GET", "/api/status", NULL, authz, sizeof(authz));
+    r = req_of("GET", "/api/status");
+    r.authorization = authz;
+    r.client = "10.0.0.9";
     call(d, &r, NULL, 0, 0, &a);
     assert_int_equal(a.status, 200);
-    r.authorization = "basic OnMzY3JldA=="; /* :s3cret */
+    assert_non_null(strstr(a.body, "\"chip\":\"esp32\""));
+    /* the same request again (a captured exchange): its nonce is used up */
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 401, "stale_nonce");
+    assert_string_equal(a.resp.www_authenticate, "WebOTA-HMAC realm=\"webota\", challenge=\"api/auth\"");
+    /* a mac moved to another request (method, path or query) */
+    const char *moved[][3] = {{"POST", "/api/reboot", NULL}, {"GET", "/api/status", "x=1"}};
+    for (size_t i = 0; i < 2; i++) {
+        login_header(d, "s3cret", "GET", "/api/status", NULL, authz, sizeof(authz));
+        r = req_of(moved[i][0], moved[i][1]);
+        r.query = moved[i][2];
+        r.authorization = authz;
+        r.content_length = 0;
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 401, "unauthorized");
+    }
+    assert_int_equal(d->reboots, 0);
+    /* an upload with ?force=1 */
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    login_header(d, "s3cret", "POST", "/api/update", "force=1", authz, sizeof(authz));
+    r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    r.query = "force=1";
+    r.authorization = authz;
+    call(d, &r, img, len, 1000, &a);
+    assert_int_equal(a.status, 200);
+    free(img);
+    /* a challenge expires */
+    boot(d);
+    login_header(d, "s3cret", "GET", "/api/status", NULL, authz, sizeof(authz));
+    d->now += WEBOTA_AUTH_NONCE_TTL_MS;
+    r = req_of("GET", "/api/status");
+    r.authorization = authz;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 401, "stale_nonce");
+    /* the table holds WEBOTA_AUTH_NONCES challenges: one more pushes the oldest out */
+    login_header(d, "s3cret", "GET", "/api/status", NULL, authz, sizeof(authz));
+    for (int i = 0; i < WEBOTA_AUTH_NONCES; i++) {
+        d->now += 10;
+        char other[200];
+        login_header(d, "s3cret", "GET", "/api/status", NULL, other, sizeof(other));
+    }
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 401, "stale_nonce");
+    assert_null(strstr(d->log, "s3cret"));
+    assert_non_null(strstr(d->log, "login: unknown, used or expired challenge from 192.168.4.2"));
+}
+
+/* Failed logins are counted per client: after WEBOTA_AUTH_FREE_FAILURES the
+ * client is refused (429, Retry-After) even with the right password, for 1 s,
+ * then 2 s, ...; other clients are not; a good login resets the count; every
+ * failure is logged without the password. */
+static void test_login_rate_limit(void **state)
+{
+    dev_t_ *d = *state;
+    use_password(d);
+    answer_t a;
+    char authz[200];
+    webota_api_request_t r;
+    for (int i = 0; i < WEBOTA_AUTH_FREE_FAILURES; i++) {
+        login_header(d, "guess", "GET", "/api/status", NULL, authz, sizeof(authz));
+        r = req_of("GET", "/api/status");
+        r.authorization = authz;
+        r.client = "10.0.0.66";
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 401, "unauthorized");
+    }
+    assert_non_null(strstr(d->log, "login: wrong password from 10.0.0.66 (1 failure)\n"));
+    assert_non_null(strstr(d->log, "login: wrong password from 10.0.0.66 (5 failures, refused for 1 s)\n"));
+    login_header(d, "s3cret", "GET", "/api/status", NULL, authz, sizeof(authz));
+    r.authorization = authz;
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 429, "too_many_attempts");
+    assert_int_equal(a.resp.retry_after, 1);
+    /* another client is served */
+    r.client = "10.0.0.7";
+    call(d, &r, NULL, 0, 0, &a); /* the nonce was not used by the refused attempt */
+    assert_int_equal(a.status, 200);
+    /* the block ends; the next failure doubles it */
+    d->now += 1000;
+    login_header(d, "guess", "GET", "/api/status", NULL, authz, sizeof(authz));
+    r.authorization = authz;
+    r.client = "10.0.0.66";
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 401, "unauthorized");
+    assert_non_null(strstr(d->log, "(6 failures, refused for 2 s)"));
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 429, "too_many_attempts");
+    assert_int_equal(a.resp.retry_after, 2);
+    d->now += 2000;
+    login_header(d, "s3cret", "GET", "/api/status", NULL, authz, sizeof(authz));
+    r.authorization = authz;
     call(d, &r, NULL, 0, 0, &a);
     assert_int_equal(a.status, 200);
+    /* reset: five more free failures */
+    for (int i = 0; i < WEBOTA_AUTH_FREE_FAILURES - 1; i++) {
+        login_header(d, "guess", "GET", "/api/status", NULL, authz, sizeof(authz));
+        r.authorization = authz;
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 401, "unauthorized");
+    }
+    assert_null(strstr(d->log, "s3cret"));
+    assert_null(strstr(d->log, "guess"));
+    /* a blocked period caps at WEBOTA_AUTH_BLOCK_MAX_MS */
+    for (int i = 0; i < 20; i++) {
+        d->now += WEBOTA_AUTH_BLOCK_MAX_MS;
+        login_header(d, "guess", "GET", "/api/status", NULL, authz, sizeof(authz));
+        r.authorization = authz;
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 401, "unauthorized");
+    }
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 429, "too_many_attempts");
+    assert_int_equal(a.resp.retry_after, WEBOTA_AUTH_BLOCK_MAX_MS / 1000);
+    /* without a clock a password cannot be configured (blocks would never end) */
+    webota_api_config_t c = d->api.cfg;
+    c.auth = &s3cret;
+    c.now_ms = NULL;
+    webota_api_t api2;
+    assert_int_equal(webota_api_init(&api2, &c), WEBOTA_ERR_ARG);
+}
+
+/* DNS rebinding: a Host that is not the device is refused (421), whatever the
+ * method and even with a matching Origin; the device's names pass, with a port,
+ * in any case, with a trailing dot. */
+static void test_host_allow_list(void **state)
+{
+    dev_t_ *d = *state;
+    answer_t a;
+    uint8_t *before = snapshot(d);
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    static const char *const evil[] = {"evil.example", "evil.example:80", "192.168.4.1.evil",
+                                       "192.168.4.10", "localhost.evil", "", ":80",
+                                       "192.168.4.1:x", "192.168.4.1:123456", "[::1", "webota.local:"};
+    for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+        webota_api_request_t r = req_of("POST", "/api/update");
+        r.host = evil[i];
+        char origin[80];
+        snprintf(origin, sizeof(origin), "http://%s", evil[i]);
+        r.origin = origin; /* same-origin from the browser's point of view */
+        r.content_type = "application/octet-stream";
+        r.content_length = (int64_t)len;
+        r.query = "force=1";
+        call(d, &r, img, len, 0, &a);
+        expect_error(&a, 421, "wrong_host");
+        r = req_of("GET", "/api/status");
+        r.host = evil[i];
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 421, "wrong_host");
+        r = req_of("GET", "/");
+        r.host = evil[i];
+        call(d, &r, NULL, 0, 0, &a);
+        expect_error(&a, 421, "wrong_host");
+    }
+    assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 0);
+    assert_unchanged(d, before);
+    static const char *const good[] = {"192.168.4.1", "192.168.4.1:80", "WEBOTA.local",
+                                       "webota.local.", "localhost:8080", "127.0.0.1", "[::1]:80"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        webota_api_request_t r = req_of("GET", "/api/status");
+        r.host = good[i];
+        call(d, &r, NULL, 0, 0, &a);
+        if (a.status != 200) {
+            fail_msg("Host %s: %d %s", good[i], a.status, a.body);
+        }
+    }
+    webota_api_request_t r = req_of("GET", "/api/status");
+    r.host = NULL; /* an HTTP/1.0 tool: no browser sends none */
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    free(img);
+}
+
+/* Every answer forbids framing; the page's policy is the configured one. */
+static void test_security_headers(void **state)
+{
+    dev_t_ *d = *state;
+    answer_t a;
+    const char *paths[][2] = {{"GET", "/api/status"}, {"GET", "/nope"}, {"POST", "/update"},
+                              {"GET", "/api/auth"}};
+    for (size_t i = 0; i < 4; i++) {
+        webota_api_request_t r = req_of(paths[i][0], paths[i][1]);
+        call(d, &r, NULL, 0, 0, &a);
+        assert_string_equal(a.resp.frame_options, "DENY");
+        assert_non_null(strstr(a.resp.csp, "frame-ancestors 'none'"));
+        assert_non_null(strstr(a.resp.csp, "default-src 'none'"));
+    }
+    webota_api_request_t r = req_of("GET", "/");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_string_equal(a.resp.frame_options, "DENY");
+    assert_non_null(strstr(a.resp.csp, "frame-ancestors 'none'")); /* no page_csp: the strict one */
+    d->api.cfg.page_csp = "default-src 'none'; script-src 'sha256-x'; frame-ancestors 'none'";
+    call(d, &r, NULL, 0, 0, &a);
+    assert_string_equal(a.resp.csp, d->api.cfg.page_csp);
+    r = req_of("GET", "/api/auth");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_string_equal(a.body, "{\"required\":false}");
+}
+
+/* Begins a raw upload of len bytes on conn; READ_BODY expected. */
+static void begin_raw(dev_t_ *d, webota_api_conn_t *conn, size_t len)
+{
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    webota_api_response_t resp;
+    assert_int_equal(webota_api_begin(&d->api, conn, &r, &resp), WEBOTA_API_READ_BODY);
+}
+
+/* An upload that stalls (idle) or trickles (below the minimum rate over a
+ * window) is aborted: the updater is free, the connection is to be closed
+ * (408 if an answer can still be sent), the flash untouched; a normal upload
+ * whose clock moves on is not. */
+static void test_upload_time_limits(void **state)
+{
+    dev_t_ *d = *state;
+    d->now = 1000;
+    boot(d);
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    uint8_t *before = snapshot(d);
+    webota_api_conn_t c1, c2;
+    webota_api_response_t resp;
+
+    /* idle: no byte for longer than the idle limit */
+    begin_raw(d, &c1, len);
+    assert_true(webota_api_body(&d->api, &c1, img, 12288)); /* above the window's minimum */
+    d->now += WEBOTA_API_UPLOAD_IDLE_MS;
+    webota_api_tick(&d->api);
+    assert_true(webota_api_busy(&d->api)); /* not yet: more than the limit */
+    d->now += 1;
+    webota_api_tick(&d->api);
+    assert_false(webota_api_busy(&d->api));
+    assert_true(webota_api_conn_cut(&c1));
+    assert_false(webota_api_body(&d->api, &c1, img + 12288, 100));
+    webota_api_end(&d->api, &c1, &resp);
+    assert_int_equal(resp.status, 408);
+    webota_api_abort(&d->api, &c1); /* the binding closes: nothing more happens */
+    assert_non_null(strstr(d->log, "upload idle for too long: aborted, the updater is free again"));
+    status_has(d, "\"error\":\"aborted\"");
+
+    /* a trickle: 100 bytes a second, below WEBOTA_API_MIN_RATE over a window;
+     * checked when data arrives */
+    begin_raw(d, &c1, len);
+    size_t off = 0;
+    bool alive = true;
+    for (int i = 0; i < 20 && alive; i++) {
+        d->now += 1000;
+        alive = webota_api_body(&d->api, &c1, img + off, 100);
+        off += 100;
+    }
+    assert_false(alive);
+    assert_true(webota_api_conn_cut(&c1));
+    assert_int_equal(off, 1000); /* the tenth chunk comes as the first 10 s window ends: cut */
+    assert_non_null(strstr(d->log, "upload too slow: aborted"));
+
+    /* ... and by the tick when nothing else happens */
+    begin_raw(d, &c1, len);
+    for (int i = 0; i < 9; i++) {
+        d->now += 1000;
+        assert_true(webota_api_body(&d->api, &c1, img + i * 10, 10));
+    }
+    d->now += 1000;
+    webota_api_tick(&d->api);
+    assert_false(webota_api_busy(&d->api));
+
+    /* a stalled upload gives way to the next client at once */
+    begin_raw(d, &c1, len);
+    assert_true(webota_api_body(&d->api, &c1, img, 100));
+    d->now += WEBOTA_API_UPLOAD_IDLE_MS / 2;
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    assert_int_equal(webota_api_begin(&d->api, &c2, &r, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409); /* still within the limit: busy */
+    d->now += WEBOTA_API_UPLOAD_IDLE_MS;
+    assert_int_equal(webota_api_begin(&d->api, &c2, &r, &resp), WEBOTA_API_READ_BODY);
+    assert_true(webota_api_conn_cut(&c1));
+    webota_api_abort(&d->api, &c1);
+    assert_true(webota_api_busy(&d->api)); /* c1's abort does not touch c2's session */
+    webota_api_abort(&d->api, &c2);
+    assert_unchanged(d, before);
+
+    /* a good upload at 8 KiB per second passes every window */
+    before = snapshot(d);
+    begin_raw(d, &c1, len);
+    for (off = 0; off < len; off += 8192) {
+        d->now += 1000;
+        size_t n = len - off < 8192 ? len - off : 8192;
+        assert_true(webota_api_body(&d->api, &c1, img + off, n));
+        webota_api_tick(&d->api);
+    }
+    webota_api_end(&d->api, &c1, &resp);
+    assert_int_equal(resp.status, 200);
+    free(before);
+    free(img);
+}
+
+/* Refusals that depend on the device's state, not on the image, are answered
+ * from the headers (so that a client sending Expect: 100-continue sends no body
+ * in vain): pending_verify on both upload routes, busy, a missing login. */
+static void test_state_refusals_before_body(void **state)
+{
+    dev_t_ *d = *state;
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    answer_t a;
+    post_raw(d, NULL, img, len, &a);
+    assert_int_equal(a.status, 200);
+    boot(d); /* 1.1.0 pending_verify */
+    uint8_t *before = snapshot(d);
+    webota_api_conn_t c;
+    webota_api_response_t resp;
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    r.expect = "100-continue";
+    assert_int_equal(webota_api_begin(&d->api, &c, &r, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409);
+    assert_non_null(strstr((const char *)resp.body, "\"error\":\"pending_verify\""));
+    r = req_of("POST", "/update");
+    r.content_type = "multipart/form-data; boundary=x";
+    r.content_length = (int64_t)len + 200;
+    r.accept = "application/json";
+    r.expect = "100-continue";
+    assert_int_equal(webota_api_begin(&d->api, &c, &r, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 409);
+    assert_non_null(strstr((const char *)resp.body, "\"error\":\"pending_verify\""));
+    assert_unchanged(d, before);
+    r = req_of("POST", "/api/confirm");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    /* with a password, a missing login */
+    use_password(d);
+    r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    r.expect = "100-continue";
+    assert_int_equal(webota_api_begin(&d->api, &c, &r, &resp), WEBOTA_API_RESPOND);
+    assert_int_equal(resp.status, 401);
+    free(img);
 }
 
 static void test_cross_origin(void **state)
@@ -962,6 +1397,8 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_status_reads_no_image), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
+        T(test_login_rate_limit),    T(test_host_allow_list),  T(test_security_headers),
+        T(test_upload_time_limits),  T(test_state_refusals_before_body),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),
         T(test_concurrent_and_abort), T(test_form),            T(test_form_accept),
         T(test_form_html_escaping),            T(test_http_status_map),

@@ -33,7 +33,6 @@ typedef struct {
     webota_api_t api;
     int reboots;
     int requests[8];
-    char *pw;
     const char *project; /* policy: the project this device runs (NULL = any) */
     bool no_inflate;     /* a device without an inflater */
 } dev_t_;
@@ -98,7 +97,9 @@ static void boot(dev_t_ *d)
     ac.policy.project = d->project;
     ac.chip = "esp32";
     ac.chip_rev = 300;
-    ac.password = d->pw;
+    static const char *const hosts[] = {"192.168.4.1"};
+    ac.hosts = hosts;
+    ac.hosts_count = 1;
     ac.page_gz = page;
     ac.page_gz_len = sizeof(page);
     ac.inflate = d->no_inflate ? NULL : sim_inflate_zlib_init(&zl);

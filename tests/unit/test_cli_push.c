@@ -13,12 +13,17 @@
 
 #include "sim_proc.h"
 
-/* Starts `webota sim --confirm CONFIRM [--password PW]` in a folder `sub` of
- * the test's directory. */
+/* Starts `webota sim --confirm CONFIRM` (with WEBOTA_PASSWORD=PW when
+ * password is not NULL) in a folder `sub` of the test's directory. */
 static int sim_start_with(const char *sub, const char *confirm, const char *password)
 {
-    const char *const extra[] = {"--password", password, NULL};
-    return sim_start_in(sub, confirm, password != NULL ? extra : NULL);
+    /* the password through the environment, never on its command line */
+    if (password != NULL) {
+        setenv("WEBOTA_PASSWORD", password, 1);
+    } else {
+        unsetenv("WEBOTA_PASSWORD");
+    }
+    return sim_start_in(sub, confirm, NULL);
 }
 
 static int sim_start(void **state)

@@ -32,6 +32,7 @@
 #include "sim/device.h"
 #include "sim/httpd.h"
 #include "testutil.h"
+#include "webota/api.h"
 #include "webota/chip.h"
 
 static pid_t sim_pid = -1;
@@ -79,10 +80,12 @@ static void wait_log(const char *needle, size_t *from, double timeout)
 
 static size_t log_pos;
 
-/* Starts `webota sim --port 0 --watchdog 1 --confirm MODE` in a folder `sub`
- * of the test's temporary directory (created; a flash already there is
- * used again) and reads the port it prints. */
-static void start_sim(const char *sub, const char *confirm)
+/* Starts `webota sim --port 0 --watchdog 1 --confirm MODE [extra...]` in a
+ * folder `sub` of the test's temporary directory (created; a flash already
+ * there is used again) with `env` (NULL or "NAME=value") added to its
+ * environment, and reads the port it prints. */
+static void start_sim_with(const char *sub, const char *confirm, const char *const *extra,
+                           const char *env)
 {
     snprintf(dir, sizeof(dir), "%s/%s", tu_tmpdir(), sub);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -102,8 +105,17 @@ static void start_sim(const char *sub, const char *confirm)
         if (chdir(dir) != 0) {
             _exit(127);
         }
-        execl(WEBOTA_BIN, WEBOTA_BIN, "sim", "--port", "0", "--watchdog", "1", "--confirm", confirm,
-              (char *)NULL);
+        if (env != NULL) {
+            putenv((char *)(uintptr_t)env);
+        }
+        const char *args[24] = {WEBOTA_BIN, "sim", "--port", "0", "--watchdog", "1", "--confirm",
+                                confirm};
+        size_t n = 8;
+        for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 23; i++) {
+            args[n++] = extra[i];
+        }
+        args[n] = NULL;
+        execv(WEBOTA_BIN, (char *const *)(uintptr_t)args);
         _exit(127);
     }
     close(fds[1]);
@@ -111,6 +123,11 @@ static void start_sim(const char *sub, const char *confirm)
     wait_log("listening on http://127.0.0.1:", &log_pos, 30);
     port = (unsigned)strtoul(simlog + log_pos, NULL, 10);
     assert_true(port > 0 && port < 65536);
+}
+
+static void start_sim(const char *sub, const char *confirm)
+{
+    start_sim_with(sub, confirm, NULL, NULL);
 }
 
 /* Ctrl-C: the simulator stops cleanly (exit 0, "stopped"). */
@@ -152,6 +169,39 @@ static int connect_sim(void)
         fail_msg("connect to 127.0.0.1:%u: %s", port, strerror(errno));
     }
     return s;
+}
+
+/* A connection from another loopback address (127.0.0.2, ...: another client). */
+static int connect_from(const char *src)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(s >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    assert_int_equal(inet_pton(AF_INET, src, &a.sin_addr), 1);
+    if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        fail_msg("bind %s: %s", src, strerror(errno));
+    }
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        fail_msg("connect from %s: %s", src, strerror(errno));
+    }
+    return s;
+}
+
+/* True once the server has closed (or reset) the connection. */
+static bool closed_by_server(int s)
+{
+    char b[256];
+    for (;;) {
+        ssize_t n = recv(s, b, sizeof(b), MSG_DONTWAIT);
+        if (n > 0) {
+            continue; /* an answer (408): read on to the end */
+        }
+        return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
 }
 
 static void send_all(int s, const void *data, size_t len)
@@ -668,6 +718,318 @@ static void test_sim_over_http(void **state)
     free(before);
 }
 
+/* The rows of the attacker's table (issue 10), against the real simulator:
+ * DNS rebinding refused by the Host allow-list; the page and every answer
+ * forbid framing; an upload trickling one byte a second is cut and frees the
+ * updater; slow-header connections from two addresses are cut and do not keep
+ * a third client from being served; a second simulator on the same port or
+ * the same flash file refuses to start. Bounded: about 15 s. */
+static void test_hardened_surface(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    start_sim("harden", "first-request");
+    resp_t r;
+    size_t glen, nlen;
+    uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
+    uint8_t *nomark = read_in_dir("webota-demo-1.2.0-no-updater.bin", &nlen);
+    uint8_t *before = flash_now();
+
+    /* DNS rebinding: Host and Origin agree, but name none of the device's addresses */
+    char h[512];
+    int s = connect_sim();
+    snprintf(h, sizeof(h),
+             "POST /api/update?force=1 HTTP/1.1\r\nHost: evil.example\r\nOrigin: "
+             "http://evil.example\r\nContent-Type: application/octet-stream\r\nContent-Length: "
+             "%zu\r\nConnection: close\r\n\r\n",
+             nlen);
+    send_all(s, h, strlen(h));
+    send_all(s, nomark, nlen);
+    read_resp(s, &r);
+    expect(&r, 421, "\"error\":\"wrong_host\"");
+    s = connect_sim();
+    const char *get = "GET /api/status HTTP/1.1\r\nHost: evil.example:8080\r\nConnection: close\r\n\r\n";
+    send_all(s, get, strlen(get));
+    read_resp(s, &r);
+    expect(&r, 421, "\"error\":\"wrong_host\"");
+    s = connect_sim();
+    get = "GET /api/status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    send_all(s, get, strlen(get));
+    read_resp(s, &r);
+    expect(&r, 200, "\"version\":\"1.0.0\"");
+
+    /* framing: the page and the API answers */
+    request("GET", "/", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    if (strstr(r.head, "X-Frame-Options: DENY") == NULL ||
+        strstr(r.head, "Content-Security-Policy: default-src 'none'; script-src 'sha256-") == NULL ||
+        strstr(r.head, "frame-ancestors 'none'") == NULL ||
+        strstr(r.head, "X-Content-Type-Options: nosniff") == NULL) {
+        fail_msg("the page's security headers are missing: %s", r.head);
+    }
+    request("GET", "/api/status", NULL, NULL, 0, &r);
+    assert_non_null(strstr(r.head, "X-Frame-Options: DENY"));
+    assert_non_null(strstr(r.head, "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'"));
+
+    /* a trickling upload and slow-header connections from two other clients */
+    int slow = connect_sim();
+    snprintf(h, sizeof(h), "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n", glen);
+    send_head(slow, "POST", "/api/update", h);
+    send_all(slow, good, 1);
+    enum { HELD = 16 };
+    int held[HELD];
+    for (int i = 0; i < HELD; i++) {
+        held[i] = connect_from(i % 2 ? "127.0.0.2" : "127.0.0.3");
+        send_all(held[i], "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n", 44);
+    }
+    still_serves(); /* a third client is served while they hold on */
+    wait_status("\"state\":\"receiving\"");
+    upload("/api/update", good, glen, &r);
+    expect(&r, 409, "\"error\":\"busy\"");
+    /* one byte a second each: the trickle goes below the minimum rate, the
+     * header senders over the header time; both are cut (bound: 40 s) */
+    size_t sent = 1;
+    bool slow_open = true;
+    int open_held = HELD;
+    double end = now_s() + 40;
+    while ((slow_open || open_held > 0) && now_s() < end) {
+        sleep(1);
+        if (slow_open) {
+            send_all(slow, good + sent++, 1);
+            slow_open = !closed_by_server(slow);
+        }
+        open_held = 0;
+        for (int i = 0; i < HELD; i++) {
+            if (held[i] >= 0) {
+                send_all(held[i], "X", 1);
+                if (closed_by_server(held[i])) {
+                    close(held[i]);
+                    held[i] = -1;
+                } else {
+                    open_held++;
+                }
+            }
+        }
+    }
+    if (slow_open || open_held > 0) {
+        fail_msg("still open after 40 s: the trickling upload %s, %d slow-header connections",
+                 slow_open ? "yes" : "no", open_held);
+    }
+    close(slow);
+    size_t at = 0;
+    wait_log("upload too slow: aborted, the updater is free again", &at, 5);
+    status_expect("\"error\":\"aborted\"");
+    flash_same_outside(before, 0x110000, 0x100000, false);
+
+    /* a second simulator: same port, then same flash file */
+    char *out = NULL;
+    assert_int_equal(tu_runf(&out, "cd '%s' && '%s' sim --port %u --flash other.bin 2>&1", dir,
+                             WEBOTA_BIN, port),
+                     1);
+    if (strstr(out, "Address already in use") == NULL) {
+        fail_msg("second simulator on port %u: %s", port, out);
+    }
+    free(out);
+    assert_int_equal(tu_runf(&out, "cd '%s' && '%s' sim --port 0 2>&1", dir, WEBOTA_BIN), 1);
+    if (strstr(out, "webota-flash.bin is in use by another webota sim") == NULL) {
+        fail_msg("second simulator on the same flash: %s", out);
+    }
+    free(out);
+
+    /* the updater is free: the good image installs */
+    upload("/api/update", good, glen, &r);
+    expect(&r, 200, "\"slot\":\"ota_0\"");
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.1.0\"");
+    stop_sim();
+    free(before);
+    free(good);
+    free(nomark);
+}
+
+/* The value of "key":"..." in a JSON body. */
+static void json_str(const char *body, const char *key, char *out, size_t cap)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "\"%s\":\"", key);
+    const char *p = strstr(body, k);
+    if (p == NULL) {
+        fail_msg("no %s in %s", key, body);
+    }
+    p += strlen(k);
+    size_t n = strcspn(p, "\"");
+    assert_true(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* A client's login for one request: challenge, key from the password and the
+ * device's salt, mac; the Authorization header line into out. */
+static void login_line(const char *password, const char *method, const char *path,
+                       const char *query, char *out, size_t cap)
+{
+    resp_t r;
+    request("GET", "/api/auth", NULL, NULL, 0, &r);
+    expect(&r, 200, "\"required\":true");
+    char nonce[40], salt_hex[40];
+    json_str(r.body, "nonce", nonce, sizeof(nonce));
+    json_str(r.body, "salt", salt_hex, sizeof(salt_hex));
+    unsigned long iterations = strtoul(strstr(r.body, "\"iterations\":") + 13, NULL, 10);
+    uint8_t salt[16];
+    for (int i = 0; i < 16; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(salt_hex + 2 * i, "%2x", &v), 1);
+        salt[i] = (uint8_t)v;
+    }
+    webota_auth_verifier_t k;
+    assert_int_equal(webota_auth_verifier_make(password, strlen(password), salt,
+                                               (uint32_t)iterations, &k),
+                     WEBOTA_OK);
+    char mac[65];
+    assert_int_equal(webota_auth_mac(k.key, nonce, method, path, query, mac), WEBOTA_OK);
+    snprintf(out, cap, "Authorization: WebOTA-HMAC nonce=\"%s\", mac=\"%s\"\r\n", nonce, mac);
+}
+
+/* A file's whole contents as text (NUL bytes become spaces: /proc/PID/cmdline). */
+static char *proc_text(const char *path)
+{
+    size_t len = 0;
+    uint8_t *d = tu_read_file(path, &len);
+    assert_non_null(d);
+    char *t = malloc(len + 1);
+    for (size_t i = 0; i < len; i++) {
+        t[i] = d[i] ? (char)d[i] : ' ';
+    }
+    t[len] = '\0';
+    free(d);
+    return t;
+}
+
+#define PW "correct horse battery staple"
+
+/* The password over the network: from the environment (wiped from the
+ * process), never in argv, logs or answers; the challenge-response from a
+ * client (here and through `webota status/push`), its replay refused, wrong
+ * passwords counted and logged, then refused for a while (429) while another
+ * client still gets in; a verifier in --password-file works the same; the
+ * old --password is refused. */
+static void test_password_over_http(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    start_sim_with("password", "first-request", NULL, "WEBOTA_PASSWORD=" PW);
+    resp_t r;
+    char authz[300], path[600];
+    size_t glen;
+    uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)sim_pid);
+    char *t = proc_text(path);
+    assert_null(strstr(t, PW));
+    free(t);
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)sim_pid);
+    t = proc_text(path);
+    assert_null(strstr(t, PW)); /* read, then wiped in place */
+    free(t);
+
+    request("GET", "/api/status", NULL, NULL, 0, &r);
+    expect(&r, 401, "\"error\":\"unauthorized\"");
+    assert_non_null(strstr(r.head, "WWW-Authenticate: WebOTA-HMAC realm=\"webota\""));
+    assert_null(strstr(r.head, "Basic"));
+    request("GET", "/", NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200); /* the page logs in by itself */
+
+    /* a good login, then the same request played again */
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 200, "\"version\":\"1.0.0\"");
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 401, "\"error\":\"stale_nonce\"");
+    /* the CLI, password from the environment or a file */
+    char *out = NULL;
+    assert_int_equal(tu_runf(&out, "WEBOTA_PASSWORD='" PW "' '%s' status http://127.0.0.1:%u 2>&1",
+                             WEBOTA_BIN, port),
+                     0);
+    assert_non_null(strstr(out, "version:   1.0.0"));
+    free(out);
+    assert_int_equal(tu_runf(&out, "'%s' status http://127.0.0.1:%u 2>&1", WEBOTA_BIN, port), 1);
+    assert_non_null(strstr(out, "asks for a password: put it in the environment variable WEBOTA_PASSWORD"));
+    free(out);
+
+    /* wrong passwords from this client: counted, logged, then refused for a while */
+    for (int i = 0; i < WEBOTA_AUTH_FREE_FAILURES; i++) {
+        login_line("Tr0ub4dor&3", "GET", "/api/status", NULL, authz, sizeof(authz));
+        request("GET", "/api/status", authz, NULL, 0, &r);
+        expect(&r, 401, "\"error\":\"unauthorized\"");
+    }
+    size_t at = 0;
+    wait_log("login: wrong password from 127.0.0.1 (5 failures, refused for 1 s)", &at, 5);
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 429, "\"error\":\"too_many_attempts\"");
+    assert_non_null(strstr(r.head, "Retry-After: 1"));
+    /* another client (127.0.0.2) is not blocked: the same unused answer */
+    int s = connect_from("127.0.0.2");
+    char head[512];
+    snprintf(head, sizeof(head), "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s\r\n",
+             port, authz);
+    send_all(s, head, strlen(head));
+    read_resp(s, &r);
+    expect(&r, 200, "\"version\":\"1.0.0\"");
+
+    /* push through the CLI once the block is over (bounded wait) */
+    snprintf(path, sizeof(path), "%s/pw.txt", dir);
+    tu_write_file(path, PW "\n", strlen(PW) + 1);
+    double end = now_s() + 10;
+    int rc;
+    do {
+        usleep(300000);
+        rc = tu_runf(&out, "'%s' push --password-file '%s' http://127.0.0.1:%u '%s/webota-demo-1.1.0.bin' 2>&1",
+                     WEBOTA_BIN, path, port, dir);
+        if (rc != 0) {
+            free(out);
+        }
+    } while (rc != 0 && now_s() < end);
+    if (rc != 0) {
+        fail_msg("push with the password never went through");
+    }
+    assert_non_null(strstr(out, "installed 1.1.0 into ota_0"));
+    free(out);
+    wait_log("listening on", &log_pos, 20);
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r); /* confirms 1.1.0 (first request) */
+    expect(&r, 200, "\"version\":\"1.1.0\"");
+    /* nothing of the password in what the simulator printed */
+    simlog[simlog_len] = '\0';
+    assert_null(strstr(simlog, PW));
+    assert_null(strstr(simlog, "Tr0ub4dor"));
+    stop_sim();
+
+    /* the same device with a verifier in --password-file, made by webota passwd */
+    char vpath[600];
+    snprintf(vpath, sizeof(vpath), "%s/verifier.txt", dir);
+    assert_int_equal(tu_runf(NULL, "'%s' passwd --iterations 2000 --password-file '%s' > '%s'",
+                             WEBOTA_BIN, path, vpath),
+                     0);
+    size_t vlen = 0;
+    char *v = (char *)tu_read_file(vpath, &vlen);
+    assert_true(vlen > 20 && strncmp(v, "pbkdf2-sha256$2000$", 19) == 0);
+    assert_null(strstr(v, PW));
+    free(v);
+    const char *extra[] = {"--password-file", vpath, NULL};
+    start_sim_with("password", "first-request", extra, NULL);
+    request("GET", "/api/auth", NULL, NULL, 0, &r);
+    expect(&r, 200, "\"iterations\":2000");
+    login_line(PW, "GET", "/api/status", NULL, authz, sizeof(authz));
+    request("GET", "/api/status", authz, NULL, 0, &r);
+    expect(&r, 200, "\"version\":\"1.1.0\"");
+    stop_sim();
+    /* --password on the command line is refused */
+    assert_int_equal(tu_runf(&out, "cd '%s' && '%s' sim --port 0 --password " PW " 2>&1", dir, WEBOTA_BIN), 2);
+    assert_non_null(strstr(out, "--password is not accepted"));
+    free(out);
+    free(good);
+}
+
 /* --confirm manual: a new firmware stays pending_verify whatever is
  * requested, updates are refused, a reboot makes the bootloader roll back;
  * POST /api/confirm makes it valid. --confirm delay:1 on the same flash: the
@@ -694,6 +1056,20 @@ static void test_confirm_modes(void **state)
     status_expect(pending); /* requests do not confirm in this mode */
     upload("/api/update", good, glen, &r);
     expect(&r, 409, "\"error\":\"pending_verify\"");
+    /* with Expect: 100-continue the refusal comes instead of "100 Continue":
+     * no body is sent */
+    {
+        char extra[200];
+        snprintf(extra, sizeof(extra),
+                 "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\nExpect: "
+                 "100-continue\r\n",
+                 glen);
+        int s = connect_sim();
+        send_head(s, "POST", "/api/update", extra);
+        read_resp(s, &r);
+        expect(&r, 409, "\"error\":\"pending_verify\"");
+        assert_null(strstr(r.head, "100 Continue"));
+    }
     request("POST", "/api/reboot", "Content-Length: 0\r\n", NULL, 0, &r);
     expect(&r, 200, "\"rebooting\":true");
     wait_log("pending_verify -> aborted", &log_pos, 20); /* the bootloader rolls back */
@@ -748,6 +1124,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_sim_over_http, cleanup),
         cmocka_unit_test_teardown(test_confirm_modes, cleanup),
+        cmocka_unit_test_teardown(test_hardened_surface, cleanup),
+        cmocka_unit_test_teardown(test_password_over_http, cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,15 @@ typedef struct webota_esp_config {
     uint32_t confirm_delay_s; /* WEBOTA_ESP_CONFIRM_DELAY */
     uint16_t http_port;
     const char *url_prefix;   /* "" or "/ota" (no trailing '/') */
-    const char *password;     /* HTTP Basic password; NULL or "" = none */
+    /* The password as the device keeps it: a verifier made by `webota passwd`
+     * ("pbkdf2-sha256$ITER$SALT$KEY", never the password itself); NULL or
+     * "" = no password. Logins are a challenge-response (docs/security.md). */
+    const char *auth_verifier;
+    /* Host names the page is also reached by, comma separated (e.g.
+     * "webota.local"); the device's own addresses, localhost and 127.0.0.1
+     * are always allowed, any other Host header is refused (DNS rebinding). */
+    const char *host_names;
+    unsigned max_per_client;  /* connections one address may hold (0 = no limit) */
     bool require_marker;      /* refuse images without the webota updater unless forced */
     bool same_project;        /* refuse images whose project_name differs */
     size_t httpd_stack_size;

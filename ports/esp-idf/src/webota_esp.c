@@ -11,7 +11,6 @@
 #include "esp_idf_version.h"
 #include "esp_log.h"
 #include "esp_ota_ops.h"
-#include "esp_random.h"
 #include "esp_timer.h"
 #include "mbedtls/build_info.h"
 #include "sdkconfig.h"
@@ -38,7 +37,11 @@ typedef struct webota_esp {
     char sta_ssid[33];
     char sta_password[64];
     char prefix[40];
-    char password[65];
+    char verifier[WEBOTA_AUTH_VERIFIER_MAX];
+    char host_names[128];
+    const char *hosts[4];   /* into host_names */
+    size_t hosts_count;
+    webota_auth_verifier_t auth;
     char project[33];
     webota_esp_slot_t slot;
     webota_esp_inflate_t inflate; /* compressed uploads (its 43 KiB only while one runs) */
@@ -83,7 +86,9 @@ void webota_esp_config_default(webota_esp_config_t *cfg)
 #endif
     cfg->http_port = CONFIG_WEBOTA_HTTP_PORT;
     cfg->url_prefix = CONFIG_WEBOTA_URL_PREFIX;
-    cfg->password = CONFIG_WEBOTA_AUTH_PASSWORD;
+    cfg->auth_verifier = CONFIG_WEBOTA_AUTH_VERIFIER;
+    cfg->host_names = CONFIG_WEBOTA_HOST_NAMES;
+    cfg->max_per_client = CONFIG_WEBOTA_HTTP_MAX_PER_CLIENT;
 #ifdef CONFIG_WEBOTA_REQUIRE_MARKER
     cfg->require_marker = true;
 #endif
@@ -109,6 +114,52 @@ static bool copy_str(char *dst, size_t size, const char *src, const char **out)
     dst[n] = 0;
     *out = dst;
     return true;
+}
+
+static uint32_t api_now_ms(void *ctx)
+{
+    (void)ctx;
+    return (uint32_t)(esp_timer_get_time() / 1000);
+}
+
+static void api_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    ESP_LOGW(TAG, "%s", line);
+}
+
+static bool own_address(void *ctx, const char *host)
+{
+    (void)ctx;
+    return webota_esp_wifi_own_address(host);
+}
+
+/* "a.local, b.lan" -> hosts[] pointing into the (modified) copy. */
+static void split_hosts(webota_esp_t *esp)
+{
+    char *p = esp->host_names;
+    while (*p != 0 && esp->hosts_count < sizeof(esp->hosts) / sizeof(esp->hosts[0])) {
+        while (*p == ',' || *p == ' ') {
+            *p++ = 0;
+        }
+        if (*p == 0) {
+            break;
+        }
+        esp->hosts[esp->hosts_count++] = p;
+        while (*p != 0 && *p != ',' && *p != ' ') {
+            p++;
+        }
+    }
+    if (*p != 0) {
+        ESP_LOGW(TAG, "host names: only the first %u are used",
+                 (unsigned)(sizeof(esp->hosts) / sizeof(esp->hosts[0])));
+    }
+    while (*p != 0) {
+        if (*p == ',' || *p == ' ') {
+            *p = 0;
+        }
+        p++;
+    }
 }
 
 static void reboot_cb(void *arg)
@@ -138,19 +189,6 @@ static void after_response(bool reboot)
 static uint64_t now_ms(void)
 {
     return (uint64_t)esp_timer_get_time() / 1000u;
-}
-
-/* The api's clock and upload-id source (resumable uploads). */
-static uint32_t api_now_ms(void *ctx)
-{
-    (void)ctx;
-    return (uint32_t)now_ms();
-}
-
-static void api_random(void *ctx, uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    esp_fill_random(buf, len); /* the hardware RNG (true random with RF on, as in SoftAP) */
 }
 
 static void log_confirm(const webota_esp_t *esp, webota_confirm_result_t r, const char *why)
@@ -301,7 +339,8 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         !copy_str(esp->sta_ssid, sizeof(esp->sta_ssid), cfg_in->sta_ssid, &cfg->sta_ssid) ||
         !copy_str(esp->sta_password, sizeof(esp->sta_password), cfg_in->sta_password, &cfg->sta_password) ||
         !copy_str(esp->prefix, sizeof(esp->prefix), cfg_in->url_prefix, &cfg->url_prefix) ||
-        !copy_str(esp->password, sizeof(esp->password), cfg_in->password, &cfg->password) ||
+        !copy_str(esp->verifier, sizeof(esp->verifier), cfg_in->auth_verifier, &cfg->auth_verifier) ||
+        !copy_str(esp->host_names, sizeof(esp->host_names), cfg_in->host_names, &cfg->host_names) ||
         cfg->upload_buffer_size < 512 || cfg->recv_retries < 0) {
         ESP_LOGE(TAG, "configuration: a string is too long or a size is invalid");
         free(esp);
@@ -351,7 +390,21 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
 #endif
     ac.chip = CONFIG_IDF_TARGET;
     ac.chip_rev = (int)ci.revision;
-    ac.password = cfg->password;
+    if (cfg->auth_verifier[0] != 0) {
+        if (webota_auth_verifier_parse(cfg->auth_verifier, &esp->auth) != WEBOTA_OK) {
+            ESP_LOGE(TAG, "password verifier: want pbkdf2-sha256$ITER$SALT$KEY (webota passwd)");
+            destroy(esp);
+            return ESP_ERR_INVALID_ARG;
+        }
+        ac.auth = &esp->auth;
+    }
+    split_hosts(esp);
+    ac.hosts = esp->hosts;
+    ac.hosts_count = esp->hosts_count;
+    ac.host_ok = own_address;
+    ac.now_ms = api_now_ms;
+    ac.log = api_log;
+    ac.page_csp = webota_page_csp;
     ac.page_gz = webota_page_gz;
     ac.page_gz_len = (size_t)webota_page_gz_len;
 #ifdef CONFIG_WEBOTA_GZIP_UPLOADS
@@ -359,8 +412,6 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
 #endif
     ac.request_reboot = request_reboot;
     ac.on_request = on_request;
-    ac.now_ms = api_now_ms;
-    ac.random = api_random;
     ac.ctx = esp;
     webota_err_t we = webota_api_init(&esp->api, &ac);
     if (we != WEBOTA_OK) {
@@ -382,6 +433,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         .stack_size = cfg->httpd_stack_size,
         .buffer_size = cfg->upload_buffer_size,
         .recv_retries = cfg->recv_retries,
+        .max_per_client = cfg->max_per_client,
         .after_response = after_response,
     };
     if ((e = webota_esp_http_start(&hc, &esp->httpd)) != ESP_OK) {

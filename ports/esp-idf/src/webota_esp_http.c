@@ -3,7 +3,16 @@
  * webota_api_t needs (one caller at a time). The upload is read in
  * buffer-sized chunks with httpd_req_recv and fed to the api as it arrives;
  * a receive timeout is retried a bounded number of times, anything else
- * abandons the update (the api aborts the session: nothing switched). */
+ * abandons the update (the api aborts the session: nothing switched).
+ *
+ * Hardening (docs/security.md): the api refuses foreign Host headers (421;
+ * with the captive portal a GET is redirected to the page instead), every
+ * answer carries its Content-Security-Policy and X-Frame-Options, an upload
+ * that is idle or too slow is cut (webota_api_tick at each receive timeout),
+ * one address may hold at most max_per_client connections (open_fn), and the
+ * least recently used connection gives way to a new one when all are taken,
+ * which is what ends slow-header connections here (esp_http_server has no
+ * header timeout). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +52,10 @@ typedef struct http {
     char authorization[192];
     char accept[128];
     char expect[32];
+    char client[48];
     char transfer_encoding[32];
     char content_length[24];
     char upload_offset[24];
-    char remote[48]; /* the client's address: a held upload's owner */
 } http_t;
 
 static http_t *s_http;
@@ -159,6 +168,18 @@ static esp_err_t send_answer(http_t *h, httpd_req_t *r, const webota_api_respons
     if (resp->allow != NULL) {
         httpd_resp_set_hdr(r, "Allow", resp->allow);
     }
+    if (resp->csp != NULL) {
+        httpd_resp_set_hdr(r, "Content-Security-Policy", resp->csp);
+    }
+    if (resp->frame_options != NULL) {
+        httpd_resp_set_hdr(r, "X-Frame-Options", resp->frame_options);
+    }
+    httpd_resp_set_hdr(r, "X-Content-Type-Options", "nosniff");
+    char retry[12];
+    if (resp->retry_after > 0) {
+        snprintf(retry, sizeof(retry), "%u", resp->retry_after);
+        httpd_resp_set_hdr(r, "Retry-After", retry);
+    }
     if (close) {
         httpd_resp_set_hdr(r, "Connection", "close");
     }
@@ -223,6 +244,11 @@ static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size
         size_t want = *left < h->cfg.buffer_size ? *left : h->cfg.buffer_size;
         int n = httpd_req_recv(r, h->buf, want);
         if (n == HTTPD_SOCK_ERR_TIMEOUT) {
+            webota_api_tick(h->cfg.api); /* idle or too slow: cut */
+            if (webota_api_conn_cut(conn)) {
+                ESP_LOGE(TAG, "upload too slow: abandoned");
+                return false;
+            }
             if (timeouts++ < h->cfg.recv_retries) {
                 ESP_LOGW(TAG, "upload: receive timeout %d of %d", timeouts, h->cfg.recv_retries);
                 continue;
@@ -239,32 +265,57 @@ static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size
         /* Keep the uploading connection from being purged by new ones. */
         httpd_sess_update_lru_counter(h->server, sockfd);
         if (!webota_api_body(h->cfg.api, conn, h->buf, (size_t)n)) {
-            return true;
+            return !webota_api_conn_cut(conn); /* cut: close without an answer */
         }
     }
     return true;
 }
 
-/* The peer's address as text ("192.168.4.2"; an IPv6 peer in hex). */
-static const char *peer_address(httpd_req_t *r, char *buf, size_t size)
+/* The peer's address as text (failed logins are counted per address). */
+static const char *peer_text(int fd, char *out, size_t size)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    buf[0] = 0;
-    if (getpeername(httpd_req_to_sockfd(r), (struct sockaddr *)&ss, &len) != 0) {
-        return buf;
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    out[0] = 0;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0) {
+        return out;
     }
-    if (ss.ss_family == AF_INET) {
-        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in *)&ss)->sin_addr;
-        snprintf(buf, size, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-    } else if (ss.ss_family == AF_INET6) {
-        const uint8_t *a = (const uint8_t *)&((const struct sockaddr_in6 *)&ss)->sin6_addr;
-        size_t o = 0;
-        for (size_t i = 0; i < 16 && o + 3 <= size; i++) {
-            o += (size_t)snprintf(buf + o, size - o, "%02x", a[i]);
+    if (sa.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, size);
+    }
+#ifdef CONFIG_LWIP_IPV6
+    else if (sa.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, size);
+    }
+#endif
+    return out;
+}
+
+/* A new connection: refused when its address already holds max_per_client. */
+static esp_err_t on_open(httpd_handle_t hd, int sockfd)
+{
+    http_t *h = s_http;
+    if (h == NULL || h->cfg.max_per_client == 0) {
+        return ESP_OK;
+    }
+    char mine[48], other[48];
+    peer_text(sockfd, mine, sizeof(mine));
+    int fds[CONFIG_LWIP_MAX_SOCKETS];
+    size_t n = sizeof(fds) / sizeof(fds[0]);
+    if (mine[0] == 0 || httpd_get_client_list(hd, &n, fds) != ESP_OK) {
+        return ESP_OK;
+    }
+    unsigned same = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] != sockfd && strcmp(peer_text(fds[i], other, sizeof(other)), mine) == 0) {
+            same++;
         }
     }
-    return buf;
+    if (same >= h->cfg.max_per_client) {
+        ESP_LOGW(TAG, "%s already holds %u connections: refused", mine, same);
+        return ESP_FAIL; /* closes the new socket */
+    }
+    return ESP_OK;
 }
 
 static esp_err_t handle(httpd_req_t *r)
@@ -300,7 +351,7 @@ static esp_err_t handle(httpd_req_t *r)
     req.accept = header(r, "Accept", h->accept, sizeof(h->accept));
     req.expect = header(r, "Expect", h->expect, sizeof(h->expect));
     req.upload_offset = header(r, "Upload-Offset", h->upload_offset, sizeof(h->upload_offset));
-    req.remote = peer_address(r, h->remote, sizeof(h->remote));
+    req.client = peer_text(httpd_req_to_sockfd(r), h->client, sizeof(h->client));
     /* esp_http_server does not decode chunked request bodies: the api answers
      * 411 to a body without Content-Length. */
     req.chunked = false;
@@ -320,6 +371,8 @@ static esp_err_t handle(httpd_req_t *r)
     webota_api_action_t action = webota_api_begin(api, &conn, &req, &resp);
 
     if (action == WEBOTA_API_READ_BODY) {
+        /* only here: a refusal from the headers (busy, pending_verify, login,
+         * size...) was answered above instead of "100 Continue" */
         if (req.expect != NULL && has_token(req.expect, "100-continue")) {
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
             httpd_send(r, cont, sizeof(cont) - 1);
@@ -339,9 +392,11 @@ static esp_err_t handle(httpd_req_t *r)
         return e;
     }
 
-    if (resp.status == 404 && h->cfg.captive_portal && r->method == HTTP_GET && h->location[0] != 0) {
-        /* Captive-portal probes (generate_204, hotspot-detect.html, ...) and
-         * any other page: send the phone to the updater. */
+    if ((resp.status == 404 || resp.status == 421) && h->cfg.captive_portal && r->method == HTTP_GET &&
+        h->location[0] != 0) {
+        /* Captive-portal probes (generate_204, hotspot-detect.html, ...; they
+         * name other hosts: 421) and any other page: send the phone to the
+         * updater. A redirect shows nothing and changes nothing. */
         return redirect(r, "302 Found", h->location);
     }
     bool close = left > DRAIN_SMALL_MAX;
@@ -391,7 +446,10 @@ esp_err_t webota_esp_http_start(const webota_esp_http_cfg_t *cfg, void **out_han
     hc.server_port = cfg->port;
     hc.stack_size = cfg->stack_size;
     hc.max_uri_handlers = 16; /* webota uses 5; the rest for the application */
-    hc.lru_purge_enable = true; /* phones open many connections behind a captive portal */
+    /* phones open many connections behind a captive portal; and a connection
+     * still sending its headers is the least recently used one: it gives way */
+    hc.lru_purge_enable = true;
+    hc.open_fn = on_open;
     hc.uri_match_fn = httpd_uri_match_wildcard;
     esp_err_t e = httpd_start(&h->server, &hc);
     if (e != ESP_OK) {

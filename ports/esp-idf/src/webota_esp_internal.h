@@ -60,6 +60,7 @@ typedef struct webota_esp_http_cfg {
     size_t stack_size;
     size_t buffer_size;
     int recv_retries;
+    unsigned max_per_client;  /* connections from one address */
     /* Called after each answer has been sent; reboot = the api asked for one. */
     void (*after_response)(bool reboot);
 } webota_esp_http_cfg_t;
@@ -72,6 +73,8 @@ void webota_esp_http_stop(void);
 esp_err_t webota_esp_wifi_start(const webota_esp_config_t *cfg);
 /* Address of the access point (network order bytes); false when there is none. */
 bool webota_esp_wifi_ap_ip(uint8_t ip[4]);
+/* True when host ("a.b.c.d") is the access point's or the station's address. */
+bool webota_esp_wifi_own_address(const char *host);
 
 /* ---- captive-portal DNS (webota_esp_dns.c) ---- */
 

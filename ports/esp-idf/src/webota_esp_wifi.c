@@ -1,6 +1,7 @@
 /* Wi-Fi for the updater: a SoftAP through esp_netif's default AP interface
  * (DHCP server, 192.168.4.1) and, when configured, a station joining an
  * existing network, reconnecting every few seconds when it drops. */
+#include <stdio.h>
 #include <string.h>
 
 #include "esp_event.h"
@@ -155,4 +156,25 @@ bool webota_esp_wifi_ap_ip(uint8_t ip[4])
     }
     memcpy(ip, &info.ip.addr, 4); /* stored in network order */
     return true;
+}
+
+/* The Host allow-list's addresses: the access point's and the station's
+ * current IPv4 addresses (DHCP may change the latter), as dotted text. */
+bool webota_esp_wifi_own_address(const char *host)
+{
+    static const char *const keys[] = {"WIFI_AP_DEF", "WIFI_STA_DEF"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        esp_netif_t *n = esp_netif_get_handle_from_ifkey(keys[i]);
+        esp_netif_ip_info_t info;
+        if (n == NULL || esp_netif_get_ip_info(n, &info) != ESP_OK || info.ip.addr == 0) {
+            continue;
+        }
+        char text[16];
+        const uint8_t *b = (const uint8_t *)&info.ip.addr; /* network order */
+        snprintf(text, sizeof(text), "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+        if (strcmp(text, host) == 0) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -711,3 +711,15 @@ const char *idf_host_http_header(const idf_host_http_resp_t *resp, const char *n
     }
     return NULL;
 }
+
+/* ESP-IDF: httpd_get_client_list; requests here come without sockets (see
+ * README.md), so there is never an open client to list. */
+esp_err_t httpd_get_client_list(httpd_handle_t handle, size_t *fds, int *client_fds)
+{
+    (void)client_fds;
+    if (handle == NULL || fds == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *fds = 0;
+    return ESP_OK;
+}

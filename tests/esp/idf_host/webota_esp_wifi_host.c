@@ -37,3 +37,9 @@ bool webota_esp_wifi_ap_ip(uint8_t ip[4])
     memcpy(ip, ap, 4);
     return true;
 }
+
+/* The Host allow-list's addresses: the access point's, as the real one asks esp_netif. */
+bool webota_esp_wifi_own_address(const char *host)
+{
+    return s_ap_up && strcmp(host, "192.168.4.1") == 0;
+}

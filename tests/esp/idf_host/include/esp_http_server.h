@@ -143,6 +143,9 @@ esp_err_t httpd_register_err_handler(httpd_handle_t handle, httpd_err_code_t err
 #define HTTPD_SOCK_ERR_TIMEOUT -3
 
 int httpd_req_to_sockfd(httpd_req_t *r);
+/* ESP-IDF: the open sockets' descriptors (in: room in client_fds, out: how
+ * many). The stand-in has no sockets: always 0 clients. */
+esp_err_t httpd_get_client_list(httpd_handle_t handle, size_t *fds, int *client_fds);
 int httpd_req_recv(httpd_req_t *r, char *buf, size_t buf_len);
 size_t httpd_req_get_hdr_value_len(httpd_req_t *r, const char *field);
 esp_err_t httpd_req_get_hdr_value_str(httpd_req_t *r, const char *field, char *val, size_t val_size);
