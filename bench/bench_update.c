@@ -61,7 +61,7 @@ static double now_s(void)
 /* noinline: callgrind counts from the entry of these two functions */
 __attribute__((noinline)) static int run_checker(const buf_t *img)
 {
-    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32, .chip_rev = -1, .efuse_blk_rev = -1,
+    webota_image_policy_t pol = {.check_chip = true, .chip = WEBOTA_CHIP_ESP32,
                                  .max_size = 1024u * 1024u};
     webota_image_checker_t c;
     webota_image_init(&c, &pol, NULL);
@@ -110,6 +110,7 @@ __attribute__((noinline)) static int run_session(const buf_t *img, const buf_t *
 
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = WEBOTA_CHIP_ESP32;
     static webota_update_t u;
     err = webota_update_begin(&u, &rules, &pol, (uint32_t)img->len, false);

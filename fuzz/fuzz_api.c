@@ -229,6 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static webota_api_t api;
     webota_api_config_t ac;
     webota_api_config_init(&ac, &rules);
+    ac.policy.check_chip = true;
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.chip = "esp32";
     ac.chip_rev = -1;

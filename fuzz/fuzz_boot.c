@@ -97,7 +97,7 @@ static uint32_t region_addr(uint8_t sel, uint16_t off)
 static bool verifies(const webota_flash_t *f, uint32_t addr, uint32_t size)
 {
     webota_image_checker_t c;
-    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32, .chip_rev = -1, .max_size = size};
+    webota_image_policy_t pol = {.check_chip = true, .chip = WEBOTA_CHIP_ESP32, .max_size = size};
     webota_image_init(&c, &pol, NULL);
     const webota_image_status_t *st = webota_image_status(&c);
     uint8_t chunk[1024];

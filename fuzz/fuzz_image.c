@@ -28,9 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         seed = seed * 31u + data[i];
     }
     webota_image_policy_t pol = {
-        .chip = (seed & 1) ? -1 : (int)(seed >> 1) % WEBOTA_CHIP__COUNT,
-        .chip_rev = (seed & 2) ? -1 : (int)((seed >> 3) % 400),
-        .efuse_blk_rev = (seed & 4) ? -1 : 0,
+        .check_chip = (seed & 1) == 0,
+        .chip = (int)(seed >> 1) % WEBOTA_CHIP__COUNT,
+        .check_chip_rev = (seed & 2) == 0,
+        .chip_rev = (int)((seed >> 3) % 400),
+        .check_efuse_blk_rev = (seed & 4) == 0,
+        .efuse_blk_rev = 0,
         .max_size = (seed & 8) ? 0 : (uint32_t)size - (uint32_t)(size / 4),
         .on_desc = (seed & 16) ? refuse_odd : NULL,
     };

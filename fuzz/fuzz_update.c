@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
 
     static webota_slot_flash_t slot;
-    webota_slot_flash_config_t c = {&flash, 0, (data - 1)[0] & 32, false, 0, -1, -1, FACTORY};
+    webota_slot_flash_config_t c = {.flash = &flash, .rollback = (data - 1)[0] & 32, .chip = -1, .running_offset = FACTORY};
     if (webota_slot_flash_init(&slot, &c) != WEBOTA_OK)
         abort();
     webota_slot_ops_t ops;
@@ -85,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)webota_slot_init(&rules, &ops);
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = WEBOTA_CHIP_ESP32;
     static webota_sig_key_t keys[NTEST];
     static webota_sig_config_t sig;

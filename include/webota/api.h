@@ -120,12 +120,13 @@ typedef struct webota_api_config {
     /* The platform's slot seam with the core's rules (webota_slot_init);
      * must outlive the api. */
     webota_slot_t *slot;
-    /* Base policy (chip, chip_rev, require_marker, project, ...); copied at
+    /* Base policy (chip, chip_rev, allow_no_marker, project, ...); copied at
      * init. running_version and running_secure_version are filled from
      * the running firmware's descriptor at each update. */
     webota_update_policy_t policy;
     const char *chip;    /* "esp32" (shown in /api/status); must outlive the api */
-    int chip_rev;        /* major*100+minor, -1 = unknown (not shown) */
+    bool chip_rev_known; /* chip_rev is shown in /api/status (false = unknown) */
+    int chip_rev;        /* major*100+minor, with chip_rev_known */
     /* NULL = no password. Otherwise every request but GET / and GET
      * /api/auth needs "Authorization: WebOTA-HMAC nonce=..., mac=..." (see
      * above and docs/http-api.md); copied at init. Needs now_ms. */
@@ -287,9 +288,9 @@ typedef struct webota_api {
     char buf[WEBOTA_API_BODY_MAX];
 } webota_api_t;
 
-/* Defaults: the given slot, webota_update_policy_init's policy (marker
- * required), no chip name, chip_rev -1 (not shown), no password, no page, no
- * hooks. A zeroed config differs (no marker requirement): start from this. */
+/* Zeroes the config and sets the slot: webota_update_policy_init's policy
+ * (marker required), no chip name, revision unknown (not shown), no password,
+ * no page, no hooks. A zeroed config with the slot set is the same. */
 void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot);
 
 /* Errors: ARG (NULL api/config/slot, or a slot without its functions). */

@@ -72,12 +72,16 @@ extern "C" {
  * The optional webota_image_info_t is 488 bytes on x86-64. */
 #define WEBOTA_IMAGE_CHECKER_MAX_SIZE (WEBOTA_HASH_CTX_SIZE + 384u)
 
-/* Start from webota_image_policy_init: a zeroed policy is NOT "anything goes"
- * (chip 0 is the ESP32 and revision 0 is checked). */
+/* A zeroed policy is the default (webota_image_policy_init): any known chip,
+ * revisions not checked, no size limit. Each check is off until its check_*
+ * flag is set, so that chip 0 (the ESP32) and revision 0 stay real values. */
 typedef struct webota_image_policy {
-    int chip;          /* webota_chip_t to require, or -1 = any known chip */
-    int chip_rev;      /* device revision major*100+minor, or -1 = do not check */
-    int efuse_blk_rev; /* device eFuse block revision major*100+minor, or -1 = do not check */
+    bool check_chip;          /* require `chip` (false = any known chip) */
+    int chip;                 /* webota_chip_t, with check_chip (negative = any) */
+    bool check_chip_rev;      /* check the device revision against the image's range */
+    int chip_rev;             /* device revision major*100+minor, with check_chip_rev */
+    bool check_efuse_blk_rev; /* check the device eFuse block revision */
+    int efuse_blk_rev;        /* major*100+minor, with check_efuse_blk_rev */
     uint32_t max_size; /* slot size: the whole stream must fit; 0 = no limit */
     /* Called once, as soon as the app descriptor's 256 bytes (offset
      * 0x20..0x120) have arrived and passed the checks above; return non-OK to
@@ -87,8 +91,8 @@ typedef struct webota_image_policy {
     void *ctx;
 } webota_image_policy_t;
 
-/* Any known chip, revision and eFuse block revision not checked, no size
- * limit, no descriptor callback. */
+/* Zeroes the policy: any known chip, revision and eFuse block revision not
+ * checked, no size limit, no descriptor callback. */
 void webota_image_policy_init(webota_image_policy_t *policy);
 
 /* The verdict and the scalar results, kept in the checker itself; valid

@@ -53,14 +53,15 @@ typedef struct webota_slot_flash_config {
     bool rollback;                 /* CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE */
     bool anti_rollback;            /* CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK */
     uint32_t efuse_secure_version; /* with anti_rollback */
-    int chip;                      /* webota_chip_t of the device, -1 = ESP32 */
-    int chip_rev;                  /* major*100+minor, -1 = not checked */
+    int chip;                      /* webota_chip_t of the device (0 = ESP32), -1 = ESP32 */
+    bool check_chip_rev;           /* check images against chip_rev (false = not checked) */
+    int chip_rev;                  /* major*100+minor, with check_chip_rev */
     uint32_t running_offset;       /* flash address of the booted partition */
 } webota_slot_flash_config_t;
 
-/* flash and running_offset as given; table 0x8000, no rollback, no
- * anti-rollback, ESP32, revision not checked. A zeroed config means the same
- * except the revision (0). */
+/* flash and running_offset as given, the rest zeroed: table 0x8000 (0), no
+ * rollback, no anti-rollback, ESP32, revision not checked (a zeroed config
+ * with flash and running_offset set is the same). */
 void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota_flash_t *flash,
                                    uint32_t running_offset);
 

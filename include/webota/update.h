@@ -38,10 +38,15 @@
 extern "C" {
 #endif
 
+/* A zeroed policy is the default (webota_update_policy_init): every field's
+ * zero is the safe or neutral choice (marker required, no downgrade, chip and
+ * revision not checked until their check_* flag is set). */
 typedef struct webota_update_policy {
-    int chip;                    /* webota_chip_t the device is, -1 = any */
-    int chip_rev;                /* major*100+minor, -1 = do not check */
-    bool require_marker;         /* refuse images without the webota marker unless forced */
+    bool check_chip;             /* refuse images for another chip than `chip` */
+    int chip;                    /* webota_chip_t the device is, with check_chip */
+    bool check_chip_rev;         /* refuse images whose revision range excludes chip_rev */
+    int chip_rev;                /* major*100+minor, with check_chip_rev */
+    bool allow_no_marker;        /* accept images without the webota marker (false: refused unless forced) */
     bool allow_secure_downgrade; /* false: new secure_version must be >= running_secure_version */
     uint32_t running_secure_version;
     /* Anti-rollback (the bootloader's CONFIG_BOOTLOADER_APP_ANTI_ROLLBACK):
@@ -63,8 +68,9 @@ typedef struct webota_update_policy {
     const struct webota_sig_config *signature;
 } webota_update_policy_t;
 
-/* chip -1, chip_rev -1, require_marker true, no downgrade, running secure
- * version 0, any project, same version allowed, signatures not checked. */
+/* Zeroes the policy: chip and revision not checked, marker required, no
+ * downgrade, running secure version 0, any project, same version allowed,
+ * signatures not checked. */
 void webota_update_policy_init(webota_update_policy_t *policy);
 
 typedef enum {

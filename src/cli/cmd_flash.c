@@ -181,6 +181,7 @@ static int flash_make(int argc, char **argv)
             goto done;
         webota_image_policy_t pol;
         webota_image_policy_init(&pol);
+        pol.check_chip = true;
         pol.chip = (int)chip->chip;
         pol.max_size = p->size;
         webota_image_checker_t chk;

@@ -97,6 +97,7 @@ static int run(const job_t *j, sim_nor_t *nor, const uint8_t *img, size_t len)
     }
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true; /* a negative chip: any */
     pol.chip = j->chip;
     pol.running_secure_version = boot->desc.secure_version;
 

@@ -439,6 +439,7 @@ static int cmd_check(int argc, char **argv)
                 cli_error("image check", "unknown chip '%s'", v);
                 return CLI_USAGE;
             }
+            pol.check_chip = true;
             pol.chip = (int)chip->chip;
             i++;
         } else if (strcmp(a, "--chip-rev") == 0 && v) {
@@ -448,6 +449,7 @@ static int cmd_check(int argc, char **argv)
                 cli_error("image check", "bad --chip-rev '%s' (expected MAJOR.MINOR, e.g. 0.4)", v);
                 return CLI_USAGE;
             }
+            pol.check_chip_rev = true;
             pol.chip_rev = (int)(major * 100 + minor);
             i++;
         } else if (strcmp(a, "--max-size") == 0 && v) {

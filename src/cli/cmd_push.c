@@ -245,9 +245,10 @@ static bool check_file(FILE *f, const char *path, long long size, const target_t
 {
     const webota_chip_info_t *chip = t->chip[0] ? cli_chip(t->chip) : NULL;
     webota_image_policy_t pol = {
+        .check_chip = chip != NULL,
         .chip = chip != NULL ? (int)chip->chip : -1,
-        .chip_rev = chip != NULL && t->chip_rev >= 0 ? (int)t->chip_rev : -1,
-        .efuse_blk_rev = -1,
+        .check_chip_rev = chip != NULL && t->chip_rev >= 0,
+        .chip_rev = (int)t->chip_rev,
         .max_size = t->next_size <= 0xFFFFFFFFull ? (uint32_t)t->next_size : 0,
     };
     static webota_image_checker_t c; /* large-ish; one per run */

@@ -354,8 +354,7 @@ void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot)
     memset(cfg, 0, sizeof(*cfg));
     cfg->slot = slot;
     webota_update_policy_init(&cfg->policy);
-    cfg->chip = "";
-    cfg->chip_rev = -1;
+    cfg->chip = ""; /* NULL means the same (webota_api_init) */
     cfg->resume_hold_ms = 60000u;
 }
 

@@ -56,7 +56,7 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_obj_begin(&j);
     webota_json_key(&j, "chip");
     webota_json_str(&j, api->cfg.chip);
-    if (api->cfg.chip_rev >= 0) {
+    if (api->cfg.chip_rev_known) {
         webota_json_key(&j, "chip_rev");
         webota_json_int(&j, api->cfg.chip_rev);
     }
@@ -94,7 +94,7 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     webota_json_key(&j, "rollback_possible");
     webota_json_bool(&j, webota_slot_rollback_possible(slot));
     webota_json_key(&j, "require_marker");
-    webota_json_bool(&j, api->cfg.policy.require_marker);
+    webota_json_bool(&j, !api->cfg.policy.allow_no_marker);
     /* signed images only: which keys (scheme and SBv2 key digest) */
     const webota_sig_config_t *sig = api->cfg.policy.signature;
     size_t nkeys = sig != NULL && sig->keys != NULL ? sig->key_count : 0;

@@ -42,10 +42,7 @@ static void fail(webota_image_checker_t *c, webota_err_t err, uint32_t off, bool
 
 void webota_image_policy_init(webota_image_policy_t *policy)
 {
-    memset(policy, 0, sizeof *policy);
-    policy->chip = -1;
-    policy->chip_rev = -1;
-    policy->efuse_blk_rev = -1;
+    memset(policy, 0, sizeof *policy); /* zero is the default: nothing checked */
 }
 
 void webota_image_init(webota_image_checker_t *c, const webota_image_policy_t *policy, webota_image_info_t *info)
@@ -190,7 +187,7 @@ static void on_header(webota_image_checker_t *c)
         fail(c, WEBOTA_ERR_IMG_CHIP, 12, true);
         return;
     }
-    if (pol != NULL && pol->chip >= 0 && (int)c->chip->chip != pol->chip) {
+    if (pol != NULL && pol->check_chip && pol->chip >= 0 && (int)c->chip->chip != pol->chip) {
         fail(c, WEBOTA_ERR_IMG_CHIP, 12, true);
         return;
     }
@@ -198,7 +195,7 @@ static void on_header(webota_image_checker_t *c)
         fail(c, WEBOTA_ERR_UNSUPPORTED, 12, true);
         return;
     }
-    if (pol != NULL && pol->chip_rev >= 0) {
+    if (pol != NULL && pol->check_chip_rev) {
         if (pol->chip_rev < st->min_rev_full) {
             fail(c, WEBOTA_ERR_IMG_CHIP_REV_MIN, 15, true);
             return;
@@ -309,7 +306,7 @@ static void on_desc(webota_image_checker_t *c)
         }
     }
     c->st.desc_seen = true;
-    if (pol != NULL && pol->efuse_blk_rev >= 0 && c->chip->chip != WEBOTA_CHIP_ESP32) {
+    if (pol != NULL && pol->check_efuse_blk_rev && c->chip->chip != WEBOTA_CHIP_ESP32) {
         uint16_t lo = d->min_efuse_blk_rev_full, hi = d->max_efuse_blk_rev_full;
         if (lo != 0 && lo != 0xFFFF && pol->efuse_blk_rev < lo) {
             fail(c, WEBOTA_ERR_IMG_EFUSE_BLK_REV, WEBOTA_APP_DESC_OFFSET + 176, true);

@@ -123,7 +123,9 @@ static webota_err_t verify_part(webota_slot_flash_t *s, const webota_partition_t
 {
     webota_image_policy_t pol;
     webota_image_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = s->cfg.chip < 0 ? (int)WEBOTA_CHIP_ESP32 : s->cfg.chip;
+    pol.check_chip_rev = s->cfg.check_chip_rev;
     pol.chip_rev = s->cfg.chip_rev;
     pol.max_size = p->size;
     pol.on_desc = keep_desc;
@@ -153,10 +155,7 @@ void webota_slot_flash_config_init(webota_slot_flash_config_t *cfg, const webota
                                    uint32_t running_offset)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->flash = flash;
-    cfg->table_offset = WEBOTA_PT_OFFSET_DEFAULT;
-    cfg->chip = -1;
-    cfg->chip_rev = -1;
+    cfg->flash = flash; /* table_offset 0: 0x8000 */
     cfg->running_offset = running_offset;
 }
 

@@ -324,10 +324,7 @@ static fact_t checker_fact(webota_err_t err)
 
 void webota_update_policy_init(webota_update_policy_t *policy)
 {
-    memset(policy, 0, sizeof *policy);
-    policy->chip = -1;
-    policy->chip_rev = -1;
-    policy->require_marker = true;
+    memset(policy, 0, sizeof *policy); /* zero is the default */
 }
 
 webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
@@ -355,7 +352,9 @@ webota_err_t webota_update_begin(webota_update_t *u, webota_slot_t *slot,
         return fail_with(s, WEBOTA_ERR_UPD_NO_SLOT, 0, FACT_ERROR, (uint32_t)err, 0, NULL);
     s->slot_valid = true;
     webota_image_policy_init(&s->ipol);
+    s->ipol.check_chip = s->policy.check_chip;
     s->ipol.chip = s->policy.chip;
+    s->ipol.check_chip_rev = s->policy.check_chip_rev;
     s->ipol.chip_rev = s->policy.chip_rev;
     s->ipol.max_size = s->slot.size;
     s->ipol.on_desc = on_desc;
@@ -483,7 +482,7 @@ webota_err_t webota_update_finish(webota_update_t *u)
         if (err != WEBOTA_OK)
             return fail_with(s, err, webota_sig_result(&s->sig)->err_offset, FACT_SIGNATURE, 0, 0, NULL);
     }
-    if (s->policy.require_marker && !s->force && !st->marker)
+    if (!s->policy.allow_no_marker && !s->force && !st->marker)
         return fail_with(s, WEBOTA_ERR_UPD_NO_MARKER, st->length, FACT_NO_MARKER, 0, 0, NULL);
     err = webota_slot_finish(s->slot_rules);
     if (err != WEBOTA_OK)

@@ -165,7 +165,9 @@ static bool try_load_partition(boot_ctx_t *c, const webota_partition_t *p)
     }
     webota_image_policy_t pol;
     webota_image_policy_init(&pol);
+    pol.check_chip = true; /* a negative chip: any */
     pol.chip = c->cfg->chip;
+    pol.check_chip_rev = c->cfg->chip_rev >= 0;
     pol.chip_rev = c->cfg->chip_rev;
     pol.max_size = p->size;
     webota_image_checker_t chk;

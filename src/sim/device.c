@@ -656,6 +656,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
 {
     webota_api_config_t ac;
     webota_api_config_init(&ac, &d->run.rules);
+    ac.policy.check_chip = true; /* a negative chip: any */
     ac.policy.chip = d->cfg.chip;
     ac.policy.signature = d->cfg.signature;
     const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);

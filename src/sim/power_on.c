@@ -29,6 +29,7 @@ webota_err_t sim_power_on(const webota_flash_t *flash, const sim_boot_config_t *
     sc.anti_rollback = bc->anti_rollback;
     sc.efuse_secure_version = r->boot.efuse_secure_version;
     sc.chip = bc->chip;
+    sc.check_chip_rev = bc->chip_rev >= 0;
     sc.chip_rev = bc->chip_rev;
     err = webota_slot_flash_init(&r->slot, &sc);
     if (err != WEBOTA_OK) {

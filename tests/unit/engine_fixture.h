@@ -155,7 +155,9 @@ static inline webota_err_t fx_update(fx_t *f, const uint8_t *img, size_t len, si
     static webota_update_t u;
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = WEBOTA_CHIP_ESP32;
+    pol.check_chip_rev = true;
     pol.chip_rev = 0;
     return fx_update_with(f, &u, &pol, img, len, chunk, false);
 }

@@ -51,6 +51,7 @@ static void test_policy_refuses_below_device_version(void **state)
     uint64_t ops = sim_nor_op_count(f.nor);
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = WEBOTA_CHIP_ESP32;
     pol.allow_secure_downgrade = true; /* below the running firmware: allowed, below the eFuse: never */
     pol.anti_rollback = true;
@@ -87,6 +88,7 @@ static void test_no_anti_rollback(void **state)
     uint8_t *old = image_sv("0.9", 1, &len);
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = WEBOTA_CHIP_ESP32;
     pol.allow_secure_downgrade = true;
     static webota_update_t u;
@@ -107,6 +109,7 @@ static void test_confirm_raises_counter(void **state)
     uint8_t *img = image_sv("3.0", 3, &len);
     webota_update_policy_t pol;
     webota_update_policy_init(&pol);
+    pol.check_chip = true;
     pol.chip = WEBOTA_CHIP_ESP32;
     static webota_update_t u;
     assert_int_equal(fx_update_with(&f, &u, &pol, img, len, 4096, false), WEBOTA_OK);

@@ -101,9 +101,11 @@ static void boot(dev_t_ *d)
     assert_int_equal(sim_power_on(&d->flash, &bc, &d->run, NULL), WEBOTA_OK);
     webota_api_config_t ac;
     webota_api_config_init(&ac, &d->run.rules);
+    ac.policy.check_chip = true;
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.policy.project = d->project;
     ac.chip = "esp32";
+    ac.chip_rev_known = true;
     ac.chip_rev = 300;
     ac.auth = d->auth;
     ac.hosts = device_hosts;
@@ -291,6 +293,43 @@ static void test_status_reads_no_image(void **state)
     free(img);
 }
 
+
+/* A zeroed config with its slot is the default (webota_api_config_init): the
+ * marker is required (an image without it is refused, nothing touched), the
+ * chip revision is unknown and not shown. */
+static void test_zeroed_config_is_default(void **state)
+{
+    dev_t_ *d = *state;
+    webota_api_config_t zero, init;
+    memset(&zero, 0, sizeof zero);
+    zero.slot = &d->run.rules;
+    memset(&init, 0xA5, sizeof init);
+    webota_api_config_init(&init, &d->run.rules);
+    assert_memory_equal(&init.policy, &zero.policy, sizeof zero.policy);
+    assert_false(init.chip_rev_known);
+    assert_int_equal(init.chip_rev, 0);
+    assert_string_equal(init.chip, "");
+    assert_null(init.auth);
+    zero.hosts = device_hosts; /* the address the requests here name (else 421) */
+    zero.hosts_count = 2;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+
+    answer_t a;
+    webota_api_request_t r = req_of("GET", "/api/status");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.body, "\"chip\":\"\""));
+    assert_null(strstr(a.body, "chip_rev"));
+    assert_non_null(strstr(a.body, "\"require_marker\":true"));
+
+    size_t len;
+    uint8_t *img = make_image("1.1.0", false, 2, &len);
+    uint8_t *before = snapshot(d);
+    post_raw(d, NULL, img, len, &a);
+    expect_error(&a, 422, "no_updater");
+    assert_unchanged(d, before);
+    free(img);
+}
 
 static void test_page_status_routes(void **state)
 {
@@ -1396,7 +1435,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_status_reads_no_image), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
+        T(test_status_reads_no_image), T(test_zeroed_config_is_default), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
         T(test_login_rate_limit),    T(test_host_allow_list),  T(test_security_headers),
         T(test_upload_time_limits),  T(test_state_refusals_before_body),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),

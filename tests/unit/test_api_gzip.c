@@ -93,9 +93,11 @@ static void boot(dev_t_ *d)
     memset(&ac, 0, sizeof(ac));
     ac.slot = &d->run.rules;
     webota_update_policy_init(&ac.policy);
+    ac.policy.check_chip = true;
     ac.policy.chip = WEBOTA_CHIP_ESP32;
     ac.policy.project = d->project;
     ac.chip = "esp32";
+    ac.chip_rev_known = true;
     ac.chip_rev = 300;
     static const char *const hosts[] = {"192.168.4.1"};
     ac.hosts = hosts;

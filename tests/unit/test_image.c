@@ -263,7 +263,7 @@ static void test_all_image_vectors(void **state)
         const webota_chip_info_t *chip = chip_of(file);
         size_t n;
         uint8_t *d = tu_read_vector(path, &n);
-        webota_image_policy_t pol = {.chip = (int)chip->chip, .chip_rev = -1, .efuse_blk_rev = -1};
+        webota_image_policy_t pol = {.check_chip = true, .chip = (int)chip->chip};
         checked_t r;
         webota_err_t e = check_all_chunkings(d, n, &pol, &r);
         const webota_image_info_t *in = &r.in;
@@ -368,7 +368,7 @@ static void test_policy_refusal_stops_early(void **state)
     uint8_t *d = tu_read_vector("image/esp32c3_app.bin", &n);
     for (unsigned chunk = 1; chunk <= 4096; chunk *= 8) {
         struct desc_seen s = {0, {0}, WEBOTA_ERR_UPD_PROJECT};
-        webota_image_policy_t pol = {.chip = -1, .chip_rev = -1, .efuse_blk_rev = -1, .on_desc = on_desc, .ctx = &s};
+        webota_image_policy_t pol = {.on_desc = on_desc, .ctx = &s};
         webota_image_checker_t c;
         webota_image_init(&c, &pol, NULL);
         size_t off = 0;
@@ -393,12 +393,60 @@ static void test_policy_refusal_stops_early(void **state)
     }
     /* accepted: called once, image valid */
     struct desc_seen s = {0, {0}, WEBOTA_OK};
-    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32C3, .chip_rev = 4, .efuse_blk_rev = 0, .on_desc = on_desc,
+    webota_image_policy_t pol = {.check_chip = true, .chip = WEBOTA_CHIP_ESP32C3, .check_chip_rev = true, .chip_rev = 4,
+                                 .check_efuse_blk_rev = true, .efuse_blk_rev = 0, .on_desc = on_desc,
                                  .ctx = &s};
     webota_image_checker_t c;
     assert_int_equal(webota_image_check_buffer(d, n, &pol, NULL, &c), WEBOTA_OK);
     assert_int_equal(s.calls, 1);
     free(d);
+}
+
+static webota_err_t to_buf(void *ctx, const void *d, size_t n)
+{
+    uint8_t **p = ctx;
+    memcpy(*p, d, n);
+    *p += n;
+    return WEBOTA_OK;
+}
+
+/* A zeroed policy is the default (webota_image_policy_init): any chip, chip
+ * and eFuse block revisions not checked. Chip 0 is the ESP32 and revision 0
+ * a real revision, so this would refuse all of these if zero meant them. */
+static void test_zeroed_policy_is_default(void **state)
+{
+    (void)state;
+    webota_image_policy_t zero, init;
+    memset(&zero, 0, sizeof zero);
+    memset(&init, 0xA5, sizeof init);
+    webota_image_policy_init(&init);
+    assert_memory_equal(&init, &zero, sizeof zero);
+
+    /* an ESP32-C3 image that needs revision v1.0 */
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32C3);
+    o.min_rev_full = 100;
+    uint32_t len = webota_image_make_length(&o);
+    assert_true(len > 0);
+    uint8_t *img = malloc(len), *p = img;
+    assert_int_equal(webota_image_make(&o, to_buf, &p), WEBOTA_OK);
+    checked_t c;
+    assert_int_equal(check_all_chunkings(img, len, &zero, &c), WEBOTA_OK);
+    assert_int_equal(ST(&c)->min_rev_full, 100);
+    /* the same image with revision 0 checked is refused: the zero policy did not check it */
+    webota_image_policy_t rev0 = {.check_chip_rev = true, .chip_rev = 0};
+    assert_int_equal(check_all_chunkings(img, len, &rev0, &c), WEBOTA_ERR_IMG_CHIP_REV_MIN);
+    free(img);
+
+    /* esptool-made images of other chips; the S3 one needs at least v0.1 */
+    static const char *const vec[] = {"image/esp32s3_app.bin", "image/esp32c3_app.bin", "image/esp32c6_app.bin",
+                                      "image/esp32_app.bin"};
+    for (unsigned i = 0; i < sizeof vec / sizeof *vec; i++) {
+        size_t n;
+        uint8_t *d = tu_read_vector(vec[i], &n);
+        assert_int_equal(check_all_chunkings(d, n, &zero, &c), WEBOTA_OK);
+        free(d);
+    }
 }
 
 static void test_policy_chip_rev_and_size(void **state)
@@ -407,7 +455,7 @@ static void test_policy_chip_rev_and_size(void **state)
     size_t n;
     uint8_t *d = tu_read_vector("image/esp32s3_app.bin", &n); /* min v0.1, max v0.99 */
     checked_t c;
-    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32S3, .chip_rev = 0, .efuse_blk_rev = -1};
+    webota_image_policy_t pol = {.check_chip = true, .chip = WEBOTA_CHIP_ESP32S3, .check_chip_rev = true, .chip_rev = 0};
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_CHIP_REV_MIN);
     assert_int_equal(ST(&c)->err_offset, 15);
     pol.chip_rev = 1;
@@ -418,12 +466,12 @@ static void test_policy_chip_rev_and_size(void **state)
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_CHIP_REV_MAX);
     assert_int_equal(ST(&c)->err_offset, 17);
     pol.chip = WEBOTA_CHIP_ESP32C3;
-    pol.chip_rev = -1;
+    pol.check_chip_rev = false;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_ERR_IMG_CHIP);
     assert_int_equal(ST(&c)->err_offset, 12);
 
     /* slot size: a segment that cannot fit fails at its header; the stream at the limit */
-    pol.chip = -1;
+    pol.check_chip = false;
     pol.max_size = (uint32_t)n;
     assert_int_equal(check_all_chunkings(d, n, &pol, &c), WEBOTA_OK);
     pol.max_size = 0x10000;
@@ -537,8 +585,8 @@ static void edit_seg_too_big(uint8_t *d)
 static void test_crafted_failures(void **state)
 {
     (void)state;
-    webota_image_policy_t any = {.chip = -1, .chip_rev = -1, .efuse_blk_rev = -1};
-    webota_image_policy_t blk = {.chip = -1, .chip_rev = -1, .efuse_blk_rev = 0};
+    webota_image_policy_t any = {0};
+    webota_image_policy_t blk = {.check_efuse_blk_rev = true, .efuse_blk_rev = 0};
     uint32_t off;
     assert_int_equal(check_edited("image/esp32_small.bin", edit_ram_outside, &any, &off), WEBOTA_ERR_IMG_LOAD_ADDR);
     assert_int_equal(off, 0x12c);
@@ -729,7 +777,8 @@ static void test_verdict_without_info(void **state)
         static const size_t chunks[] = {0, 1, 7, 4096, 5};
         for (unsigned i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
             struct desc_log with = {0, {0}}, without = {0, {0}};
-            webota_image_policy_t pol = {.chip = -1, .chip_rev = 0, .efuse_blk_rev = 0, .on_desc = log_desc};
+            webota_image_policy_t pol = {.check_chip_rev = true, .chip_rev = 0, .check_efuse_blk_rev = true, .efuse_blk_rev = 0,
+                                         .on_desc = log_desc};
             checked_t r;
             webota_image_checker_t bare;
             webota_err_t e1, e2;
@@ -787,32 +836,12 @@ static void test_abort_and_empty(void **state)
     free(d);
 }
 
-/* webota_image_policy_init accepts a valid image of another chip and a high
- * minimum revision; a zeroed policy does not (chip 0 is the ESP32, revision 0
- * is checked): the reason every caller starts from the init function. */
-static void test_policy_init_is_any(void **state)
-{
-    (void)state;
-    webota_image_make_opts_t o;
-    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32C3);
-    o.min_rev_full = 101;
-    struct mem m = {NULL, 0};
-    assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
-    webota_image_policy_t pol;
-    webota_image_policy_init(&pol);
-    webota_image_checker_t c;
-    assert_int_equal(webota_image_check_buffer(m.p, m.n, &pol, NULL, &c), WEBOTA_OK);
-    webota_image_policy_t zero;
-    memset(&zero, 0, sizeof zero);
-    assert_int_equal(webota_image_check_buffer(m.p, m.n, &zero, NULL, &c), WEBOTA_ERR_IMG_CHIP);
-    free(m.p);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_image_vectors),
         cmocka_unit_test(test_policy_refusal_stops_early),
+        cmocka_unit_test(test_zeroed_policy_is_default),
         cmocka_unit_test(test_policy_chip_rev_and_size),
         cmocka_unit_test(test_crafted_failures),
         cmocka_unit_test(test_marker_across_boundaries),
@@ -820,7 +849,6 @@ int main(void)
         cmocka_unit_test(test_state_size),
         cmocka_unit_test(test_verdict_without_info),
         cmocka_unit_test(test_abort_and_empty),
-        cmocka_unit_test(test_policy_init_is_any),
     };
     assert_int_equal(webota_crypto_init(), WEBOTA_OK);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,7 +72,8 @@ static void test_every_chip_passes_checker(void **state)
                     assert_true(m.n <= sizes[si] + 0x40);
                     assert_true(m.n + 0x40 >= sizes[si]);
                 }
-                webota_image_policy_t pol = {.chip = (int)makeable[ci], .chip_rev = 150, .efuse_blk_rev = 0};
+                webota_image_policy_t pol = {.check_chip = true, .chip = (int)makeable[ci], .check_chip_rev = true, .chip_rev = 150,
+                                               .check_efuse_blk_rev = true, .efuse_blk_rev = 0};
                 webota_image_checker_t c;
                 webota_image_info_t info;
                 webota_err_t e = webota_image_check_buffer(m.p, m.n, &pol, &info, &c);
@@ -143,7 +144,8 @@ static void test_up_to_the_chip_limit(void **state)
             assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
             assert_int_equal(m.n, webota_image_make_length(&o));
             assert_true(m.n <= o.size + 0x40 && m.n + 0x40 >= o.size);
-            webota_image_policy_t pol = {.chip = (int)makeable[ci], .chip_rev = 0, .efuse_blk_rev = 0};
+            webota_image_policy_t pol = {.check_chip = true, .chip = (int)makeable[ci], .check_chip_rev = true, .chip_rev = 0,
+                                           .check_efuse_blk_rev = true, .efuse_blk_rev = 0};
             webota_image_checker_t c;
             webota_image_info_t info;
             webota_err_t e = webota_image_check_buffer(m.p, m.n, &pol, &info, &c);
@@ -185,7 +187,8 @@ static void test_fill(void **state)
     o.fill_len = sizeof(code);
     struct mem m = {NULL, 0, 0, 0, 0};
     assert_int_equal(webota_image_make(&o, to_mem, &m), WEBOTA_OK);
-    webota_image_policy_t pol = {.chip = WEBOTA_CHIP_ESP32C3, .chip_rev = 0, .efuse_blk_rev = 0};
+    webota_image_policy_t pol = {.check_chip = true, .chip = WEBOTA_CHIP_ESP32C3, .check_chip_rev = true, .chip_rev = 0,
+                                   .check_efuse_blk_rev = true, .efuse_blk_rev = 0};
     webota_image_checker_t c;
     webota_image_info_t info;
     assert_int_equal(webota_image_check_buffer(m.p, m.n, &pol, &info, &c), WEBOTA_OK);

@@ -201,6 +201,7 @@ static webota_err_t run_step(pdev_t *d, const step_t *s, int *target)
         static webota_update_t u;
         webota_update_policy_t pol;
         webota_update_policy_init(&pol);
+        pol.check_chip = true;
         pol.chip = WEBOTA_CHIP_ESP32;
         webota_slot_info_t next;
         webota_err_t err = webota_slot_next(&d->f.run.rules, &next);

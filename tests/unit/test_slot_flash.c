@@ -211,7 +211,7 @@ static void test_refusals(void **state)
     f.flash = sim_nor_flash(f.nor);
     sim_flash_app_t apps[2] = {{"factory", fimg, flen}, {"ota_0", img, len}};
     assert_int_equal(sim_flash_make(f.nor, &f.pt, 0x8000, apps, 2, NULL, 0), WEBOTA_OK);
-    webota_slot_flash_config_t c = {&f.flash, 0, false, false, 0, -1, -1, 0};
+    webota_slot_flash_config_t c = {.flash = &f.flash, .chip = -1};
     c.running_offset = webota_pt_find_label(&f.pt, "ota_0")->offset + 100;
     assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
     webota_slot_flash_ops(&f.run.slot, &f.run.ops);
@@ -235,13 +235,60 @@ static void test_refusals(void **state)
     assert_int_equal(webota_slot_flash_init(&s, NULL), WEBOTA_ERR_ARG);
     sim_nor_t *blank = sim_nor_new_ram(FX_FLASH_SIZE);
     webota_flash_t bf = sim_nor_flash(blank);
-    webota_slot_flash_config_t bc = {&bf, 0, false, false, 0, -1, -1, 0};
+    webota_slot_flash_config_t bc = {.flash = &bf, .chip = -1};
     assert_int_equal(webota_slot_flash_init(&s, &bc), WEBOTA_ERR_PT_EMPTY);
     sim_nor_power_off(blank);
     assert_int_equal(webota_slot_flash_init(&s, &bc), WEBOTA_ERR_FLASH_POWER);
     sim_nor_close(blank);
     free(fimg);
     free(img);
+}
+
+/* A zeroed config with flash and running offset is the default
+ * (webota_slot_flash_config_init): table at 0x8000, ESP32, revision not
+ * checked. The factory image needs v3.0: running from ota_0, it is a
+ * rollback target (it verifies from flash); with revision 0 checked it is not. */
+static void test_zeroed_config_is_default(void **state)
+{
+    (void)state;
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+    o.project = "demo";
+    o.version = "1.0";
+    o.size = 20000;
+    o.min_rev_full = 300;
+    fx_buf_t fimg = {0};
+    assert_int_equal(webota_image_make(&o, fx_sink, &fimg), WEBOTA_OK);
+    size_t len;
+    uint8_t *img = fx_image("2.0", 50000, &len);
+    fx_t f;
+    fx_new(&f, "two-ota", fimg.p, fimg.len, false);
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&f.run.rules, (uint32_t)len, NULL), WEBOTA_OK);
+    write_all(&f.run.ops, img, len, 777);
+    assert_int_equal(webota_slot_finish(&f.run.rules), WEBOTA_OK);
+    assert_int_equal(webota_slot_activate(&f.run.rules), WEBOTA_OK);
+    uint32_t run_off = webota_pt_find_label(&f.pt, "ota_0")->offset;
+    for (int check = 0; check < 2; check++) {
+        webota_slot_flash_config_t zero, init;
+        memset(&zero, 0, sizeof zero);
+        zero.flash = &f.flash;
+        zero.running_offset = run_off;
+        memset(&init, 0xA5, sizeof init);
+        webota_slot_flash_config_init(&init, &f.flash, run_off);
+        assert_memory_equal(&init, &zero, sizeof zero);
+        zero.check_chip_rev = check != 0; /* chip_rev stays 0 */
+        assert_int_equal(webota_slot_flash_init(&f.run.slot, &zero), WEBOTA_OK);
+        webota_slot_flash_ops(&f.run.slot, &f.run.ops);
+        assert_int_equal(webota_slot_init(&f.run.rules, &f.run.ops), WEBOTA_OK);
+        webota_slot_info_t run;
+        assert_int_equal(webota_slot_running(&f.run.rules, &run), WEBOTA_OK);
+        assert_string_equal(run.label, "ota_0");
+        assert_int_equal(webota_slot_rollback_possible(&f.run.rules), !check);
+    }
+    fx_free(&f);
+    free(img);
+    free(fimg.p);
 }
 
 /* ---- flash faults: read-back and from-flash verification ---- */
@@ -571,7 +618,7 @@ static void test_otadata_vectors(void **state)
                 const webota_partition_t *run = s > 0 ? webota_pt_ota_slot(&pt, s - 1) : webota_pt_factory(&pt);
                 if (run == NULL)
                     run = webota_pt_ota_slot(&pt, n - 1);
-                webota_slot_flash_config_t c = {&f.flash, 0, rb, false, 0, -1, -1, run->offset};
+                webota_slot_flash_config_t c = {.flash = &f.flash, .rollback = rb, .chip = -1, .running_offset = run->offset};
                 assert_int_equal(webota_slot_flash_init(&f.run.slot, &c), WEBOTA_OK);
                 webota_slot_flash_ops(&f.run.slot, &f.run.ops);
     assert_int_equal(webota_slot_init(&f.run.rules, &f.run.ops), WEBOTA_OK);
@@ -650,7 +697,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_factory_to_ota0), cmocka_unit_test(test_sequential_erase),
-        cmocka_unit_test(test_refusals),               cmocka_unit_test(test_flash_faults),
+        cmocka_unit_test(test_refusals), cmocka_unit_test(test_zeroed_config_is_default),               cmocka_unit_test(test_flash_faults),
         cmocka_unit_test(test_confirm_rollback),       cmocka_unit_test(test_invalidate_inactive),
         cmocka_unit_test(test_anti_rollback),          cmocka_unit_test(test_otadata_vectors),
     };

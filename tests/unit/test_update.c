@@ -11,7 +11,9 @@ static webota_update_policy_t esp32_policy(void)
 {
     webota_update_policy_t p;
     webota_update_policy_init(&p);
+    p.check_chip = true;
     p.chip = WEBOTA_CHIP_ESP32;
+    p.check_chip_rev = true;
     p.chip_rev = 0;
     return p;
 }
@@ -470,10 +472,46 @@ static void test_names(void **state)
     assert_string_equal(webota_update_state_name((webota_update_state_t)99), "unknown");
     webota_update_policy_t p;
     webota_update_policy_init(&p);
-    assert_int_equal(p.chip, -1);
-    assert_int_equal(p.chip_rev, -1);
-    assert_true(p.require_marker);
+    assert_false(p.check_chip);
+    assert_false(p.check_chip_rev);
+    assert_false(p.allow_no_marker);
     assert_false(p.allow_secure_downgrade);
+}
+
+/* A zeroed policy is the default (webota_update_policy_init): the marker is
+ * required (an image without it is refused, with force it goes in). */
+static void test_zeroed_policy_is_default(void **state)
+{
+    (void)state;
+    webota_update_policy_t zero, init;
+    memset(&zero, 0, sizeof zero);
+    memset(&init, 0xA5, sizeof init);
+    webota_update_policy_init(&init);
+    assert_memory_equal(&init, &zero, sizeof zero);
+
+    fx_img_opts_t o = fx_img_defaults("2.0");
+    o.marker = false;
+    size_t len;
+    uint8_t *img = fx_image_opts(&o, &len);
+    fx_t f;
+    device(&f, false);
+    uint8_t *before = fx_snapshot(&f);
+    webota_update_t u;
+    assert_int_equal(fx_update_with(&f, &u, &zero, img, len, 4096, false), WEBOTA_ERR_UPD_NO_MARKER);
+    uint8_t *after = fx_snapshot(&f);
+    assert_true(fx_same_outside(before, after, 0x110000, 0x100000)); /* only the target slot written */
+    free(after);
+    assert_int_equal(fx_update_with(&f, &u, &zero, img, len, 4096, true), WEBOTA_OK);
+    free(img);
+    free(before);
+    fx_free(&f);
+
+    /* with the marker it goes in without force */
+    img = fx_image("2.0", 16384, &len);
+    device(&f, false);
+    assert_int_equal(fx_update_with(&f, &u, &zero, img, len, 4096, false), WEBOTA_OK);
+    fx_free(&f);
+    free(img);
 }
 
 /* The image is hashed once, while it streams: the slot is read back twice
@@ -544,7 +582,7 @@ int main(void)
         cmocka_unit_test(test_nothing_erased_before_descriptor), cmocka_unit_test(test_error_paths),
         cmocka_unit_test(test_slot_errors), cmocka_unit_test(test_cli),
         cmocka_unit_test(test_names), cmocka_unit_test(test_one_pass_over_the_slot),
-        cmocka_unit_test(test_second_session_is_busy),
+        cmocka_unit_test(test_second_session_is_busy), cmocka_unit_test(test_zeroed_policy_is_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

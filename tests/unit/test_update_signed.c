@@ -63,7 +63,9 @@ static webota_update_policy_t policy(const webota_sig_config_t *sig)
 {
     webota_update_policy_t p;
     webota_update_policy_init(&p);
+    p.check_chip = true;
     p.chip = WEBOTA_CHIP_ESP32;
+    p.check_chip_rev = true;
     p.chip_rev = 0;
     p.signature = sig;
     return p;

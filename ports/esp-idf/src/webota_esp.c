@@ -371,9 +371,11 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     const webota_chip_info_t *chip = webota_chip_by_name(CONFIG_IDF_TARGET);
     esp_chip_info_t ci;
     esp_chip_info(&ci);
+    ac.policy.check_chip = chip != NULL;
     ac.policy.chip = chip != NULL ? (int)chip->chip : -1;
+    ac.policy.check_chip_rev = true;
     ac.policy.chip_rev = (int)ci.revision; /* major * 100 + minor */
-    ac.policy.require_marker = cfg->require_marker;
+    ac.policy.allow_no_marker = !cfg->require_marker;
     if (cfg->same_project) {
         const esp_app_desc_t *d = esp_app_get_description();
         memcpy(esp->project, d->project_name, sizeof(d->project_name));
@@ -389,6 +391,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
     ac.policy.signature = &esp->sig;
 #endif
     ac.chip = CONFIG_IDF_TARGET;
+    ac.chip_rev_known = true;
     ac.chip_rev = (int)ci.revision;
     if (cfg->auth_verifier[0] != 0) {
         if (webota_auth_verifier_parse(cfg->auth_verifier, &esp->auth) != WEBOTA_OK) {

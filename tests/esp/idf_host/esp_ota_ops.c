@@ -131,7 +131,9 @@ static esp_err_t image_validate(const esp_partition_t *p)
     const webota_chip_info_t *chip = webota_chip_by_name(CONFIG_IDF_TARGET);
     webota_image_policy_t pol;
     memset(&pol, 0, sizeof(pol));
+    pol.check_chip = chip != NULL;
     pol.chip = chip != NULL ? (int)chip->chip : -1;
+    pol.check_chip_rev = true;
     pol.chip_rev = idf_host_chip_revision();
     pol.efuse_blk_rev = -1;
     pol.max_size = p->size;
