@@ -290,7 +290,8 @@ typedef struct webota_api {
 
 /* Zeroes the config and sets the slot: webota_update_policy_init's policy
  * (marker required), no chip name, revision unknown (not shown), no password,
- * no page, no hooks. A zeroed config with the slot set is the same. */
+ * no page, no hooks, resume_hold_ms 60000. A zeroed config with the slot set
+ * is the same except that it holds no dropped upload (resume_hold_ms 0). */
 void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot);
 
 /* Errors: ARG (NULL api/config/slot, or a slot without its functions). */
