@@ -37,6 +37,18 @@ webota_err_t webota_app_desc_decode(const uint8_t raw[WEBOTA_APP_DESC_SIZE], web
 /* Encodes into 256 raw bytes (reserved bytes zero), as the ESP-IDF build does. */
 void webota_app_desc_encode(const webota_app_desc_t *desc, uint8_t raw[WEBOTA_APP_DESC_SIZE]);
 
+/* Compares two app versions ("1.2.3", "v2.0", "1.2.0-rc1"): an optional
+ * leading 'v', then dot-separated decimal numbers (missing trailing ones
+ * count as 0: "1.2" == "1.2.0"), then optionally '-' and a pre-release tag.
+ * A pre-release is older than the same numbers without one ("1.2.0-rc1" <
+ * "1.2.0"); two pre-release tags of the same numbers compare by bytes. A
+ * tag must not start with a digit ("1.2-3-gabc", git describe's "3 commits
+ * after 1.2", is not a pre-release and is not ordered).
+ * Result in *cmp: <0 a older, 0 equal, >0 a newer. Returns false (and leaves
+ * *cmp 0) when either is not of that form (e.g. a git describe hash):
+ * such versions have no order, so a caller must not refuse on them. */
+bool webota_version_compare(const char *a, const char *b, int *cmp);
+
 #ifdef __cplusplus
 }
 #endif

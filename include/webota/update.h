@@ -59,6 +59,9 @@ typedef struct webota_update_policy {
     const char *project;     /* NULL = any project; else must equal the image's project_name */
     bool refuse_same_version; /* refuse an image whose version equals running_version */
     const char *running_version;
+    /* Refuse an image whose version is older than running_version
+     * (webota_version_compare). Versions it cannot order are accepted. */
+    bool refuse_older_version;
     /* Signed images (Secure Boot V2 sector, webota/sigblock.h): with trusted
      * keys, an image is activated only when a block signed by one of them
      * verifies; unsigned, untrusted, mismatching and malformed are refused
@@ -69,7 +72,7 @@ typedef struct webota_update_policy {
 } webota_update_policy_t;
 
 /* Zeroes the policy: chip and revision not checked, marker required, no
- * downgrade, running secure version 0, any project, same version allowed,
+ * downgrade, running secure version 0, any project, same and older versions allowed,
  * signatures not checked. */
 void webota_update_policy_init(webota_update_policy_t *policy);
 

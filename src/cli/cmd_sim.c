@@ -25,7 +25,8 @@ static void usage(FILE *f)
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
           "                  [--watchdog SECONDS] [--password-file FILE]\n"
           "                  [--resume-hold SECONDS]\n"
-          "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n\n"
+          "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n"
+          "                  [--refuse-older]\n\n"
           "A simulated ESP32 running the webota updater: a flash file with ESP-IDF's\n"
           "layout, ESP-IDF's bootloader choice, and the web page and HTTP API. Open the\n"
           "printed URL in a browser, upload a firmware, watch it boot.\n\n"
@@ -56,7 +57,10 @@ static void usage(FILE *f)
           "  --anti-rollback on|off  bootloader anti-rollback (default off): an emulated\n"
           "                   eFuse secure version, kept in FLASH.efuse, raised when a\n"
           "                   confirmed firmware has a higher secure_version; images\n"
-          "                   below it are refused and never booted\n\n"
+          "                   below it are refused and never booted\n"
+          "  --refuse-older   refuse an image whose app version is older than the\n"
+          "                   running one (older_version, 422); versions that are not\n"
+          "                   dotted numbers are accepted\n\n"
           "It prints 'webota sim: listening on http://ADDR:PORT/' each time the web server\n"
           "(re)starts. Ctrl-C stops it.\n",
           f);
@@ -100,6 +104,10 @@ int cmd_sim(int argc, char **argv)
         if (cli_is_help(a)) {
             usage(stdout);
             return CLI_OK;
+        }
+        if (strcmp(a, "--refuse-older") == 0) {
+            cfg.refuse_older = true;
+            continue;
         }
         if (v == NULL) {
             cli_error("sim", "%s: missing value (or unknown option)", a);

@@ -105,6 +105,7 @@ static webota_err_t session_begin(webota_api_t *api, uint32_t total, bool force)
     } else {
         policy.running_version = NULL;
         policy.refuse_same_version = false;
+        policy.refuse_older_version = false;
     }
     uint32_t sv;
     if (webota_slot_security_version(api->cfg.slot, &sv) == WEBOTA_OK) {

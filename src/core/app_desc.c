@@ -53,3 +53,65 @@ void webota_app_desc_encode(const webota_app_desc_t *desc, uint8_t raw[WEBOTA_AP
     webota_le16_put(raw + 178, desc->max_efuse_blk_rev_full);
     raw[180] = desc->mmu_page_size;
 }
+
+/* One version split into its numbers and its pre-release tag. At most 8
+ * numbers of up to 9 digits: longer is not a version this orders. */
+typedef struct {
+    uint32_t num[8];
+    unsigned count;
+    const char *pre; /* after '-', NULL if none */
+} version_t;
+
+static bool version_parse(const char *s, version_t *v)
+{
+    memset(v, 0, sizeof *v);
+    if (*s == 'v' || *s == 'V')
+        s++;
+    for (;;) {
+        unsigned digits = 0;
+        uint32_t n = 0;
+        while (*s >= '0' && *s <= '9') {
+            if (++digits > 9)
+                return false;
+            n = n * 10u + (uint32_t)(*s - '0');
+            s++;
+        }
+        if (digits == 0 || v->count == 8)
+            return false;
+        v->num[v->count++] = n;
+        if (*s == '.') {
+            s++;
+            continue;
+        }
+        if (*s == '\0')
+            return true;
+        /* a tag starting with a digit is git describe's "-N-gHASH" (N commits
+         * after the tag: newer, not a pre-release): not ordered */
+        if (*s == '-' && s[1] != '\0' && !(s[1] >= '0' && s[1] <= '9')) {
+            v->pre = s + 1;
+            return true;
+        }
+        return false;
+    }
+}
+
+bool webota_version_compare(const char *a, const char *b, int *cmp)
+{
+    *cmp = 0;
+    version_t va, vb;
+    if (a == NULL || b == NULL || !version_parse(a, &va) || !version_parse(b, &vb))
+        return false;
+    for (unsigned i = 0; i < 8; i++) {
+        if (va.num[i] != vb.num[i]) {
+            *cmp = va.num[i] < vb.num[i] ? -1 : 1;
+            return true;
+        }
+    }
+    if (va.pre == NULL || vb.pre == NULL)
+        *cmp = (va.pre == NULL) - (vb.pre == NULL);
+    else {
+        int c = strcmp(va.pre, vb.pre);
+        *cmp = (c > 0) - (c < 0);
+    }
+    return true;
+}

@@ -31,6 +31,7 @@ typedef enum {
     FACT_SECURITY_VERSION,/* a: image's, b: the device's (eFuse) */
     FACT_PROJECT,       /* the descriptor's project against the policy's */
     FACT_SAME_VERSION,  /* the descriptor's version */
+    FACT_OLDER_VERSION, /* the descriptor's version against the running one */
     FACT_NO_MARKER,     /* how to install it anyway */
     FACT_SLOT_OP,       /* text: what was done to the slot ("opening"), its label */
     FACT_SIGNATURE,     /* the verifier's result: the block it names, or what is missing */
@@ -207,6 +208,12 @@ static void fact_words(const session_t *s, webota_sb_t *b)
     case FACT_SAME_VERSION:
         sb_quoted(b, s->desc.version);
         break;
+    case FACT_OLDER_VERSION:
+        webota_sb_s(b, "image ");
+        sb_quoted(b, s->desc.version);
+        webota_sb_s(b, ", running firmware ");
+        sb_quoted(b, s->policy.running_version);
+        break;
     case FACT_NO_MARKER:
         /* the page's button is "Upload anyway" (web/index.html) */
         webota_sb_s(b, "to install it anyway: \"Upload anyway\" on the page or webota push --force");
@@ -301,6 +308,12 @@ static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
         strcmp(p->running_version, d->version) == 0) {
         set_fact(s, FACT_SAME_VERSION, 0, 0, NULL);
         return WEBOTA_ERR_UPD_SAME_VERSION;
+    }
+    int cmp;
+    if (p->refuse_older_version && webota_version_compare(d->version, p->running_version, &cmp) &&
+        cmp < 0) {
+        set_fact(s, FACT_OLDER_VERSION, 0, 0, NULL);
+        return WEBOTA_ERR_UPD_OLDER_VERSION;
     }
     return WEBOTA_OK;
 }

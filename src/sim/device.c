@@ -659,6 +659,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.policy.check_chip = true; /* a negative chip: any */
     ac.policy.chip = d->cfg.chip;
     ac.policy.signature = d->cfg.signature;
+    ac.policy.refuse_older_version = d->cfg.refuse_older;
     const webota_chip_info_t *ci = webota_chip_info((webota_chip_t)d->cfg.chip);
     ac.chip = ci ? ci->name : "";
     ac.chip_rev = -1;

@@ -55,6 +55,8 @@ typedef struct sim_device_config {
     /* Trusted Secure Boot V2 keys: only images signed by one of them are
      * installed. NULL or no keys: unsigned images are accepted. */
     const struct webota_sig_config *signature;
+    /* refuse images whose app version is older than the running one */
+    bool refuse_older;
     FILE *out;            /* progress lines; NULL = stdout */
 } sim_device_config_t;
 

@@ -1109,6 +1109,41 @@ static void test_confirm_modes(void **state)
     free(good);
 }
 
+/* --refuse-older: an older image is refused 422 older_version before
+ * anything is written (the whole flash file unchanged, 1.0.0 still runs);
+ * a newer one is installed. */
+static void test_refuse_older(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    static const char *const extra[] = {"--refuse-older", NULL};
+    start_sim_with("older", "first-request", extra, NULL);
+    status_expect("\"version\":\"1.0.0\"");
+    char path[1024], err[200];
+    snprintf(path, sizeof(path), "%s/old-0.9.2.bin", dir);
+    assert_true(sim_device_write_demo(path, WEBOTA_CHIP_ESP32, "0.9.2", true, 130, err, sizeof(err)));
+    size_t olen, glen;
+    uint8_t *old = read_in_dir("old-0.9.2.bin", &olen);
+    uint8_t *good = read_in_dir("webota-demo-1.1.0.bin", &glen);
+    uint8_t *before = flash_now();
+    resp_t r;
+    upload("/api/update", old, olen, &r);
+    expect(&r, 422, "\"error\":\"older_version\"");
+    if (strstr(r.body, "image \\\"0.9.2\\\", running firmware \\\"1.0.0\\\"") == NULL)
+        fail_msg("versions not named: %s", r.body);
+    flash_same_outside(before, 0, 0, false); /* every byte */
+    status_expect("\"version\":\"1.0.0\"");
+    upload("/api/update", good, glen, &r);
+    expect(&r, 200, "\"version\":\"1.1.0\",\"slot\":\"ota_0\"");
+    wait_log("running webota-demo 1.1.0 from ota_0", &log_pos, 20);
+    wait_log("listening on", &log_pos, 20);
+    status_expect("\"version\":\"1.1.0\"");
+    free(before);
+    free(good);
+    free(old);
+    stop_sim();
+}
+
 static int cleanup(void **state)
 {
     (void)state;
@@ -1126,6 +1161,7 @@ int main(void)
         cmocka_unit_test_teardown(test_confirm_modes, cleanup),
         cmocka_unit_test_teardown(test_hardened_surface, cleanup),
         cmocka_unit_test_teardown(test_password_over_http, cleanup),
+        cmocka_unit_test_teardown(test_refuse_older, cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -301,6 +301,14 @@ static void test_error_paths(void **state)
             total = 0;
             send = 100;
             break;
+        case 17:
+            c = (err_case_t){"older version", WEBOTA_ERR_UPD_OLDER_VERSION, 0x20,
+                             "image has an older version than the running firmware (image \"2.0\", running "
+                             "firmware \"v2.0.1\") at offset 32",
+                             BEFORE_ERASE};
+            pol.refuse_older_version = true;
+            pol.running_version = "v2.0.1";
+            break;
         default:
             break;
         }
@@ -332,7 +340,7 @@ static void test_error_paths(void **state)
         fx_free(&f);
     }
     printf("update error paths: %u cases, otadata and running firmware unchanged in each\n", cases);
-    assert_int_equal(cases, 17);
+    assert_int_equal(cases, 18);
     free(good);
 }
 
@@ -575,6 +583,111 @@ static void test_second_session_is_busy(void **state)
     fx_free(&f);
 }
 
+/* webota_version_compare: dotted numbers, optional 'v', pre-release older
+ * than its release; anything else is not ordered. */
+static void test_version_compare(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a, *b;
+        bool ok;
+        int cmp;
+    } t[] = {
+        {"1.0", "1.0", true, 0},         {"1.0", "1.0.0", true, 0},       {"v1.2.3", "1.2.3", true, 0},
+        {"V2", "2.0.0", true, 0},        {"1.0", "2.0", true, -1},        {"2.0", "1.9.9", true, 1},
+        {"1.10", "1.9", true, 1},        {"1.2.3", "1.2.4", true, -1},    {"0.9", "1", true, -1},
+        {"1.0.0-rc1", "1.0.0", true, -1}, {"1.0.0", "1.0.0-rc1", true, 1}, {"1.0-rc2", "1.0-rc10", true, 1},
+        {"1.0-beta", "1.0-alpha", true, 1}, {"1.1-rc1", "1.0", true, 1}, {"1.0-rc1", "1.0-rc1", true, 0},
+        {"999999999", "1", true, 1},
+        /* not ordered: *cmp stays 0 */
+        {"", "1.0", false, 0},           {"1.0", "", false, 0},           {"abc", "1.0", false, 0},
+        {"1.0", "g1a2b3c", false, 0},    {"1..0", "1.0", false, 0},       {"1.0.", "1.0", false, 0},
+        {".1", "1", false, 0},           {"1.0-", "1.0", false, 0},       {"1.0 ", "1.0", false, 0},
+        {"1.0+build", "1.0", false, 0},  {"1234567890", "1", false, 0},   {"1.2.3.4.5.6.7.8.9", "1", false, 0},
+        {"vv1", "1", false, 0},          {"v1.2-3-g1a2b3c", "1.2", false, 0}, {"1.2", "1.2-3-gabc-dirty", false, 0},          {NULL, "1", false, 0},
+    };
+    for (unsigned i = 0; i < sizeof t / sizeof *t; i++) {
+        int cmp = 42;
+        bool ok = webota_version_compare(t[i].a, t[i].b, &cmp);
+        if (ok != t[i].ok || cmp != t[i].cmp)
+            fail_msg("compare(%s, %s): ok %d cmp %d, want ok %d cmp %d", t[i].a ? t[i].a : "NULL", t[i].b,
+                     ok, cmp, t[i].ok, t[i].cmp);
+        if (t[i].ok && t[i].a != NULL) { /* antisymmetric */
+            int back = 42;
+            assert_true(webota_version_compare(t[i].b, t[i].a, &back));
+            assert_int_equal(back, -t[i].cmp);
+        }
+    }
+    assert_true(webota_version_compare("1.2.3.4.5.6.7.8", "1.2.3.4.5.6.7.9", &(int){0}));
+}
+
+/* One whole update of an image of version img_ver under pol; returns the
+ * session's result, and the running version after a power-on. */
+static webota_err_t update_with(const webota_update_policy_t *pol, const char *img_ver, char *booted,
+                                size_t booted_size)
+{
+    size_t len;
+    uint8_t *img = fx_image(img_ver, 30000, &len);
+    fx_t f;
+    device(&f, false);
+    uint8_t *before = fx_snapshot(&f);
+    uint64_t ops_before = sim_nor_op_count(f.nor);
+    webota_update_t u;
+    webota_err_t err = webota_update_begin(&u, &f.run.rules, pol, (uint32_t)len, false);
+    if (err == WEBOTA_OK)
+        err = webota_update_write(&u, img, len);
+    if (err == WEBOTA_OK)
+        err = webota_update_finish(&u);
+    if (err != WEBOTA_OK) { /* refused at the descriptor: no flash operation, every byte as it was */
+        assert_int_equal(sim_nor_op_count(f.nor), ops_before);
+        assert_memory_equal(before, sim_nor_data(f.nor), FX_FLASH_SIZE);
+    }
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    snprintf(booted, booted_size, "%s", f.run.boot.desc.version);
+    free(before);
+    free(img);
+    fx_free(&f);
+    return err;
+}
+
+/* refuse_older_version: older refused before anything is erased; same and
+ * newer accepted; unordered versions accepted; off (also in a zero-filled
+ * policy) accepts older. The device runs "1.0". */
+static void test_refuse_older_version(void **state)
+{
+    (void)state;
+    char booted[40];
+    webota_update_policy_t pol = esp32_policy();
+    assert_false(pol.refuse_older_version); /* off by default */
+    pol.refuse_older_version = true;
+    pol.running_version = "1.0";
+    assert_int_equal(update_with(&pol, "0.9", booted, sizeof booted), WEBOTA_ERR_UPD_OLDER_VERSION);
+    assert_string_equal(booted, "1.0");
+    assert_int_equal(update_with(&pol, "1.0-rc1", booted, sizeof booted), WEBOTA_ERR_UPD_OLDER_VERSION);
+    assert_string_equal(booted, "1.0");
+    static const char *const accepted[] = {"1.0", "v1.0.0", "1.0.1", "2.0", "1.1-rc1", "g1a2b3c",
+                                           "0.9-2-gabc"};
+    for (unsigned i = 0; i < sizeof accepted / sizeof *accepted; i++) {
+        assert_int_equal(update_with(&pol, accepted[i], booted, sizeof booted), WEBOTA_OK);
+        assert_string_equal(booted, accepted[i]);
+    }
+    /* running firmware of no orderable version: nothing is refused */
+    pol.running_version = "dev-build";
+    assert_int_equal(update_with(&pol, "0.1", booted, sizeof booted), WEBOTA_OK);
+    assert_string_equal(booted, "0.1");
+    /* off: older accepted */
+    pol.refuse_older_version = false;
+    pol.running_version = "1.0";
+    assert_int_equal(update_with(&pol, "0.9", booted, sizeof booted), WEBOTA_OK);
+    assert_string_equal(booted, "0.9");
+    /* a zero-filled policy is off too */
+    webota_update_policy_t zero;
+    memset(&zero, 0, sizeof zero);
+    zero.running_version = "1.0";
+    assert_int_equal(update_with(&zero, "0.9", booted, sizeof booted), WEBOTA_OK);
+    assert_string_equal(booted, "0.9");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_slot_errors), cmocka_unit_test(test_cli),
         cmocka_unit_test(test_names), cmocka_unit_test(test_one_pass_over_the_slot),
         cmocka_unit_test(test_second_session_is_busy), cmocka_unit_test(test_zeroed_policy_is_default),
+        cmocka_unit_test(test_version_compare), cmocka_unit_test(test_refuse_older_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

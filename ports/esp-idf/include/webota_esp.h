@@ -55,6 +55,7 @@ typedef struct webota_esp_config {
     unsigned max_per_client;  /* connections one address may hold (0 = no limit) */
     bool require_marker;      /* refuse images without the webota updater unless forced */
     bool same_project;        /* refuse images whose project_name differs */
+    bool refuse_older_version; /* refuse images whose app version is older */
     size_t httpd_stack_size;
     size_t upload_buffer_size;
     int recv_retries;         /* receive timeouts tolerated in a row during an upload */

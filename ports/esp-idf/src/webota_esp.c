@@ -95,6 +95,9 @@ void webota_esp_config_default(webota_esp_config_t *cfg)
 #ifdef CONFIG_WEBOTA_SAME_PROJECT
     cfg->same_project = true;
 #endif
+#ifdef CONFIG_WEBOTA_REFUSE_OLDER_VERSION
+    cfg->refuse_older_version = true;
+#endif
     cfg->httpd_stack_size = CONFIG_WEBOTA_HTTPD_STACK_SIZE;
     cfg->upload_buffer_size = CONFIG_WEBOTA_UPLOAD_BUFFER_SIZE;
     cfg->recv_retries = CONFIG_WEBOTA_RECV_RETRIES;
@@ -382,6 +385,7 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
         esp->project[sizeof(esp->project) - 1] = 0;
         ac.policy.project = esp->project;
     }
+    ac.policy.refuse_older_version = cfg->refuse_older_version;
 #ifdef CONFIG_WEBOTA_SIGNED_UPDATES
     esp->sig.keys = webota_esp_trusted_keys;
     esp->sig.key_count = webota_esp_trusted_key_count;
