@@ -3,10 +3,14 @@
  * random chunks, against a device on a RAM flash (slot_flash over a small
  * NOR-rule flash: factory + ota_0 + ota_1 of 64 KiB). Checks: every answer
  * has a known status and a body, JSON answers are objects, the api is never
- * left busy after end/abort, and the firmware being run is never touched.
+ * left busy after end/abort (unless a resumable upload is held), and the
+ * firmware being run is never touched.
  *
  * Input: per request a 4-byte header [route|method, ctype|length mode,
- * origin|auth|force|abort, chunk] and a 2-byte body length (little endian),
+ * origin|auth|force|abort, chunk], a 2-byte body length (little endian) and a
+ * resume byte (bit 0: ?id= the id handed out, bit 1: a wrong one instead;
+ * bit 2: Upload-Offset = the offset reached + (bits 4-7) - 8; the clock
+ * advances 0.5 s per request besides the moves below, the hold time is 5 s),
  * then the body; a body starting with 'G' is the good image with the rest of
  * the body XORed over it (so that the fuzzer reaches deep into the checker).
  * Bits 6-7 of the second header byte: 3 = the body's first line is the Accept
@@ -132,7 +136,7 @@ static void on_reboot(void *ctx)
 
 static const char *const paths[] = {"/", "/api/status", "/api/update", "/update", "/api/confirm",
                                     "/api/rollback", "/api/reboot", "/index.html", "/x", "",
-                                    "/api/auth", "/api/signature"};
+                                    "/api/auth", "/api/signature", "/api/update/session"};
 static const char *const ctypes[] = {NULL, "application/octet-stream", "multipart/form-data; boundary=fz",
                                      "text/plain", "multipart/form-data", "Application/Octet-Stream ; x=1"};
 static const char *const origins[] = {NULL, "http://dev", "http://evil", "null"};
@@ -173,7 +177,7 @@ static const char *valid_login(const webota_api_t *api, const webota_api_request
 
 static void check(const webota_api_response_t *r)
 {
-    static const int ok[] = {200, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 421, 422, 429, 500};
+    static const int ok[] = {200, 400, 401, 403, 404, 405, 408, 409, 411, 413, 415, 416, 421, 422, 429, 500};
     bool known = false;
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         known = known || r->status == ok[i];
@@ -246,15 +250,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ac.page_gz = page;
     ac.page_gz_len = sizeof(page);
     ac.request_reboot = on_reboot;
+    ac.resume_hold_ms = 5000;
     if (webota_api_init(&api, &ac) != WEBOTA_OK) {
         abort();
     }
     static uint8_t body[70 * 1024];
     size_t pos = 0;
     now = 1000; /* each input replays the same way */
-    while (pos + 6 <= size) {
+    while (pos + 7 <= size) {
         const uint8_t *h = data + pos;
-        pos += 6;
+        pos += 7;
+        now += 500;
         size_t blen = (size_t)h[4] | ((size_t)h[5] << 8);
         if (blen > size - pos) {
             blen = size - pos;
@@ -286,9 +292,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         webota_api_request_t req;
         memset(&req, 0, sizeof(req));
-        req.method = (h[0] & 0x80) ? "GET" : ((h[0] & 0x40) ? "PUT" : "POST");
-        req.path = paths[(h[0] & 0x3f) % 11];
-        req.query = (h[2] & 0x20) ? "force=1" : NULL;
+        req.method = (h[0] & 0xc0) == 0xc0 ? "DELETE"
+                     : (h[0] & 0x80)       ? "GET"
+                     : (h[0] & 0x40)       ? "PUT"
+                                           : "POST";
+        req.path = paths[(h[0] & 0x3f) % 13];
+        static char query[96], offset[24];
+        snprintf(query, sizeof(query), "%s%s%s", (h[2] & 0x20) ? "force=1&" : "",
+                 (h[6] & 1) ? "id=" : "",
+                 (h[6] & 1) ? ((h[6] & 2) ? "0123456789abcdef0123456789abcdef" : api.upload_id) : "");
+        req.query = query;
+        if (h[6] & 4) {
+            uint32_t at = api.held_gzip ? webota_gunzip_in(&api.gz) : webota_update_received(&api.update);
+            snprintf(offset, sizeof(offset), "%ld", (long)at + (long)(h[6] >> 4) - 8);
+            req.upload_offset = offset;
+        }
         req.content_type = ctypes[(h[1] & 0x0f) % 6];
         int lm = (h[1] >> 4) % 4;
         req.content_length = lm == 0 ? (int64_t)n : lm == 1 ? -1 : lm == 2 ? (int64_t)n + 7 : (int64_t)0x7fffffff;
@@ -299,7 +317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (own != 1 && ((h[2] >> 2) & 3) == 1) {
             req.authorization = valid_login(&api, &req);
         }
-        req.client = (h[3] & 1) ? "10.0.0.1" : "10.0.0.2";
+        req.client = (h[3] & 1) ? "10.0.0.1" : "10.0.0.2"; /* also a held upload's owner */
         req.accept = own_accept ? accept : (h[2] & 0x10) ? "application/json" : "text/html";
         now += (uint32_t)(h[2] >> 6) * 4000u;
         webota_api_conn_t conn;
@@ -320,7 +338,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 }
             }
             if (aborted) {
-                if (webota_api_busy(&api)) {
+                if (webota_api_busy(&api) && !api.held) {
                     abort();
                 }
                 continue;

@@ -22,6 +22,7 @@ set(WEBOTA_ENGINE_SOURCES
   core/api_signature.c
   core/api_respond.c
   core/api_status.c
+  core/api_resume.c
   core/app_desc.c
   core/chip.c
   core/confirm.c

@@ -14,6 +14,16 @@
  *     GET  /  (or /index.html)   the page, gzip        GET  /api/status   JSON
  *     POST /api/update  raw image body                  POST /update       multipart form
  *     POST /api/confirm   POST /api/rollback   POST /api/reboot
+ *     POST /api/update/session  an id for a resumable upload
+ *     GET|DELETE /api/update?id=ID  a held upload's offset / its end
+ *
+ * Resumable uploads (docs/http-api.md): a POST /api/update?id=ID whose client
+ * goes away (webota_api_abort) is held for config.resume_hold_ms instead of
+ * aborted: the update session stays in RAM, and the same client (same id,
+ * same address) continues with POST /api/update?id=ID and "Upload-Offset: N"
+ * (N = the bytes received). Time comes from config.now_ms; a held upload that
+ * has expired ends (firmware untouched) at the next call into the api or at
+ * webota_api_poll.
  *
  * Every error is an HTTP status with a JSON body {"error": webota_err_name,
  * "message": human text}, except on POST /update (the no-JavaScript form):
@@ -68,6 +78,7 @@ typedef enum {
     WEBOTA_API_ROUTE_REBOOT,   /* POST /api/reboot */
     WEBOTA_API_ROUTE_AUTH,     /* GET /api/auth: a login challenge */
     WEBOTA_API_ROUTE_SIGNATURE, /* POST /api/signature: a signature sector's blocks and keys */
+    WEBOTA_API_ROUTE_UPLOAD_SESSION, /* POST /api/update/session: a resumable upload's id */
 } webota_api_route_t;
 
 /* Upload limits (src/core/api_limits.c): an upload that receives nothing for
@@ -158,6 +169,10 @@ typedef struct webota_api_config {
      * (webota_json_key + value calls on j; e.g. the simulator's flash-model
      * time of the last update). May be NULL. */
     void (*status_fields)(void *ctx, struct webota_json *j);
+    /* Resumable uploads: how long a dropped one is held (default 60000);
+     * 0, or no now_ms, turns resuming off (a dropped upload aborts). The ids
+     * come from webota_random (webota/crypto.h). */
+    uint32_t resume_hold_ms;
     void *ctx;
 } webota_api_config_t;
 
@@ -175,7 +190,8 @@ typedef struct webota_api_request {
     const char *authorization;
     const char *accept;
     const char *expect; /* "100-continue": the binding answers it; informational here */
-    const char *client; /* the peer's address as text (failed-login counting) */
+    const char *client; /* the peer's address as text (failed-login counting; a held upload's owner) */
+    const char *upload_offset; /* Upload-Offset header: where a resumed upload continues */
 } webota_api_request_t;
 
 /* The answer. Strings are static or point into the api struct. */
@@ -186,6 +202,7 @@ typedef struct webota_api_response {
     const char *cache_control;    /* "no-store" on API answers */
     const char *www_authenticate; /* set on 401 */
     const char *allow;            /* set on 405 */
+    const char *upload_id;        /* Upload-Id header: set when an upload id is handed out */
     const char *csp;              /* Content-Security-Policy, on every answer */
     const char *frame_options;    /* X-Frame-Options ("DENY"), on every answer */
     unsigned retry_after;         /* seconds, on 429; 0 = no header */
@@ -212,6 +229,7 @@ typedef struct webota_api_conn {
     bool form_json; /* POST /update: answer JSON (Accept prefers it), else HTML */
     bool gzip;      /* the image arrives gzip-compressed (through api->gz) */
     bool sniff;     /* multipart: the file part's first byte decides gzip or plain */
+    bool resumable; /* POST /api/update?id=: held, not aborted, if the client goes away */
     char force_val[8];
     uint8_t force_len;
     bool cut;       /* the upload was too slow: close the connection */
@@ -241,6 +259,16 @@ typedef struct webota_api {
     webota_api_conn_t *upload; /* connection owning the session, NULL when none */
     bool reboot_pending;
     bool session_used; /* webota_update_begin has been called at least once */
+    /* resumable uploads: the id handed out (reserved until its upload starts),
+     * its client's address, the upload's total length, and whether it is held
+     * (its client went away at held_since) */
+    char upload_id[33];
+    char upload_client[48];
+    bool id_reserved;
+    bool held;
+    bool held_gzip; /* the upload is gzip: its offset is in compressed bytes */
+    uint32_t held_since;
+    uint32_t upload_total;
     char running_version[33];
     /* upload limits (api_limits.c) */
     uint32_t up_last_ms;  /* last body data */
@@ -262,7 +290,8 @@ typedef struct webota_api {
 
 /* Zeroes the config and sets the slot: webota_update_policy_init's policy
  * (marker required), no chip name, revision unknown (not shown), no password,
- * no page, no hooks. A zeroed config with the slot set is the same. */
+ * no page, no hooks, resume_hold_ms 60000. A zeroed config with the slot set
+ * is the same except that it holds no dropped upload (resume_hold_ms 0). */
 void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot);
 
 /* Errors: ARG (NULL api/config/slot, or a slot without its functions). */
@@ -307,8 +336,12 @@ webota_err_t webota_auth_mac(const uint8_t key[WEBOTA_AUTH_KEY_LEN], const char 
                              const char *method, const char *path, const char *query,
                              char mac_hex[2 * WEBOTA_AUTH_KEY_LEN + 1]);
 
-/* True while an upload is in progress. */
+/* True while an upload is in progress (or held for its client's return). */
 bool webota_api_busy(const webota_api_t *api);
+/* Ends a held upload whose hold time has passed (firmware untouched). Every
+ * call into the api does it too; a binding may call this from a timer so the
+ * slot is released without waiting for the next request. */
+void webota_api_poll(webota_api_t *api);
 /* The HTTP status an error maps to (e.g. IMG_MAGIC -> 422, UPD_BUSY -> 409). */
 int webota_api_http_status(webota_err_t err);
 

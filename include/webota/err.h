@@ -125,8 +125,13 @@ extern "C" {
     X(HTTP_WRONG_HOST, 93, 421, "wrong_host", "the Host header names none of this device's addresses") \
     X(HTTP_TOO_SLOW, 94, 408, "too_slow", "the upload was too slow or stalled: the session is closed") \
     X(HTTP_RATE_LIMITED, 95, 429, "too_many_attempts", "too many failed logins: wait and try again") \
-    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired")      \
-    X(UPD_OLDER_VERSION, 97, 422, "older_version", "image has an older version than the running firmware")      \
+    X(HTTP_AUTH_STALE, 96, 401, "stale_nonce", "the login challenge is unknown, used or expired") \
+    X(UPD_OLDER_VERSION, 97, 422, "older_version", "image has an older version than the running firmware")         \
+    /* resumable uploads */                                                                         \
+    X(UPD_RESUME_ID, 98, 404, "upload_not_found",                                                   \
+      "no interrupted upload with this id from this client (it ended, or the hold time passed)")   \
+    X(UPD_RESUME_OFFSET, 99, 416, "bad_offset",                                                     \
+      "resume offset or length does not match the bytes the device has received")   \
     /* releases and pulls (docs/fleet.md); numbered from 120 so that codes added on other       \
        branches at the same time cannot collide */                                              \
     X(REL_MALFORMED, 120, 422, "bad_manifest", "release manifest is malformed")                     \

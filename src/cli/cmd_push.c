@@ -40,6 +40,9 @@ static void usage(FILE *f)
           "  --confirm  confirm the new firmware once it answers (POST URL/api/confirm),\n"
           "             when the device left it on trial (pending_verify)\n"
           "  --no-wait  return as soon as the device has accepted the image\n"
+          "  --no-resume  a dropped connection ends the upload; by default push asks\n"
+          "             the device for a resumable upload and, when the link drops,\n"
+          "             continues where the device stopped (\"connection lost, resuming…\")\n"
           "  --no-compress  send a .bin as it is; by default it is gzip-compressed\n"
           "             (fewer bytes over Wi-Fi) when the device's status says \"gzip\": true\n" CLI_DEVICE_OPTIONS_HELP
           "\n"
@@ -63,6 +66,7 @@ typedef struct {
     bool tty;
     double t0, last_draw;
     curl_off_t last_sent;
+    curl_off_t base; /* a resumed upload's first byte: progress counts from 0 */
 } push_t;
 
 static double now(void)
@@ -143,6 +147,7 @@ static int progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
     (void)ultotal;
     push_t *p = user;
     double t = now();
+    ulnow += p->base;
     if (p->tty && ulnow != p->last_sent && (t - p->last_draw >= 0.1 || ulnow == p->size)) {
         draw(p, ulnow, false);
         p->last_draw = t;
@@ -528,9 +533,54 @@ static int after_install(const cli_device_t *dev, const installed_t *in, bool ma
     return CLI_OK;
 }
 
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* POST /api/update/session: the id of a resumable upload into id, or false
+ * (a device without resume, or busy: the upload is then sent without one). */
+static bool resume_id(const cli_device_t *dev, char *id, size_t cap)
+{
+    cli_http_answer_t a = {0};
+    bool ok = cli_device_call(dev, "POST", "/api/update/session", 10, &a, NULL) == CLI_DEV_OK &&
+              cli_json_text(a.body, a.len, "id", id, cap) && id[0] != 0;
+    cli_http_answer_free(&a);
+    return ok;
+}
+
+/* Where the device stands with upload id after a drop: its offset, once it
+ * holds the upload ("held"; "new" = nothing arrived), asking with back-off
+ * while it still sees the old connection; -1 when it no longer knows it. */
+static long long resume_where(const cli_device_t *dev, const char *id, double deadline)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/update?id=%s", id);
+    double wait = 0.25;
+    while (now() < deadline) {
+        cli_http_answer_t a = {0};
+        char state[16] = "";
+        unsigned long long off = 0;
+        cli_dev_result_t r = cli_device_call(dev, "GET", path, 10, &a, NULL);
+        bool known = r == CLI_DEV_OK && cli_json_text(a.body, a.len, "state", state, sizeof(state)) &&
+                     cli_json_uint(a.body, a.len, "offset", &off);
+        cli_http_answer_free(&a);
+        if (r == CLI_DEV_REFUSED) {
+            return -1; /* 404: the hold time passed, or the device rebooted */
+        }
+        if (known && (strcmp(state, "held") == 0 || strcmp(state, "new") == 0)) {
+            return (long long)off;
+        }
+        sleep_s(wait); /* unreachable for now, or still "receiving" */
+        wait = wait * 2 > 4 ? 4 : wait * 2;
+    }
+    return -1;
+}
+
 int cmd_push(int argc, char **argv)
 {
-    bool json = false, force = false, confirm = false, wait = true, compress = true;
+    bool json = false, force = false, confirm = false, wait = true, compress = true, resume = true;
     const char *pos[2] = {NULL, NULL}; /* URL, FILE */
     cli_device_t dev = {0};
     for (int i = 1; i < argc; i++) {
@@ -543,6 +593,8 @@ int cmd_push(int argc, char **argv)
             confirm = true;
         } else if (strcmp(argv[i], "--no-wait") == 0) {
             wait = false;
+        } else if (strcmp(argv[i], "--no-resume") == 0) {
+            resume = false;
         } else if (strcmp(argv[i], "--no-compress") == 0) {
             compress = false;
         } else if (cli_device_option(&dev, argc, argv, &i, &rc)) {
@@ -621,25 +673,74 @@ int cmd_push(int argc, char **argv)
     if (gz && hdr != NULL) {
         hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
     }
-    curl = hdr != NULL ? cli_device_open(&dev, "POST", "/api/update", force ? "force=1" : NULL,
-                                         &ans, &hdr)
-                       : NULL;
-    if (curl == NULL) {
-        if (hdr == NULL) {
-            cli_error("push", "out of memory");
-        }
+    if (hdr == NULL) {
+        cli_error("push", "out of memory");
         goto out;
     }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &p);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, p.size);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &p);
+    /* a resumable upload: after a drop, continue where the device stopped
+     * (docs/http-api.md#resumable-uploads), for as long as it holds it */
+    char id[72] = "", query[112];
+    bool resumable = resume && resume_id(&dev, id, sizeof(id));
+    long long offset = 0;
+    CURLcode rc = CURLE_OK;
+    cli_dev_result_t res = CLI_DEV_UNREACHABLE;
     p.t0 = now();
-    CURLcode rc = curl_easy_perform(curl);
-    cli_dev_result_t res = cli_device_result(curl, rc, &ans);
+    for (int attempt = 0;; attempt++) {
+        struct curl_slist *h = NULL;
+        for (struct curl_slist *i = hdr; i != NULL; i = i->next) {
+            h = curl_slist_append(h, i->data);
+        }
+        char off_hdr[48];
+        snprintf(off_hdr, sizeof(off_hdr), "Upload-Offset: %lld", offset);
+        if (resumable && h != NULL) {
+            h = curl_slist_append(h, off_hdr);
+        }
+        snprintf(query, sizeof(query), "%s%s%s", force ? "force=1" : "",
+                 force && resumable ? "&" : "", resumable ? "id=" : "");
+        if (resumable) {
+            strncat(query, id, sizeof(query) - strlen(query) - 1);
+        }
+        if (curl != NULL) {
+            curl_easy_cleanup(curl);
+        }
+        cli_http_answer_free(&ans);
+        curl = h != NULL ? cli_device_open(&dev, "POST", "/api/update", query[0] ? query : NULL,
+                                           &ans, &h)
+                         : NULL;
+        if (curl == NULL || fseek(p.f, (long)offset, SEEK_SET) != 0) {
+            curl_slist_free_all(h);
+            goto out;
+        }
+        p.base = (curl_off_t)offset;
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(curl, CURLOPT_READDATA, &p);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, p.size - (curl_off_t)offset);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &p);
+        rc = curl_easy_perform(curl);
+        curl_slist_free_all(h);
+        res = cli_device_result(curl, rc, &ans);
+        long status = 0;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        /* dropped; or (409/416) the device had not yet seen the drop before */
+        bool again = res == CLI_DEV_UNREACHABLE ||
+                     (res == CLI_DEV_REFUSED && attempt > 0 && (status == 409 || status == 416));
+        if (!resumable || !again || attempt >= 30) {
+            break;
+        }
+        if (p.tty) {
+            fputc('\n', stderr);
+        }
+        fprintf(stderr, "webota push: connection lost, resuming…\n");
+        long long at = resume_where(&dev, id, now() + 60.0);
+        if (at < 0 || at > (long long)p.size) {
+            break; /* the device no longer holds it: report the drop */
+        }
+        offset = at;
+        fprintf(stderr, "webota push: resuming at byte %lld of %lld\n", offset, (long long)p.size);
+    }
     bool accepted = false;
     if (res == CLI_DEV_OK && !(cli_json_bool(ans.body, ans.len, "ok", &accepted) && accepted)) {
         res = CLI_DEV_FOREIGN;

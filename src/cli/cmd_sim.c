@@ -25,6 +25,7 @@ static void usage(FILE *f)
           "                  [--layout NAME|FILE.csv] [--rollback on|off]\n"
           "                  [--confirm first-request|delay:SECONDS|manual]\n"
           "                  [--watchdog SECONDS] [--password-file FILE]\n"
+          "                  [--resume-hold SECONDS]\n"
           "                  [--trusted-key PUB.pem ...] [--anti-rollback on|off]\n"
           "                  [--refuse-older]\n"
           "                  [--pull URL [--pull-interval S] [--device-id ID]]\n\n"
@@ -45,6 +46,8 @@ static void usage(FILE *f)
           "                   (POST /api/confirm)\n"
           "  --watchdog S     a firmware without the updater resets after S seconds\n"
           "                   (default 30)\n"
+          "  --resume-hold S  a resumable upload whose connection dropped is held S seconds\n"
+          "                   for its client to continue (default 60; 0 = abort at once)\n"
           "  --password-file F  require a password (its first line; or a verifier made\n"
           "                   by `webota passwd`); without it, $WEBOTA_PASSWORD is used.\n"
           "                   Logins are a challenge-response: the password never\n"
@@ -97,6 +100,7 @@ int cmd_sim(int argc, char **argv)
     cfg.rollback = true;
     cfg.confirm = SIM_CONFIRM_FIRST_REQUEST;
     cfg.watchdog_s = 30;
+    cfg.resume_hold_s = 60;
     cfg.port = 8080;
     cfg.bind = "127.0.0.1";
     cfg.pull_interval_ms = 60000;
@@ -156,6 +160,12 @@ int cmd_sim(int argc, char **argv)
                 cli_error("sim", "--confirm %s: want first-request, delay:SECONDS or manual", v);
                 return CLI_USAGE;
             }
+        } else if (strcmp(a, "--resume-hold") == 0) {
+            if (!parse_uint(v, 3600, &n)) {
+                cli_error("sim", "--resume-hold %s: want 0..3600 seconds", v);
+                return CLI_USAGE;
+            }
+            cfg.resume_hold_s = (unsigned)n;
         } else if (strcmp(a, "--watchdog") == 0) {
             if (!parse_uint(v, 86400, &n) || n == 0) {
                 cli_error("sim", "--watchdog %s: want 1..86400 seconds", v);

@@ -247,9 +247,23 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
         return WEBOTA_API_RESPOND;
     }
     webota_api_tick(api); /* a stalled upload gives way */
-    if (api->upload != NULL || api->reboot_pending) {
+    char id[40];
+    bool resumable = !form && webota_api_query_value(req->query, "id", id, sizeof(id));
+    if (resumable && !api->reboot_pending) {
+        int claim = webota_api_resume_claim(api, conn, req, resp, id, gz);
+        if (claim == WEBOTA_API_RESUME_REFUSED) {
+            return WEBOTA_API_RESPOND;
+        }
+        if (claim == WEBOTA_API_RESUME_CONTINUE) {
+            webota_api_limits_start(api); /* the stall limits start again */
+            return WEBOTA_API_READ_BODY;
+        }
+    } else if (api->upload != NULL || api->held || api->reboot_pending) {
+        char msg[160];
         webota_api_respond_error_msg(api, conn, resp, WEBOTA_ERR_UPD_BUSY,
-                                     api->reboot_pending ? "the device is rebooting" : NULL);
+                                     api->reboot_pending
+                                         ? "the device is rebooting"
+                                         : webota_api_resume_busy_msg(api, msg, sizeof(msg)));
         return WEBOTA_API_RESPOND;
     }
     /* the device's state refusals (pending_verify, ...), which the session
@@ -290,6 +304,9 @@ static webota_api_action_t begin_upload(webota_api_t *api, webota_api_conn_t *co
                                      form ? NULL : webota_update_message(&api->update));
         return WEBOTA_API_RESPOND;
     }
+    if (resumable) {
+        webota_api_resume_started(api, conn, (uint32_t)req->content_length);
+    }
     conn->uploading = true;
     api->upload = conn;
     webota_api_limits_start(api);
@@ -308,6 +325,9 @@ static webota_api_route_t route_of(const char *path)
     }
     if (strcmp(path, "/api/update") == 0) {
         return WEBOTA_API_ROUTE_UPDATE;
+    }
+    if (strcmp(path, "/api/update/session") == 0) {
+        return WEBOTA_API_ROUTE_UPLOAD_SESSION;
     }
     if (strcmp(path, "/update") == 0) {
         return WEBOTA_API_ROUTE_FORM;
@@ -336,6 +356,7 @@ void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot)
     cfg->slot = slot;
     webota_update_policy_init(&cfg->policy);
     cfg->chip = ""; /* NULL means the same (webota_api_init) */
+    cfg->resume_hold_ms = 60000u;
 }
 
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg)
@@ -358,6 +379,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     memset(conn, 0, sizeof(*conn));
     memset(resp, 0, sizeof(*resp));
     resp->cache_control = "no-store";
+    webota_api_poll(api);
     webota_api_secure_headers(resp);
     if (req->method == NULL || req->path == NULL) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_BAD_REQUEST);
@@ -377,10 +399,19 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
     }
     bool is_get = route == WEBOTA_API_ROUTE_PAGE || route == WEBOTA_API_ROUTE_STATUS ||
                   route == WEBOTA_API_ROUTE_AUTH;
-    if (strcmp(req->method, is_get ? "GET" : "POST") != 0) {
+    /* /api/update?id=ID also answers GET (a resumable upload's offset) and
+     * DELETE (its end) */
+    char id[4];
+    bool update_extra = route == WEBOTA_API_ROUTE_UPDATE &&
+                        (strcmp(req->method, "GET") == 0 || strcmp(req->method, "DELETE") == 0) &&
+                        webota_api_query_value(req->query, "id", id, sizeof(id));
+    if (strcmp(req->method, is_get ? "GET" : "POST") != 0 && !update_extra) {
         webota_api_respond_error(api, conn, resp, WEBOTA_ERR_HTTP_METHOD);
         resp->allow = is_get ? "GET" : "POST";
         return WEBOTA_API_RESPOND;
+    }
+    if (strcmp(req->method, "GET") == 0 && !is_get) {
+        is_get = true; /* GET /api/update changes nothing: no origin check */
     }
     /* the page and the challenge are public: the page logs in by itself */
     if (route != WEBOTA_API_ROUTE_PAGE && route != WEBOTA_API_ROUTE_AUTH) {
@@ -419,12 +450,20 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         webota_api_respond_challenge(api, conn, resp);
         break;
     case WEBOTA_API_ROUTE_UPDATE:
+        if (update_extra) {
+            webota_api_resume_query(api, conn, req, resp, strcmp(req->method, "DELETE") == 0);
+            break;
+        }
+        return begin_upload(api, conn, req, resp, false);
+    case WEBOTA_API_ROUTE_UPLOAD_SESSION:
+        webota_api_resume_new(api, conn, req, resp);
+        break;
     case WEBOTA_API_ROUTE_FORM:
         return begin_upload(api, conn, req, resp, route == WEBOTA_API_ROUTE_FORM);
     case WEBOTA_API_ROUTE_SIGNATURE:
         return webota_api_sig_begin(api, conn, req, resp);
     case WEBOTA_API_ROUTE_CONFIRM:
-        if (api->upload != NULL) {
+        if (api->upload != NULL || api->held) {
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
@@ -436,7 +475,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         }
         break;
     case WEBOTA_API_ROUTE_ROLLBACK:
-        if (api->upload != NULL || api->reboot_pending) {
+        if (api->upload != NULL || api->held || api->reboot_pending) {
             webota_api_respond_error(api, conn, resp, WEBOTA_ERR_UPD_BUSY);
             break;
         }
@@ -449,7 +488,7 @@ webota_api_action_t webota_api_begin(webota_api_t *api, webota_api_conn_t *conn,
         reboot_now(api, resp);
         break;
     case WEBOTA_API_ROUTE_REBOOT:
-        if (api->upload != NULL) {
+        if (api->upload != NULL || api->held) {
             webota_api_respond_error_msg(api, conn, resp, WEBOTA_ERR_UPD_BUSY,
                                          "an update is in progress: reboot after it");
             break;
@@ -586,6 +625,7 @@ void webota_api_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_respo
     }
     api->upload = NULL;
     conn->uploading = false;
+    webota_api_resume_done(api, conn);
     if (err != WEBOTA_OK) {
         /* the session closed its slot on error; a form error outside the file
          * part (syntax, no file) must close it too */
@@ -614,6 +654,10 @@ void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn)
     if (api == NULL || conn == NULL || api->upload != conn) {
         return;
     }
+    if (webota_api_resume_hold(api, conn)) {
+        return; /* held for its client's return (api_resume.c) */
+    }
+    webota_api_resume_done(api, conn);
     if (api->session_used) {
         webota_update_abort(&api->update);
     }
@@ -626,5 +670,5 @@ void webota_api_abort(webota_api_t *api, webota_api_conn_t *conn)
 
 bool webota_api_busy(const webota_api_t *api)
 {
-    return api->upload != NULL;
+    return api->upload != NULL || api->held;
 }

@@ -102,4 +102,32 @@ bool webota_api_sig_body(webota_api_t *api, webota_api_conn_t *conn, const void 
 void webota_api_sig_end(webota_api_t *api, webota_api_conn_t *conn, webota_api_response_t *resp);
 void webota_api_sig_abort(webota_api_t *api, webota_api_conn_t *conn);
 
+/* ---- resumable uploads (api_resume.c) ---- */
+
+enum { WEBOTA_API_RESUME_REFUSED, WEBOTA_API_RESUME_START, WEBOTA_API_RESUME_CONTINUE };
+
+bool webota_api_resume_on(const webota_api_t *api);
+/* key=value from a query string into out (NUL-terminated; "" when too long);
+ * false when absent. */
+bool webota_api_query_value(const char *query, const char *key, char *out, size_t cap);
+/* "an interrupted upload is held ... N s more" while one is held, else NULL. */
+const char *webota_api_resume_busy_msg(webota_api_t *api, char *buf, size_t cap);
+/* POST /api/update/session: hands out a new upload id. */
+void webota_api_resume_new(webota_api_t *api, webota_api_conn_t *conn,
+                           const webota_api_request_t *req, webota_api_response_t *resp);
+/* POST /api/update?id=: REFUSED (resp set), START (begin the session, then
+ * webota_api_resume_started) or CONTINUE (conn owns the held session again). */
+int webota_api_resume_claim(webota_api_t *api, webota_api_conn_t *conn,
+                            const webota_api_request_t *req, webota_api_response_t *resp,
+                            const char *id, bool gz);
+void webota_api_resume_started(webota_api_t *api, webota_api_conn_t *conn, uint32_t total);
+/* The client went away: true when the session is now held instead of aborted. */
+bool webota_api_resume_hold(webota_api_t *api, webota_api_conn_t *conn);
+/* The upload ended (installed or refused): its id is forgotten. */
+void webota_api_resume_done(webota_api_t *api, const webota_api_conn_t *conn);
+/* GET /api/update?id= (offset reached) or DELETE (cancel). */
+void webota_api_resume_query(webota_api_t *api, webota_api_conn_t *conn,
+                             const webota_api_request_t *req, webota_api_response_t *resp,
+                             bool cancel);
+
 #endif

@@ -2,7 +2,8 @@
  * that sends a byte every few seconds would hold the updater for as long as
  * it likes: an upload that receives nothing for the idle time, or less than
  * the minimum rate over a window, is aborted (the update session closes its
- * slot: firmware and otadata untouched) and its connection is to be closed.
+ * slot: firmware and otadata untouched) and its connection is to be closed;
+ * a resumable upload is held instead (api_resume.c), as after a drop.
  * The clock is the platform's (config.now_ms); without one there is no limit. */
 #include "api_internal.h"
 
@@ -34,13 +35,20 @@ void webota_api_limits_start(webota_api_t *api)
 static void cut(webota_api_t *api, const char *why)
 {
     webota_api_conn_t *conn = api->upload;
+    conn->cut = true;
+    conn->err = WEBOTA_ERR_HTTP_TOO_SLOW;
+    /* a resumable upload is held for its client, as if the link had dropped */
+    if (webota_api_resume_hold(api, conn)) {
+        conn->failed = true;
+        webota_api_log(api, "upload ", why, ": connection closed, held for its client to resume");
+        return;
+    }
+    webota_api_resume_done(api, conn);
     if (api->session_used) {
         webota_update_abort(&api->update);
     }
     conn->uploading = false;
     conn->failed = true;
-    conn->cut = true;
-    conn->err = WEBOTA_ERR_HTTP_TOO_SLOW;
     api->upload = NULL;
     webota_api_log(api, "upload ", why, ": aborted, the updater is free again");
 }

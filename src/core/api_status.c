@@ -136,6 +136,8 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
         webota_json_key(&j, "message");
         webota_json_str(&j, webota_update_message(&api->update));
     }
+    webota_json_key(&j, "held"); /* a dropped resumable upload waits for its client */
+    webota_json_bool(&j, api->held);
     webota_json_obj_end(&j);
     webota_json_key(&j, "rebooting");
     webota_json_bool(&j, api->reboot_pending);

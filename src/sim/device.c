@@ -689,6 +689,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.request_reboot = api_request_reboot;
     ac.on_request = api_on_request;
     ac.status_fields = api_status_fields;
+    ac.resume_hold_ms = d->cfg.resume_hold_s * 1000u;
     ac.ctx = d;
     if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {
         fprintf(d->out, "webota sim: cannot start the API\n");

@@ -98,6 +98,9 @@ static enum MHD_Result send_answer(struct MHD_Connection *c, hreq_t *r,
     if (resp->allow != NULL) {
         MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, resp->allow);
     }
+    if (resp->upload_id != NULL) {
+        MHD_add_response_header(m, "Upload-Id", resp->upload_id);
+    }
     if (resp->csp != NULL) {
         MHD_add_response_header(m, "Content-Security-Policy", resp->csp);
     }
@@ -190,6 +193,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         req.method = method;
         req.path = url;
         req.query = r->query[0] != '\0' ? r->query : NULL;
+        req.upload_offset = header(c, "Upload-Offset");
         req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
         req.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
         req.content_length = -1;

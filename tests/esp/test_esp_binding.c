@@ -565,6 +565,68 @@ static void test_confirm_manual(void **state)
     free(before);
 }
 
+/* Resumable uploads through the binding: the id from the hardware RNG seam,
+ * a client gone mid-upload is held (not aborted), other uploads get 409 with
+ * the hold time, a wrong offset 416; the rest with Upload-Offset installs the
+ * image's bytes. Then a held upload ends when the hold time has passed on
+ * the clock (flash outside the slot untouched). */
+static void test_resume(void **state)
+{
+    (void)state;
+    device_new("resume", true, captive_off);
+    size_t glen, len2;
+    uint8_t *good = make_image("1.1.0", true, 110, &glen);
+    uint8_t *v12 = make_image("1.2.0", true, 120, &len2);
+    idf_host_http_resp_t *r = post_empty("/api/update/session");
+    expect(r, 200, "\"hold_s\":60");
+    const char *id = idf_host_http_header(r, "Upload-Id");
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 32);
+    char uri[96], off[48];
+    snprintf(uri, sizeof(uri), "/api/update?id=%s", id);
+    idf_host_http_req_t q;
+    memset(&q, 0, sizeof(q));
+    q.client_closes = true;
+    r = upload_with(&q, uri, good, glen / 2, glen);
+    assert_int_equal(r->status, 0);
+    snprintf(off, sizeof(off), "\"offset\":%zu,", glen / 2);
+    expect(get(uri), 200, "\"state\":\"held\"");
+    expect(get(uri), 200, off);
+    expect(upload(good, glen), 409, "held for its client for 60 s more");
+    memset(&q, 0, sizeof(q));
+    q.headers[3] = "Upload-Offset: 1";
+    expect(upload_with(&q, uri, good + 1, glen - 1, glen - 1), 416, "\"error\":\"bad_offset\"");
+    memset(&q, 0, sizeof(q));
+    snprintf(off, sizeof(off), "Upload-Offset: %zu", glen / 2);
+    q.headers[3] = off;
+    expect(upload_with(&q, uri, good + glen / 2, glen - glen / 2, glen - glen / 2), 200,
+           "\"slot\":\"ota_0\"");
+    reboot_after_answer();
+    expect_boot("ota_0", "1.1.0", "pending_verify");
+    assert_memory_equal(sim_nor_data(s_nor) + OTA0, good, glen);
+    status_expect("\"version\":\"1.1.0\""); /* first request: confirmed */
+
+    /* held, then the hold time passes: the session ends, nothing switched */
+    uint8_t *before = snapshot();
+    r = post_empty("/api/update/session");
+    expect(r, 200, "\"id\"");
+    snprintf(uri, sizeof(uri), "/api/update?id=%s", idf_host_http_header(r, "Upload-Id"));
+    memset(&q, 0, sizeof(q));
+    q.client_closes = true;
+    r = upload_with(&q, uri, v12, len2 / 3, len2);
+    assert_int_equal(r->status, 0);
+    expect(get(uri), 200, "\"state\":\"held\"");
+    assert_false(idf_host_advance_us(60000u * MS));
+    expect(get(uri), 404, "\"error\":\"upload_not_found\"");
+    assert_int_equal(idf_host_ota_open_handles(), 0);
+    status_expect("\"error\":\"aborted\"");
+    same_outside(before, OTA0 + SLOT_SIZE, SLOT_SIZE, false);
+    device_close();
+    free(good);
+    free(v12);
+    free(before);
+}
+
 /* Delay: the binding confirms by itself when the delay has passed on the
  * clock, not a microsecond before. */
 static void test_confirm_delay(void **state)
@@ -785,6 +847,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_updates_and_refusals, teardown),
         cmocka_unit_test_teardown(test_confirm_manual, teardown),
+        cmocka_unit_test_teardown(test_resume, teardown),
         cmocka_unit_test_teardown(test_confirm_delay, teardown),
         cmocka_unit_test_teardown(test_confirm_by_app, teardown),
         cmocka_unit_test_teardown(test_no_rollback, teardown),

@@ -354,7 +354,7 @@ static void test_page_status_routes(void **state)
         "\"size\":1048576,\"index\":-1,\"state\":\"undefined\"},\"next\":{\"label\":\"ota_0\","
         "\"offset\":1114112,\"size\":1048576,\"index\":0},\"rollback_possible\":false,"
         "\"require_marker\":true,\"signed_only\":false,\"trusted_keys\":[],\"gzip\":false,"
-        "\"update\":{\"state\":\"idle\",\"received\":0,\"total\":0},\"rebooting\":false}");
+        "\"update\":{\"state\":\"idle\",\"received\":0,\"total\":0,\"held\":false},\"rebooting\":false}");
     assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 1);
 
     r = req_of("GET", "/nope");

@@ -55,6 +55,7 @@ typedef struct http {
     char client[48];
     char transfer_encoding[32];
     char content_length[24];
+    char upload_offset[24];
 } http_t;
 
 static http_t *s_http;
@@ -160,6 +161,9 @@ static esp_err_t send_answer(http_t *h, httpd_req_t *r, const webota_api_respons
     }
     if (resp->www_authenticate != NULL) {
         httpd_resp_set_hdr(r, "WWW-Authenticate", resp->www_authenticate);
+    }
+    if (resp->upload_id != NULL) {
+        httpd_resp_set_hdr(r, "Upload-Id", resp->upload_id);
     }
     if (resp->allow != NULL) {
         httpd_resp_set_hdr(r, "Allow", resp->allow);
@@ -350,6 +354,7 @@ static esp_err_t handle(httpd_req_t *r)
     req.authorization = header(r, "Authorization", h->authorization, sizeof(h->authorization));
     req.accept = header(r, "Accept", h->accept, sizeof(h->accept));
     req.expect = header(r, "Expect", h->expect, sizeof(h->expect));
+    req.upload_offset = header(r, "Upload-Offset", h->upload_offset, sizeof(h->upload_offset));
     req.client = peer_text(httpd_req_to_sockfd(r), h->client, sizeof(h->client));
     /* esp_http_server does not decode chunked request bodies: the api answers
      * 411 to a body without Content-Length. */

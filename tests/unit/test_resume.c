@@ -1,0 +1,538 @@
+/* Integration: resumable uploads on the real `webota sim` (127.0.0.1, a free
+ * port). A small TCP proxy in this test (a thread, 127.0.0.1, a free port)
+ * forwards to the simulator and drops a connection (RST both ways) once its
+ * client has sent a given number of bytes: an upload cut at several points
+ * continues from the offset the device reports and installs the very bytes
+ * of the image, from raw HTTP and from `webota push`. A resume with a wrong
+ * id, a wrong offset, from another client address (127.0.0.2), after the hold
+ * time or after DELETE is refused, and the flash outside the slot being
+ * written (table, otadata, the running firmware) stays byte-identical. Every
+ * wait is bounded. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include "sim_proc.h"
+
+#define OTA0 0x110000u
+#define SLOT_SIZE 0x100000u
+
+/* ---- the proxy ---- */
+
+enum { MAX_CUTS = 8 };
+static struct {
+    int listen_fd;
+    uint16_t port, upstream;
+    pthread_t thread;
+    volatile int stop;
+    pthread_mutex_t lock;
+    size_t cuts[MAX_CUTS]; /* per connection: drop once its client sent this many bytes */
+    size_t ncuts, next;
+    unsigned dropped;
+} px = {.listen_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void rst_close(int fd)
+{
+    struct linger l = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    close(fd);
+}
+
+static int connect_to(const char *from, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    if (from != NULL) {
+        inet_pton(AF_INET, from, &sa.sin_addr);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    sa.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Forwards one connection both ways until either side closes, or drops it
+ * (RST to both) once the client has sent `cut` bytes (0 = never). */
+static void proxy_one(int cfd)
+{
+    int ufd = connect_to(NULL, px.upstream);
+    if (ufd < 0) {
+        close(cfd);
+        return;
+    }
+    size_t cut = 0;
+    pthread_mutex_lock(&px.lock);
+    if (px.next < px.ncuts) {
+        cut = px.cuts[px.next];
+    }
+    pthread_mutex_unlock(&px.lock);
+    size_t sent = 0;
+    char buf[4096];
+    while (!px.stop) {
+        struct pollfd p[2] = {{cfd, POLLIN, 0}, {ufd, POLLIN, 0}};
+        if (poll(p, 2, 200) <= 0) {
+            continue;
+        }
+        if (p[0].revents) {
+            size_t room = sizeof(buf);
+            if (cut > 0 && cut - sent < room) {
+                room = cut - sent;
+            }
+            ssize_t n = read(cfd, buf, room);
+            if (n <= 0 || send(ufd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
+                break;
+            }
+            sent += (size_t)n;
+            if (cut > 0 && sent >= cut) {
+                pthread_mutex_lock(&px.lock);
+                px.next++;
+                px.dropped++;
+                pthread_mutex_unlock(&px.lock);
+                break; /* the drop */
+            }
+        }
+        if (p[1].revents) {
+            ssize_t n = read(ufd, buf, sizeof(buf));
+            if (n <= 0 || send(cfd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
+                break;
+            }
+        }
+    }
+    rst_close(cfd);
+    rst_close(ufd);
+}
+
+static void *proxy_main(void *arg)
+{
+    (void)arg;
+    while (!px.stop) {
+        struct pollfd p = {px.listen_fd, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0) {
+            continue;
+        }
+        int cfd = accept(px.listen_fd, NULL, NULL);
+        if (cfd >= 0) {
+            proxy_one(cfd); /* one at a time: a client reconnects only after its drop */
+        }
+    }
+    return NULL;
+}
+
+static void proxy_start(uint16_t upstream, const size_t *cuts, size_t ncuts)
+{
+    assert_true(ncuts <= MAX_CUTS);
+    memcpy(px.cuts, cuts, ncuts * sizeof(cuts[0]));
+    px.ncuts = ncuts;
+    px.next = 0;
+    px.dropped = 0;
+    px.stop = 0;
+    px.upstream = upstream;
+    px.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(px.listen_fd >= 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(bind(px.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(px.listen_fd, 8), 0);
+    socklen_t sl = sizeof(sa);
+    assert_int_equal(getsockname(px.listen_fd, (struct sockaddr *)&sa, &sl), 0);
+    px.port = ntohs(sa.sin_port);
+    assert_int_equal(pthread_create(&px.thread, NULL, proxy_main, NULL), 0);
+}
+
+static void proxy_stop(void)
+{
+    px.stop = 1;
+    pthread_join(px.thread, NULL);
+    close(px.listen_fd);
+    px.listen_fd = -1;
+}
+
+/* ---- a raw HTTP client ---- */
+
+static uint16_t sim_port(void)
+{
+    unsigned p = 0;
+    assert_int_equal(sscanf(url, "http://127.0.0.1:%u", &p), 1);
+    return (uint16_t)p;
+}
+
+typedef struct {
+    int status; /* 0: the connection dropped before an answer */
+    char text[4096]; /* headers and body */
+} answer_t;
+
+/* Sends METHOD PATH with extra header lines (each ending in \r\n) and body
+ * from address `from` (NULL: any) to `port`; reads the whole answer. */
+static void http(answer_t *a, const char *from, uint16_t port, const char *method,
+                 const char *path, const char *headers, const uint8_t *body, size_t len)
+{
+    memset(a, 0, sizeof(*a));
+    int fd = connect_to(from, port);
+    assert_true(fd >= 0);
+    char head[1024];
+    int hn = snprintf(head, sizeof(head),
+                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      "Content-Length: %zu\r\n%s\r\n",
+                      method, path, len, headers ? headers : "");
+    if (send(fd, head, (size_t)hn, MSG_NOSIGNAL) == hn) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t n = send(fd, body + off, len - off, MSG_NOSIGNAL);
+            if (n <= 0) {
+                break;
+            }
+            off += (size_t)n;
+        }
+    }
+    size_t got = 0;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 20000) <= 0) {
+            break;
+        }
+        ssize_t n = read(fd, a->text + got, sizeof(a->text) - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    a->text[got] = 0;
+    if (sscanf(a->text, "HTTP/1.1 %d", &a->status) != 1) {
+        a->status = 0;
+    }
+}
+
+/* A JSON number or string field of an answer (naive: the names are unique). */
+static long json_num(const answer_t *a, const char *key)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *p = strstr(a->text, pat);
+    return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static void json_str(const answer_t *a, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    const char *p = strstr(a->text, pat);
+    out[0] = 0;
+    if (p != NULL) {
+        p += strlen(pat);
+        size_t n = strcspn(p, "\"");
+        snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    }
+}
+
+static void new_id(char *id, size_t cap)
+{
+    answer_t a;
+    http(&a, NULL, sim_port(), "POST", "/api/update/session", NULL, NULL, 0);
+    assert_int_equal(a.status, 200);
+    json_str(&a, "id", id, cap);
+    assert_int_equal(strlen(id), 32);
+    assert_non_null(strstr(a.text, "Upload-Id: "));
+}
+
+/* Asks (directly) for the offset reached, waiting until the device has seen
+ * the drop: "held" at an offset, or "new" when the drop took the request's
+ * headers with it (the upload never started: offset 0); bounded. */
+static long resume_offset(const char *id, bool held_only)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/api/update?id=%s", id);
+    for (int i = 0; i < 200; i++) {
+        answer_t a;
+        http(&a, NULL, sim_port(), "GET", path, NULL, NULL, 0);
+        assert_int_equal(a.status, 200);
+        if (strstr(a.text, "\"state\":\"held\"") != NULL ||
+            (!held_only && strstr(a.text, "\"state\":\"new\"") != NULL)) {
+            return json_num(&a, "offset");
+        }
+        sleep_ms(50);
+    }
+    answer_t last;
+    http(&last, NULL, sim_port(), "GET", path, NULL, NULL, 0);
+    fail_msg("the device did not hold the dropped upload within 10 s:\n%s", last.text);
+    return -1;
+}
+
+static uint8_t *read_flash(size_t *n)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/flash.bin", dir);
+    uint8_t *f = tu_read_file(path, n);
+    assert_non_null(f);
+    return f;
+}
+
+static void flash_same_outside(const uint8_t *before, size_t n, uint32_t slot, uint32_t size)
+{
+    size_t m = 0;
+    uint8_t *now = read_flash(&m);
+    assert_int_equal(m, n);
+    for (size_t i = 0; i < n; i++) {
+        if ((i < slot || i >= slot + size) && before[i] != now[i]) {
+            fail_msg("flash changed at 0x%zx (outside the slot being written)", i);
+        }
+    }
+    free(now);
+}
+
+static uint8_t *image(const char *path, size_t *n)
+{
+    uint8_t *img = tu_read_file(path, n);
+    assert_non_null(img);
+    assert_true(*n > 8192);
+    return img;
+}
+
+static void assert_installed(const uint8_t *img, size_t n)
+{
+    wait_for("\"version\":\"1.1.0\"");
+    size_t fn = 0;
+    uint8_t *f = read_flash(&fn);
+    assert_true(fn >= OTA0 + n);
+    assert_memory_equal(f + OTA0, img, n);
+    free(f);
+}
+
+/* Starts a resumable upload of img on its own connection, sends `part`
+ * bytes, waits until the device has them (GET: "receiving" at that offset),
+ * then resets the connection and waits until the upload is held there. */
+static long drop_after(const char *path, const uint8_t *img, size_t n, size_t part)
+{
+    int fd = connect_to(NULL, sim_port());
+    assert_true(fd >= 0);
+    char head[512];
+    int hn = snprintf(head, sizeof(head),
+                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n"
+                      "Content-Type: application/octet-stream\r\n\r\n",
+                      path, n);
+    assert_int_equal(send(fd, head, (size_t)hn, MSG_NOSIGNAL), hn);
+    assert_int_equal(send(fd, img, part, MSG_NOSIGNAL), (ssize_t)part);
+    char want[64];
+    snprintf(want, sizeof(want), "\"offset\":%zu,", part);
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; i++) {
+        answer_t a;
+        http(&a, NULL, sim_port(), "GET", path, NULL, NULL, 0);
+        seen = strstr(a.text, "\"state\":\"receiving\"") != NULL && strstr(a.text, want) != NULL;
+        if (!seen) {
+            sleep_ms(50);
+        }
+    }
+    assert_true(seen);
+    rst_close(fd);
+    long off = resume_offset(strstr(path, "id=") + 3, true);
+    assert_int_equal(off, (long)part);
+    return off;
+}
+
+/* ---- tests ---- */
+
+static int start(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--resume-hold", "2", NULL};
+    return sim_start_args(args) == 0 ? (find_demo_images(), 0) : -1;
+}
+
+/* Raw HTTP through the proxy, cut three times; each resume continues at the
+ * offset the device reports, and the device installs the image's bytes. */
+static void test_raw_resume_through_proxy(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    size_t cuts[] = {700, n / 3, n / 2};
+    proxy_start(sim_port(), cuts, 3);
+    char id[64], path[128];
+    new_id(id, sizeof(id));
+    snprintf(path, sizeof(path), "/api/update?id=%s", id);
+    long off = 0;
+    answer_t a;
+    for (int tries = 0;; tries++) {
+        char hdr[96];
+        snprintf(hdr, sizeof(hdr), "Content-Type: application/octet-stream\r\nUpload-Offset: %ld\r\n",
+                 off);
+        http(&a, NULL, px.port, "POST", path, hdr, img + off, n - (size_t)off);
+        if (a.status == 200) {
+            break;
+        }
+        /* dropped, or the device had not yet seen the drop of the one before */
+        if (a.status != 0 && a.status != 409 && a.status != 416) {
+            fail_msg("resume answered %d:\n%s", a.status, a.text);
+        }
+        assert_true(tries < 20);
+        off = resume_offset(id, false);
+        assert_true(off >= 0 && off < (long)n);
+    }
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.text, "\"ok\":true"));
+    assert_int_equal(px.dropped, 3);
+    proxy_stop();
+    assert_installed(img, n);
+    free(img);
+}
+
+/* Refusals while an upload is held, each leaving the flash outside the slot
+ * untouched; then the hold time passes and the session is gone. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    size_t n = 0, fn = 0;
+    /* the device runs 1.1.0 (first test) from ota_0, so this goes to ota_1;
+     * an image without the updater is refused only at its end */
+    uint8_t *img = image(nomarker, &n);
+    uint8_t *before = read_flash(&fn);
+    uint32_t slot = OTA0 + SLOT_SIZE;
+    char id[64], path[160], hdr[160];
+    new_id(id, sizeof(id));
+    snprintf(path, sizeof(path), "/api/update?id=%s", id);
+    answer_t a;
+    long off = drop_after(path, img, n, 3000);
+
+    /* another upload: busy, naming the hold time left */
+    http(&a, NULL, sim_port(), "POST", "/api/update", "Content-Type: application/octet-stream\r\n",
+         img, n);
+    assert_int_equal(a.status, 409);
+    assert_non_null(strstr(a.text, "held for its client for "));
+    /* a wrong id */
+    http(&a, NULL, sim_port(), "POST", "/api/update?id=00000000000000000000000000000000",
+         "Upload-Offset: 0\r\n", img, n);
+    assert_int_equal(a.status, 409);
+    /* the right id from another address */
+    snprintf(hdr, sizeof(hdr), "Upload-Offset: %ld\r\n", off);
+    http(&a, "127.0.0.2", sim_port(), "POST", path, hdr, img + off, n - (size_t)off);
+    assert_int_equal(a.status, 409);
+    http(&a, "127.0.0.2", sim_port(), "GET", path, NULL, NULL, 0);
+    assert_int_equal(a.status, 404);
+    http(&a, "127.0.0.2", sim_port(), "DELETE", path, NULL, NULL, 0);
+    assert_int_equal(a.status, 404);
+    /* a wrong offset (behind, ahead, absent) */
+    long wrong[] = {off + 1, off - 1};
+    for (size_t i = 0; i < (off > 0 ? 2u : 1u); i++) {
+        snprintf(hdr, sizeof(hdr), "Upload-Offset: %ld\r\n", wrong[i]);
+        http(&a, NULL, sim_port(), "POST", path, hdr, img + wrong[i], n - (size_t)wrong[i]);
+        assert_int_equal(a.status, 416);
+        assert_non_null(strstr(a.text, "bad_offset"));
+    }
+    http(&a, NULL, sim_port(), "POST", path, NULL, img + off, n - (size_t)off);
+    assert_int_equal(a.status, 416);
+    /* the right offset with a length that does not end at the total */
+    snprintf(hdr, sizeof(hdr), "Upload-Offset: %ld\r\n", off);
+    http(&a, NULL, sim_port(), "POST", path, hdr, img + off, n - (size_t)off - 1);
+    assert_int_equal(a.status, 416);
+    /* still held at the same offset: nothing was written by the refusals */
+    assert_int_equal(resume_offset(id, true), off);
+    flash_same_outside(before, fn, slot, SLOT_SIZE);
+
+    /* after the hold time (2 s) the session is gone */
+    sleep_ms(2500);
+    http(&a, NULL, sim_port(), "GET", path, NULL, NULL, 0);
+    assert_int_equal(a.status, 404);
+    http(&a, NULL, sim_port(), "POST", path, hdr, img + off, n - (size_t)off);
+    assert_int_equal(a.status, 404);
+    assert_non_null(strstr(a.text, "upload_not_found"));
+    flash_same_outside(before, fn, slot, SLOT_SIZE);
+
+    /* DELETE ends a held upload at once */
+    new_id(id, sizeof(id));
+    snprintf(path, sizeof(path), "/api/update?id=%s", id);
+    (void)drop_after(path, img, n, 1000);
+    http(&a, NULL, sim_port(), "DELETE", path, NULL, NULL, 0);
+    assert_int_equal(a.status, 200);
+    http(&a, NULL, sim_port(), "GET", path, NULL, NULL, 0);
+    assert_int_equal(a.status, 404);
+    flash_same_outside(before, fn, slot, SLOT_SIZE);
+    /* and a plain upload is no longer busy: it reaches the image checks */
+    http(&a, NULL, sim_port(), "POST", "/api/update", "Content-Type: application/octet-stream\r\n",
+         img, n);
+    assert_int_equal(a.status, 422);
+    assert_non_null(strstr(a.text, "no_updater"));
+    flash_same_outside(before, fn, slot, SLOT_SIZE);
+    free(before);
+    free(img);
+}
+
+/* `webota push` through the proxy: --no-resume gives up at the drop (and
+ * the device's session ends as before); by default push continues after each
+ * of three drops, saying so, and the device installs the image's bytes (the
+ * default push compresses: the offsets are compressed bytes). */
+static void test_push_resumes(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    size_t one[] = {20000};
+    proxy_start(sim_port(), one, 1);
+    char purl[64], *out = NULL, *err = NULL;
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    int rc = run(&out, &err, "push --no-resume %s '%s'", purl, good);
+    assert_int_not_equal(rc, 0);
+    assert_null(strstr(err, "resuming"));
+    assert_int_equal(px.dropped, 1);
+    free(out);
+    free(err);
+    proxy_stop();
+    /* the session ended (or, when the drop took the request's headers with
+     * it, never began): the device is no longer receiving */
+    bool idle = false;
+    for (int i = 0; i < 150 && !idle; i++) {
+        char *st = NULL;
+        idle = run(&st, NULL, "status --json %s", url) == 0 &&
+               strstr(st, "\"state\":\"receiving\"") == NULL && strstr(st, "\"held\":false") != NULL;
+        free(st);
+        if (!idle) {
+            sleep_ms(200);
+        }
+    }
+    assert_true(idle);
+
+    size_t cuts[] = {5000, 40000, 40000};
+    proxy_start(sim_port(), cuts, 3);
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    rc = run(&out, &err, "push %s '%s'", purl, good);
+    if (rc != 0) {
+        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
+    }
+    assert_int_equal(px.dropped, 3);
+    assert_contains(err, "connection lost, resuming…");
+    assert_contains(err, "resuming at byte");
+    assert_contains(err, "compressed "); /* the resumed upload is the gzip stream */
+    assert_contains(out, "installed 1.1.0 into ota_0");
+    free(out);
+    free(err);
+    proxy_stop();
+    assert_installed(img, n);
+    free(img);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_raw_resume_through_proxy),
+        cmocka_unit_test(test_refusals),
+    };
+    const struct CMUnitTest push_tests[] = {
+        cmocka_unit_test(test_push_resumes),
+    };
+    int failed = cmocka_run_group_tests_name("resume", tests, start, sim_stop);
+    return failed + cmocka_run_group_tests_name("push", push_tests, start, sim_stop);
+}
