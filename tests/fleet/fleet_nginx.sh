@@ -213,6 +213,7 @@ echo "fleet: 1.4.0 never became healthy: all $N devices rolled back to 1.2.0 and
 
 # ---- 6. one device with its web server ----
 publish "$T/img/1.5.0.bin"
+: > "$T/single.log" # exists before the loop reads it (pipefail: a missing file fails sed)
 "$W" sim --flash "$T/single/flash.bin" --port 0 --pull "$URL" --trusted-key "$T/key.pub.pem" \
   --pull-interval 0.5 --confirm delay:1 > "$T/single.log" 2>&1 &
 SIM_PID=$!
