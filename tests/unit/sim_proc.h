@@ -1,5 +1,5 @@
 /* The real `webota sim` as a child process for the CLI and integration tests
- * (test_cli_push, test_sim_security): started on 127.0.0.1 with a free port in a
+ * (test_cli_push, test_sim_security, test_push_gzip): started on 127.0.0.1 with a free port in a
  * private directory, its demo images found, `webota` runs against it, bounded
  * waits, stopped with SIGINT. Static helpers: include once per test program. */
 #ifndef WEBOTA_SIM_PROC_H
@@ -241,7 +241,7 @@ __attribute__((format(printf, 3, 4))) static int run(char **out, char **err, con
     } while (0)
 
 /* Polls `webota status --json` until the device answers with want (bounded). */
-static void wait_for(const char *want)
+static inline void wait_for(const char *want)
 {
     for (int i = 0; i < 150; i++) {
         char *out = NULL;
