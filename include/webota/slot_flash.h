@@ -13,10 +13,10 @@
  *  - write: sequential erase-ahead: when the write pointer enters unerased
  *    space, a 64 KiB block if it starts there and lies wholly in the slot, else
  *    a 4 KiB sector (the slot's edges); programs, reads back and compares
- *    (FLASH_VERIFY on a difference), and keeps a CRC-32 of the bytes written.
- *  - finish: a CRC-32 of the slot read back must equal the one kept while
- *    writing (FLASH_VERIFY). The image is not hashed again: the update session
- *    judged it as it streamed.
+ *    (FLASH_VERIFY on a difference): the proof that the slot holds the bytes.
+ *  - finish: closes the slot. The image is not read or hashed again: the
+ *    update session judged it as it streamed, the page compares proved the
+ *    flash, and the bootloader verifies the image at boot.
  *  - activate: esp_ota_set_boot_partition of IDF v6.0 without its second image
  *    verification (anti-rollback reads the descriptor; erase the target otadata
  *    sector, then program the 32-byte entry; NEW with rollback, else UNDEFINED).
@@ -84,8 +84,7 @@ typedef struct webota_slot_flash {
     bool open, finished;
     uint32_t written;   /* bytes written to target */
     uint32_t erased_to; /* target bytes [0, erased_to) are erased for this session */
-    uint32_t crc;       /* CRC-32 of the bytes written, checked against the slot at finish */
-    uint32_t image_len; /* bytes proven by finish */
+    uint32_t image_len; /* bytes of the image the last finish closed */
     webota_slot_flash_verdict_t verdict[WEBOTA_PT_MAX_ENTRIES]; /* by partition index */
     uint8_t buf[WEBOTA_SLOT_FLASH_BUF_SIZE];
     union {

@@ -354,21 +354,10 @@ static void test_flash_faults(void **state)
     webota_slot_abort(&rules);
     x.flip_program = false;
 
-    /* the slot changes after it was written: finish verifies from flash */
-    assert_int_equal(webota_slot_begin(&rules, 0, NULL), WEBOTA_OK);
-    write_all(&ops, img, len, 4096);
-    const webota_partition_t *ota0 = webota_pt_find_label(&f.pt, "ota_0");
-    uint8_t zero = 0;
-    assert_int_equal(webota_flash_program(&f.flash, ota0->offset + 5000, &zero, 1), WEBOTA_OK);
-    /* finish compares a CRC-32 of the slot with the bytes written */
-    webota_err_t err = webota_slot_finish(&rules);
-    assert_int_equal(err, WEBOTA_ERR_FLASH_VERIFY);
-    assert_int_equal(webota_slot_activate(&rules), WEBOTA_ERR_STATE);
-
     /* power lost while writing */
     assert_int_equal(webota_slot_begin(&rules, 0, NULL), WEBOTA_OK);
     sim_nor_cut_power_at(f.nor, 2, SIM_CUT_CLEAN, 1);
-    err = WEBOTA_OK;
+    webota_err_t err = WEBOTA_OK;
     for (size_t off = 0; err == WEBOTA_OK && off < len; off += 4096)
         err = webota_slot_write(&rules, img + off, len - off < 4096 ? len - off : 4096);
     assert_int_equal(err, WEBOTA_ERR_FLASH_POWER);
@@ -377,6 +366,22 @@ static void test_flash_faults(void **state)
     assert_false(webota_slot_rollback_possible(&rules));
     webota_app_desc_t d;
     assert_int_equal(webota_slot_running_desc(&rules, &d), WEBOTA_ERR_FLASH_POWER);
+
+    /* the slot changes after it was written (no page compare can see that):
+     * finish does not read the slot again, but the bootloader verifies the
+     * image at boot, refuses it and boots the factory app: never bricked */
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    assert_int_equal(webota_slot_begin(&rules, 0, NULL), WEBOTA_OK);
+    write_all(&ops, img, len, 4096);
+    const webota_partition_t *ota0 = webota_pt_find_label(&f.pt, "ota_0");
+    uint8_t zero = 0;
+    assert_int_equal(webota_flash_program(&f.flash, ota0->offset + 5000, &zero, 1), WEBOTA_OK);
+    assert_int_equal(webota_slot_finish(&rules), WEBOTA_OK);
+    assert_int_equal(webota_slot_activate(&rules), WEBOTA_OK);
+    assert_int_equal(fx_power_on(&f), WEBOTA_OK);
+    assert_int_equal(f.run.boot.index, -1);
+    assert_int_equal(webota_slot_running_desc(&f.run.rules, &d), WEBOTA_OK);
+    assert_string_equal(d.version, "1.0");
     free(fimg);
     free(img);
     fx_free(&f);
