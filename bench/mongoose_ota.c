@@ -1,12 +1,13 @@
-/* The peer in `make bench`: an OTA upload server on Mongoose 7.22 (its
- * mongoose.c is taken from a local mirror by bench/run.sh, never committed),
- * doing per byte what its OTA path does on a device: CRC-32 (mg_crc32) of
- * the stream, and with "sha" also SHA-256 (mg_sha256, the digest a signed
- * update verifies; the one ECDSA verification at the end is not per byte and
- * is left out), the bytes copied into a RAM "flash". Like webota's
- * simulator, the body is streamed (never buffered whole), one upload at a time.
+/* The peer in `make bench`: Mongoose 7.22's own push OTA server (its
+ * mongoose.c is taken from a local mirror by bench/run.sh, never committed).
+ * POST /api/update is handed to mg_http_start_ota, Mongoose's upload handler,
+ * which streams the body into the mg_ota_* port in 512-byte-aligned pieces.
+ * This file is that port (MG_OTA_CUSTOM), doing per byte what a device port
+ * does: CRC-32 (mg_crc32) of the stream, with "sha" also SHA-256
+ * (mg_sha256, the digest a signed update verifies; the one ECDSA check at the
+ * end is not per byte and is left out), the bytes copied into a RAM "flash".
  *
- *   mongoose_ota PORT crc|sha      POST /api/update, answers {"ok":true,...} */
+ *   mongoose_ota PORT crc|sha      answers 200 "ok" like Mongoose's default */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,85 +20,58 @@
 static uint8_t *s_flash;
 static bool s_sha;
 static int s_signo;
-
-typedef struct {
+static struct {
     size_t expected, received;
     uint32_t crc;
     mg_sha256_ctx sha;
-} upload_t;
-
-static upload_t s_upload;
-static struct mg_connection *s_owner;
+} s_ota;
 
 static void on_signal(int signo)
 {
     s_signo = signo;
 }
 
-/* noinline: callgrind counts from the entry of this function */
-__attribute__((noinline)) static void take_body(struct mg_connection *c, upload_t *u)
+bool mg_ota_begin(size_t new_firmware_size)
 {
-    size_t n = c->recv.len;
-    if (n > u->expected - u->received) {
-        n = u->expected - u->received;
-    }
-    u->crc = mg_crc32(u->crc, (const char *) c->recv.buf, n);
-    if (s_sha) {
-        mg_sha256_update(&u->sha, c->recv.buf, n);
-    }
-    if (u->received + n <= FLASH_SIZE) {
-        memcpy(s_flash + u->received, c->recv.buf, n); /* "program" */
-    }
-    u->received += n;
-    c->recv.len = 0;
-    if (u->received >= u->expected) {
-        unsigned char digest[32];
-        if (s_sha) {
-            mg_sha256_final(digest, &u->sha);
-        }
-        mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"ok\":true,\"size\":%lu,\"crc\":%lu}\n",
-                      (unsigned long) u->received, (unsigned long) u->crc);
-        memset(u, 0, sizeof(*u));
-        s_owner = NULL;
-        c->is_draining = 1;
-    }
+    if (new_firmware_size == 0 || new_firmware_size > FLASH_SIZE)
+        return false;
+    memset(&s_ota, 0, sizeof s_ota);
+    s_ota.expected = new_firmware_size;
+    if (s_sha)
+        mg_sha256_init(&s_ota.sha);
+    return true;
+}
+
+bool mg_ota_write(const void *buf, size_t len)
+{
+    if (len > s_ota.expected - s_ota.received)
+        return false;
+    s_ota.crc = mg_crc32(s_ota.crc, (const char *) buf, len);
+    if (s_sha)
+        mg_sha256_update(&s_ota.sha, buf, len);
+    memcpy(s_flash + s_ota.received, buf, len); /* "program" */
+    s_ota.received += len;
+    return true;
+}
+
+bool mg_ota_end(void)
+{
+    unsigned char digest[32];
+    bool ok = s_ota.expected > 0 && s_ota.received == s_ota.expected;
+    if (s_sha)
+        mg_sha256_final(digest, &s_ota.sha);
+    memset(&s_ota, 0, sizeof s_ota);
+    return ok;
 }
 
 static void handler(struct mg_connection *c, int ev, void *ev_data)
 {
-    upload_t *u = &s_upload; /* one upload at a time: the connection that owns it */
-    if (s_owner != c && ev != MG_EV_HTTP_HDRS) {
-        if (ev == MG_EV_HTTP_MSG && c->pfn != NULL) {
-            mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"ok\":true}\n");
-        }
-        return;
-    }
     if (ev == MG_EV_HTTP_HDRS) {
         struct mg_http_message *hm = (struct mg_http_message *) ev_data;
-        if (mg_match(hm->uri, mg_str("/api/update"), NULL)) {
-            c->pfn = NULL; /* take the body over from the HTTP handler */
-            if (hm->body.len == 0 || hm->body.len > FLASH_SIZE) {
-                mg_http_reply(c, 413, "", "{\"error\":\"too_large\"}\n");
-                c->is_draining = 1;
-                return;
-            }
-            memset(u, 0, sizeof(*u));
-            s_owner = c;
-            u->expected = hm->body.len;
-            if (s_sha) {
-                mg_sha256_init(&u->sha);
-            }
-            mg_iobuf_del(&c->recv, 0, hm->head.len);
-        }
-    }
-    if (ev == MG_EV_CLOSE && s_owner == c) {
-        s_owner = NULL;
-        memset(u, 0, sizeof(*u));
-    } else if ((ev == MG_EV_READ || ev == MG_EV_HTTP_HDRS) && s_owner == c && u->expected > 0 &&
-               c->recv.len > 0) {
-        take_body(c, u);
-    } else if (ev == MG_EV_HTTP_MSG && c->pfn != NULL) {
-        mg_http_reply(c, 200, "Content-Type: application/json\r\n", "{\"ok\":true}\n");
+        if (mg_match(hm->uri, mg_str("/api/update"), NULL))
+            mg_http_start_ota(c, hm, NULL); /* Mongoose's own OTA upload path */
+    } else if (ev == MG_EV_HTTP_MSG) {
+        mg_http_reply(c, 404, "", "not found\n");
     }
 }
 

@@ -191,7 +191,8 @@ PY
 echo "== the core's RAM during an update (caller-owned structs; stack: massif above)"
 "$bin" ram
 
-echo "== peer: an OTA upload server on Mongoose 7.22 (bench/mongoose_ota.c), same image, same curl"
+echo "== peer: Mongoose 7.22's own push OTA server (mg_http_start_ota; bench/mongoose_ota.c is its mg_ota_* port),"
+echo "   same image, same curl; uploads to webota and to the peer alternate so that load drift hits both"
 # Its mongoose.c/.h come from a local mirror of the repository (never committed);
 # without the mirror this part is skipped.
 mirror=${MONGOOSE_MIRROR:-/work/.mirror/cesanta+mongoose/repo}
@@ -200,33 +201,43 @@ if git --git-dir="$mirror" rev-parse -q --verify 7.22 >/dev/null 2>&1; then
     mkdir -p "$mg"
     git --git-dir="$mirror" show 7.22:mongoose.c >"$mg/mongoose.c"
     git --git-dir="$mirror" show 7.22:mongoose.h >"$mg/mongoose.h"
-    cc -O2 -g -I"$mg" -o "$mg/mongoose_ota" "$src/bench/mongoose_ota.c" "$mg/mongoose.c"
+    cc -O2 -g -DMG_OTA=MG_OTA_CUSTOM -I"$mg" -o "$mg/mongoose_ota" "$src/bench/mongoose_ota.c" "$mg/mongoose.c"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    url=http://127.0.0.1:$port
+    murl=http://127.0.0.1:$port
+    start_sim "$sim/peer.log" || exit 1
     for kind in crc sha; do
-        valgrind --tool=callgrind --callgrind-out-file="$out/cg.mongoose.$kind" --toggle-collect='take_body*' \
+        valgrind --tool=callgrind --callgrind-out-file="$out/cg.mongoose.$kind" --toggle-collect='mg_upload_handler' \
             "$mg/mongoose_ota" "$port" $kind >"$mg/$kind.log" 2>&1 &
         mpid=$!
         for _ in $(seq 300); do grep -q listening "$mg/$kind.log" && break; sleep 0.1; done
-        upload "$sim/real.bin" "" >/dev/null
+        curl -s -o /dev/null -H 'Expect:' -H 'Content-Type: application/octet-stream' \
+            --data-binary @"$sim/real.bin" "$murl/api/update"
         kill -TERM $mpid; wait $mpid 2>/dev/null || true
         ir=$(grep -E '^(summary|totals):' "$out/cg.mongoose.$kind" | head -1 | awk '{print $2}')
         "$mg/mongoose_ota" "$port" $kind >"$mg/$kind.log" 2>&1 &
         mpid=$!
         for _ in $(seq 100); do grep -q listening "$mg/$kind.log" && break; sleep 0.1; done
         : >"$mg/times.$kind"
-        for _ in $(seq 11); do upload "$sim/real.bin" "" >>"$mg/times.$kind"; done
+        : >"$mg/ours.$kind"
+        for _ in $(seq 11); do
+            curl -s -o /dev/null -w '%{time_total}\n' -H 'Expect:' -H 'Content-Type: application/octet-stream' \
+                --data-binary @"$sim/real.bin" "$murl/api/update" >>"$mg/times.$kind"
+            upload "$sim/real.bin" "" >>"$mg/ours.$kind"
+            wait_back
+        done
         kill -TERM $mpid; wait $mpid 2>/dev/null || true
-        python3 - "$mg/times.$kind" $SIZE "$ir" $kind "$sim/times.plain" <<'PY'
+        python3 - "$mg/times.$kind" $SIZE "$ir" $kind "$mg/ours.$kind" <<'PY'
 import statistics, sys
 t = statistics.median(float(x) for x in open(sys.argv[1]) if x.strip())
 ours = statistics.median(float(x) for x in open(sys.argv[5]) if x.strip())
 n, ir = int(sys.argv[2]), int(sys.argv[3])
-what = {"crc": "CRC-32", "sha": "CRC-32 + SHA-256"}[sys.argv[4]]
-print(f"Mongoose {what}: {ir/n:.0f} instructions per byte in its body handler; median {t*1000:.1f} ms "
-      f"per upload ({n/t/1e6:.1f} MB/s); webota's plain upload took {ours/t:.2f}x its time")
+what = {"crc": "CRC-32", "sha": "CRC-32 + SHA-256 (signed)"}[sys.argv[4]]
+print(f"Mongoose {what}: {ir/n:.0f} instructions per byte in its upload handler; median {t*1000:.1f} ms "
+      f"per upload ({n/t/1e6:.1f} MB/s); webota plain, alternating: median {ours*1000:.1f} ms "
+      f"({n/ours/1e6:.1f} MB/s): webota's throughput is {t/ours:.2f}x Mongoose {sys.argv[4]}")
 PY
     done
+    stop_sim
 else
     echo "skipped: no Mongoose mirror at $mirror (set MONGOOSE_MIRROR)"
 fi

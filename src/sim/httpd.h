@@ -24,7 +24,7 @@
 #define SIM_HTTPD_MAX_CONN 32
 #define SIM_HTTPD_MAX_PER_IP 6 /* a browser opens up to 6 per host */
 #define SIM_HTTPD_HEADER_TIMEOUT_S 10
-#define SIM_HTTPD_CONN_MEMORY (32 * 1024)
+#define SIM_HTTPD_CONN_MEMORY (128 * 1024) /* also how much body MHD reads at once: 32 KiB cost uploads 4-5 % */
 #define SIM_HTTPD_TIMEOUT_S 20
 
 typedef struct sim_httpd sim_httpd_t;
