@@ -8,7 +8,9 @@
  *   - 1.2.0 installed but never confirmed: the restart rolls back, the
  *     record blocks 1.2.0, the next poll reports rolled_back_before and
  *     downloads nothing;
- *   - an untrusted key: nothing installed.
+ *   - a manifest signed by an untrusted key: nothing installed;
+ *   - a manifest signed by the trusted key for an image signed by another
+ *     key only: downloaded, refused (untrusted_key), nothing installed.
  * The test drives the puller (stack_size 0: webota_esp_pull_step) and the
  * virtual clock, so esp_restart jumps back to the stand-in's power-on. */
 #include <setjmp.h>
@@ -286,11 +288,40 @@ static void test_untrusted_key(void **state)
     device_close();
 }
 
+/* The manifest is signed by the trusted key, the image only by another
+ * (published with that key, the manifest signed again with the trusted
+ * one): downloaded, refused before activation (untrusted_key), the reason in
+ * /api/status, the factory firmware still runs. */
+static void test_image_signed_by_untrusted_key(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && '%s' image make --chip esp32 --project webota-demo --version 1.4.0 --size 96K -o 1.4.0.bin && "
+             "'%s' release publish --key other.pem --dir www/fw 1.4.0.bin && "
+             "'%s' release sign --key key.pem www/fw/stable.json",
+             s_dir, WEBOTA_BIN, WEBOTA_BIN, WEBOTA_BIN);
+    char *o = NULL;
+    if (tu_run(cmd, &o) != 0) {
+        fail_msg("%s\n%s", cmd, o);
+    }
+    free(o);
+    device_new(s_digest);
+    assert_false(run_steps(6));
+    status_has("\"verdict\":\"untrusted_key\",\"message\":\"image is not signed by a key this device trusts");
+    expect_boot("1.0.0", "undefined");
+    if (strstr(idf_host_log_text(), "pull: untrusted_key") == NULL) {
+        fail_msg("log:\n%s", idf_host_log_text());
+    }
+    device_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_confirm_then_rollback),
         cmocka_unit_test(test_untrusted_key),
+        cmocka_unit_test(test_image_signed_by_untrusted_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
