@@ -96,6 +96,12 @@ typedef struct webota_pull_config {
      * SIG_UNTRUSTED, SIG_MISMATCH, SIG_MALFORMED refuse it before
      * activation). Must outlive the puller. */
     const webota_sig_config_t *trust;
+    /* The chip revision (major * 100 + minor), as an upload's policy has
+     * it: with check_chip_rev an image whose revision range excludes
+     * chip_rev is refused at its header, nothing erased. false: not
+     * checked (the simulator, whose chip has no revision). */
+    bool check_chip_rev;
+    int chip_rev;
 } webota_pull_config_t;
 
 typedef enum {

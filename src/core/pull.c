@@ -450,6 +450,8 @@ webota_err_t webota_pull_manifest(webota_pull_t *p, const char *manifest_url, in
     p->policy.signature = p->cfg.trust;
     p->policy.check_chip = true;
     p->policy.chip = p->cfg.chip;
+    p->policy.check_chip_rev = p->cfg.check_chip_rev;
+    p->policy.chip_rev = p->cfg.chip_rev;
     p->policy.allow_no_marker = false;
     p->policy.running_secure_version = p->running.secure_version;
     p->policy.project = p->running.project_name;

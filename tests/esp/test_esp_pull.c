@@ -10,7 +10,8 @@
  *     downloads nothing;
  *   - a manifest signed by an untrusted key: nothing installed;
  *   - a manifest signed by the trusted key for an image signed by another
- *     key only: downloaded, refused (untrusted_key), nothing installed.
+ *     key only: downloaded, refused (untrusted_key), nothing installed;
+ *   - an image for a later chip revision: refused at its header.
  * The test drives the puller (stack_size 0: webota_esp_pull_step) and the
  * virtual clock, so esp_restart jumps back to the stand-in's power-on. */
 #include <setjmp.h>
@@ -316,12 +317,47 @@ static void test_image_signed_by_untrusted_key(void **state)
     device_close();
 }
 
+/* An image that needs a later chip revision than the device's (v3.0 in the
+ * stand-in): the ESP port passes esp_chip_info's revision to the puller, the
+ * update session refuses the image at its header, as an upload. */
+static void test_chip_revision(void **state)
+{
+    (void)state;
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+    o.project = SIM_DEMO_PROJECT;
+    o.version = "1.5.0";
+    o.size = 96u * 1024u;
+    o.min_rev_full = 400;
+    uint8_t *img = NULL;
+    size_t len = 0;
+    assert_int_equal(sim_image_make_alloc(&o, &img, &len), WEBOTA_OK);
+    char path[800];
+    snprintf(path, sizeof(path), "%s/1.5.0-rev4.bin", s_dir);
+    tu_write_file(path, img, len);
+    free(img);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' release publish --key key.pem --dir www/fw 1.5.0-rev4.bin", s_dir,
+             WEBOTA_BIN);
+    char *out = NULL;
+    if (tu_run(cmd, &out) != 0) {
+        fail_msg("%s\n%s", cmd, out);
+    }
+    free(out);
+    device_new(s_digest);
+    assert_false(run_steps(6));
+    status_has("\"verdict\":\"chip_rev_too_low\"");
+    expect_boot("1.0.0", "undefined");
+    device_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_confirm_then_rollback),
         cmocka_unit_test(test_untrusted_key),
         cmocka_unit_test(test_image_signed_by_untrusted_key),
+        cmocka_unit_test(test_chip_revision),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
  *     that differs from the manifest's, an image the session refuses; every
  *     refusal leaves the flash outside the target slot (otadata included)
  *     untouched;
+ *   - the chip revision, as for an upload (refused at the header);
  *   - the image's own signature, as for an upload: unsigned, untrusted key,
  *     mismatching signature refused before activation; a trusted key installs;
  *   - activation, reboot, confirm, and the record: a confirmed release is
@@ -614,6 +615,53 @@ static void test_image_signature(void **state)
     }
 }
 
+/* The chip revision, as for an upload: an image that needs a later revision
+ * than the device's is refused at its header, before anything is erased
+ * (the whole flash unchanged); the same device takes an image whose range
+ * includes it. */
+static void test_chip_revision(void **state)
+{
+    (void)state;
+    int min_rev[] = {300, 100};
+    for (int i = 0; i < 2; i++) {
+        pdev_t d;
+        dev_new(&d, "dev-009");
+        d.cfg.check_chip_rev = true;
+        d.cfg.chip_rev = 101; /* v1.1 */
+        dev_boot(&d, NULL);
+        uint8_t *before = fx_snapshot(&d.f);
+        webota_image_make_opts_t o;
+        webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+        o.project = "demo";
+        o.version = "1.1.0";
+        o.secure_version = 1;
+        o.size = 16384;
+        o.min_rev_full = min_rev[i];
+        fx_buf_t b = {0};
+        assert_int_equal(webota_image_make(&o, fx_sink, &b), WEBOTA_OK);
+        size_t len = b.len;
+        uint8_t *img = sign_image(b.p, &len, "p256");
+        start_download(&d, img, len, "1.1.0");
+        webota_err_t e = feed(&d, img, 0, len, 4096);
+        if (i == 0) {
+            assert_int_equal(e, WEBOTA_ERR_IMG_CHIP_REV_MIN);
+            assert_int_equal(webota_pull_verdict(&d.p), WEBOTA_ERR_IMG_CHIP_REV_MIN);
+            assert_non_null(strstr(webota_pull_message(&d.p), "v3.0"));
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_IDLE);
+            uint8_t *after = fx_snapshot(&d.f);
+            assert_memory_equal(before, after, FX_FLASH_SIZE);
+            free(after);
+        } else {
+            assert_int_equal(e, WEBOTA_OK);
+            assert_int_equal(webota_pull_transfer_end(&d.p, 200, d.now), WEBOTA_OK);
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_ACTIVATED);
+        }
+        free(before);
+        free(img);
+        dev_free(&d);
+    }
+}
+
 static void test_rolled_back_never_retried(void **state)
 {
     (void)state;
@@ -763,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_download_resume_activate_confirm),
         cmocka_unit_test(test_download_refusals),
         cmocka_unit_test(test_image_signature),
+        cmocka_unit_test(test_chip_revision),
         cmocka_unit_test(test_rolled_back_never_retried),
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_status_json),
