@@ -79,6 +79,16 @@ static void digest_of(const char *name, char out[65])
     free(o);
 }
 
+/* Runs a shell command; its output in the failure. */
+static void sh(const char *cmd)
+{
+    char *o = NULL;
+    if (tu_run(cmd, &o) != 0) {
+        fail_msg("%s\n%s", cmd, o);
+    }
+    free(o);
+}
+
 static void publish(const char *version)
 {
     char cmd[4096];
@@ -86,12 +96,7 @@ static void publish(const char *version)
              "cd '%s' && '%s' image make --chip esp32 --project webota-demo --version %s --size 96K -o %s.bin && "
              "'%s' release publish --key key.pem --dir www/fw %s.bin",
              s_dir, WEBOTA_BIN, version, version, WEBOTA_BIN, version);
-    char *o = NULL;
-    int rc = tu_run(cmd, &o);
-    if (rc != 0) {
-        fail_msg("%s\n%s", cmd, o);
-    }
-    free(o);
+    sh(cmd);
 }
 
 static int setup(void **state)
@@ -311,11 +316,7 @@ static void test_image_signed_by_untrusted_key(void **state)
              "'%s' release publish --key other.pem --dir www/fw 1.4.0.bin && "
              "'%s' release sign --key key.pem www/fw/stable.json",
              s_dir, WEBOTA_BIN, WEBOTA_BIN, WEBOTA_BIN);
-    char *o = NULL;
-    if (tu_run(cmd, &o) != 0) {
-        fail_msg("%s\n%s", cmd, o);
-    }
-    free(o);
+    sh(cmd);
     device_new(s_digest);
     assert_false(run_steps(6));
     status_has("\"verdict\":\"untrusted_key\",\"message\":\"image is not signed by a key this device trusts");
@@ -348,11 +349,7 @@ static void test_chip_revision(void **state)
     char cmd[4096];
     snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' release publish --key key.pem --dir www/fw 1.5.0-rev4.bin", s_dir,
              WEBOTA_BIN);
-    char *out = NULL;
-    if (tu_run(cmd, &out) != 0) {
-        fail_msg("%s\n%s", cmd, out);
-    }
-    free(out);
+    sh(cmd);
     device_new(s_digest);
     assert_false(run_steps(6));
     status_has("\"verdict\":\"chip_rev_too_low\"");

@@ -39,6 +39,16 @@ static void read_release(const char *rel, webota_release_t *r, uint8_t **raw, si
     assert_int_equal(webota_release_parse((const char *)*raw, *len, r, NULL), WEBOTA_OK);
 }
 
+/* The bytes of d/rel (the test fails when it cannot be read). */
+static uint8_t *slurp(const char *rel, size_t *len)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/%s", d, rel);
+    uint8_t *p = tu_read_file(path, len);
+    assert_non_null(p);
+    return p;
+}
+
 static bool exists(const char *rel)
 {
     char path[700];
@@ -183,12 +193,8 @@ static void test_publish_signs(void **state)
     char path[700];
     read_release("www/stable.json", &r, &raw, &len);
     free(raw);
-    snprintf(path, sizeof(path), "%s/www/images/app-1.0.1.bin", d);
-    uint8_t *img = tu_read_file(path, &il);
-    snprintf(path, sizeof(path), "%s/u.bin", d);
-    uint8_t *uimg = tu_read_file(path, &ul);
-    assert_non_null(img);
-    assert_non_null(uimg);
+    uint8_t *img = slurp("www/images/app-1.0.1.bin", &il);
+    uint8_t *uimg = slurp("u.bin", &ul);
     assert_int_equal(il % 4096, 0);
     assert_true(il >= ul + WEBOTA_SIG_SECTOR_LEN);
     assert_memory_equal(img, uimg, ul); /* the image as built, then padding and the sector */
@@ -203,12 +209,8 @@ static void test_publish_signs(void **state)
     assert_int_equal(run(&out, "release publish --key k.pem --dir www --channel mine %s", "mine.bin"), 0);
     assert_null(strstr(out, "had no signature"));
     free(out);
-    snprintf(path, sizeof(path), "%s/mine.bin", d);
-    uint8_t *a = tu_read_file(path, &ul);
-    snprintf(path, sizeof(path), "%s/www/images/app-1.0.3.bin", d);
-    uint8_t *b = tu_read_file(path, &il);
-    assert_non_null(a);
-    assert_non_null(b);
+    uint8_t *a = slurp("mine.bin", &ul);
+    uint8_t *b = slurp("www/images/app-1.0.3.bin", &il);
     assert_int_equal(il, ul);
     assert_memory_equal(a, b, il);
     free(a);
@@ -216,10 +218,8 @@ static void test_publish_signs(void **state)
 
     /* signed by another key only, or with a signature that no longer
      * matches: refused, the fix named, nothing written */
-    snprintf(path, sizeof(path), "%s/mine.bin", d);
-    a = tu_read_file(path, &ul);
-    snprintf(path, sizeof(path), "%s/u3.bin", d);
-    b = tu_read_file(path, &il);
+    a = slurp("mine.bin", &ul);
+    b = slurp("u3.bin", &il);
     assert_int_equal(a[il], 0xFF); /* signed padding after the 30000-byte image */
     a[il] = 0x00;
     snprintf(path, sizeof(path), "%s/broken.bin", d);
@@ -265,12 +265,11 @@ static void test_publish_signs(void **state)
     assert_int_equal(run(&out, "release publish --key r.pem --dir rsa --rollout 10 %s", "u.bin"), 0);
     assert_non_null(strstr(out, "had no signature: signed with rsa3072 key"));
     free(out);
-    snprintf(path, sizeof(path), "%s/rsa/images/app-1.0.1.bin", d);
-    a = tu_read_file(path, &ul);
+    a = slurp("rsa/images/app-1.0.1.bin", &ul);
     assert_int_equal(run(&out, "release publish --key r.pem --dir rsa --rollout 50 %s", "u.bin"), 0);
     assert_non_null(strstr(out, "signed by this key already"));
     free(out);
-    b = tu_read_file(path, &il);
+    b = slurp("rsa/images/app-1.0.1.bin", &il);
     assert_int_equal(il, ul);
     assert_memory_equal(a, b, il);
     read_release("rsa/stable.json", &r, &raw, &len);
