@@ -16,8 +16,10 @@
 #   5. a release whose firmware never becomes healthy: every device installs
 #      it, rolls back, and does not retry it (not even in a new run);
 #   6. `webota sim --pull`: one device with its web server refuses the image
-#      signed by the untrusted key, then pulls the next release; /api/status
-#      and `webota fleet status URL` show both (verdict and message).
+#      signed by the untrusted key (its next polls are answered 304 and it
+#      does not fetch the image again), then pulls the next release;
+#      /api/status and `webota fleet status URL` show both (verdict and
+#      message).
 # Prints one summary line. Usage: fleet_nginx.sh WEBOTA WORKDIR [DEVICES]
 set -euo pipefail
 
@@ -234,6 +236,7 @@ echo "fleet: 1.4.0 never became healthy: all $N devices rolled back to 1.2.0 and
 # first the release whose image only the untrusted key signed: refused, and said so
 cp "$T/untrusted.json.sig" "$T/www/fw/stable.json.sig"
 cp "$T/untrusted.json" "$T/www/fw/stable.json"
+mark
 : > "$T/single.log" # exists before the loop reads it (pipefail: a missing file fails sed)
 "$W" sim --flash "$T/single/flash.bin" --port 0 --pull "$URL" --trusted-key "$T/key.pub.pem" \
   --pull-interval 0.5 --confirm delay:1 > "$T/single.log" 2>&1 &
@@ -250,13 +253,17 @@ wait_status '"pull":{"state":"idle","verdict":"untrusted_key","message":"image i
   { cat "$T/single.log" >&2; fail "webota sim --pull did not report untrusted_key"; }
 "$W" fleet status "$DEV" | grep -q "webota-demo 1.0.0 (.*), pull idle, verdict untrusted_key: image is not signed by a key this device trusts" ||
   fail "fleet status URL: $("$W" fleet status "$DEV")"
+# the unchanged manifest is cheap: If-None-Match answered 304, the refused image not fetched again
+for _ in $(seq 1 100); do since_mark | grep -q '^304 .*"GET /fw/stable.json ' && break; sleep 0.1; done
+since_mark | grep -q '^304 .*"GET /fw/stable.json ' || fail "no conditional manifest request answered 304"
+[ "$(since_mark | grep -c 'webota-demo-1.3.5.bin')" -eq 1 ] || fail "the refused image was downloaded again"
 publish "$T/img/1.5.0.bin"
 wait_status '"version":"1.5.0".*"state":"valid".*"pull":{"state":"idle","verdict":"not_newer"' ||
   { cat "$T/single.log" >&2; fail "webota sim --pull did not install 1.5.0"; }
 "$W" fleet status "$DEV" | grep -q "webota-demo 1.5.0 (valid), pull idle, verdict not_newer: release 1.5.0 is the running version" ||
   fail "fleet status URL: $("$W" fleet status "$DEV")"
 kill "$SIM_PID"; wait "$SIM_PID" || fail "webota sim did not stop cleanly"; SIM_PID=
-echo "fleet: webota sim --pull refused the image signed by the untrusted key, then installed 1.5.0 by itself; /api/status and fleet status say why"
+echo "fleet: webota sim --pull refused the image signed by the untrusted key (then 304s, no second download), installed 1.5.0 by itself; /api/status and fleet status say why"
 
 updated=$(( want + (N - want) + N )) # installs: 1.1.0 (in two steps), then 1.2.0
 served=$(awk '{s += $2} END {print s + 0}' "$T/nginx/access.log")
