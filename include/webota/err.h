@@ -146,7 +146,8 @@ extern "C" {
       "this release rolled back on this device before: it is not retried")                         \
     X(REL_HASH, 127, 422, "hash_mismatch", "image does not match the manifest's SHA-256")           \
     X(REL_SIZE, 128, 422, "size_mismatch", "image size differs from the manifest's")                \
-    X(REL_HTTP, 129, 502, "download_failed", "the release server did not deliver the file")
+    X(REL_HTTP, 129, 502, "download_failed", "the release server did not deliver the file")          \
+    X(REL_VERSION, 130, 422, "version_mismatch", "image's version differs from the release manifest's")
 
 typedef enum {
 #define WEBOTA_X_ENUM(id, num, http, name, msg) WEBOTA_ERR_##id = num,

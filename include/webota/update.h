@@ -62,6 +62,10 @@ typedef struct webota_update_policy {
     /* Refuse an image whose version is older than running_version
      * (webota_version_compare). Versions it cannot order are accepted. */
     bool refuse_older_version;
+    /* NULL = any; else the image's version must equal it (a pulled release:
+     * the version its manifest names, which the device judged), refused
+     * at the descriptor (REL_VERSION), nothing erased. */
+    const char *expect_version;
     /* Signed images (Secure Boot V2 sector, webota/sigblock.h): with trusted
      * keys, an image is activated only when a block signed by one of them
      * verifies; unsigned, untrusted, mismatching and malformed are refused

@@ -456,6 +456,9 @@ webota_err_t webota_pull_manifest(webota_pull_t *p, const char *manifest_url, in
     p->policy.running_secure_version = p->running.secure_version;
     p->policy.project = p->running.project_name;
     p->policy.refuse_same_version = true;
+    /* the image is the version the manifest names (judged newer above, and
+     * the one the record will expect to find running after the reboot) */
+    p->policy.expect_version = p->release.version;
     p->policy.running_version = p->running.version;
     e = webota_update_begin(&p->session, p->slot, &p->policy, m.size, false);
     if (e != WEBOTA_OK) {

@@ -32,6 +32,7 @@ typedef enum {
     FACT_PROJECT,       /* the descriptor's project against the policy's */
     FACT_SAME_VERSION,  /* the descriptor's version */
     FACT_OLDER_VERSION, /* the descriptor's version against the running one */
+    FACT_EXPECT_VERSION,/* the descriptor's version against the expected one */
     FACT_NO_MARKER,     /* how to install it anyway */
     FACT_SLOT_OP,       /* text: what was done to the slot ("opening"), its label */
     FACT_SIGNATURE,     /* the verifier's result: the block it names, or what is missing */
@@ -214,6 +215,12 @@ static void fact_words(const session_t *s, webota_sb_t *b)
         webota_sb_s(b, ", running firmware ");
         sb_quoted(b, s->policy.running_version);
         break;
+    case FACT_EXPECT_VERSION:
+        webota_sb_s(b, "image ");
+        sb_quoted(b, s->desc.version);
+        webota_sb_s(b, ", expected ");
+        sb_quoted(b, s->policy.expect_version);
+        break;
     case FACT_NO_MARKER:
         /* the page's button is "Upload anyway" (web/index.html) */
         webota_sb_s(b, "to install it anyway: \"Upload anyway\" on the page or webota push --force");
@@ -303,6 +310,10 @@ static webota_err_t on_desc(void *ctx, const webota_app_desc_t *d)
     if (p->project != NULL && strcmp(p->project, d->project_name) != 0) {
         set_fact(s, FACT_PROJECT, 0, 0, NULL);
         return WEBOTA_ERR_UPD_PROJECT;
+    }
+    if (p->expect_version != NULL && strcmp(p->expect_version, d->version) != 0) {
+        set_fact(s, FACT_EXPECT_VERSION, 0, 0, NULL);
+        return WEBOTA_ERR_REL_VERSION;
     }
     if (p->refuse_same_version && p->running_version != NULL &&
         strcmp(p->running_version, d->version) == 0) {

@@ -7,7 +7,8 @@
  *     version, secure_version, not in rollout, malformed, server errors, 304);
  *   - the download: any chunking, a dropped connection resumed at the right
  *     offset, bytes sent again skipped, a gap, too many bytes, a 404, a hash
- *     that differs from the manifest's, an image the session refuses; every
+ *     that differs from the manifest's, an image of another version than the
+ *     manifest names, an image the session refuses; every
  *     refusal leaves the flash outside the target slot (otadata included)
  *     untouched;
  *   - the chip revision, as for an upload (refused at the header);
@@ -436,7 +437,7 @@ static void test_download_resume_activate_confirm(void **state)
 static void test_download_refusals(void **state)
 {
     (void)state;
-    enum { GAP, TOO_MANY, NOT_FOUND, HASH, CHECKER, WRONG_PROJECT_IMAGE, N };
+    enum { GAP, TOO_MANY, NOT_FOUND, HASH, CHECKER, VERSION, WRONG_PROJECT_IMAGE, N };
     for (int k = 0; k < N; k++) {
         pdev_t d;
         dev_new(&d, "dev-003");
@@ -498,6 +499,21 @@ static void test_download_refusals(void **state)
             want = WEBOTA_ERR_IMG_CHECKSUM;
             break;
         }
+        case VERSION:
+            /* the manifest names 1.1.0 (and vouches for these bytes), the image is 1.0.5:
+             * refused at its descriptor, before anything is erased */
+            free(img);
+            img = image("1.0.5", 1, &len);
+            start_download(&d, img, len, "1.1.0");
+            e = feed(&d, img, 0, len, 4096);
+            want = WEBOTA_ERR_REL_VERSION;
+            assert_non_null(strstr(webota_pull_message(&d.p), "image \"1.0.5\", expected \"1.1.0\""));
+            {
+                uint8_t *now = fx_snapshot(&d.f);
+                assert_memory_equal(before, now, FX_FLASH_SIZE);
+                free(now);
+            }
+            break;
         default: {
             /* the manifest says project demo, the image is another project */
             fx_img_opts_t o = fx_img_defaults("1.1.0");

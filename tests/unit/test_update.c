@@ -45,6 +45,7 @@ static void test_happy_any_chunking(void **state)
         pol.project = "demo";
         pol.refuse_same_version = true;
         pol.running_version = "1.0";
+        pol.expect_version = "2.0"; /* the image's own: accepted */
         assert_int_equal(webota_update_begin(&u, &f.run.rules, &pol, (uint32_t)len, false), WEBOTA_OK);
         assert_int_equal(webota_update_state(&u), WEBOTA_UPDATE_RECEIVING);
         assert_string_equal(webota_update_slot(&u)->label, "ota_0");
@@ -309,6 +310,13 @@ static void test_error_paths(void **state)
             pol.refuse_older_version = true;
             pol.running_version = "v2.0.1";
             break;
+        case 18:
+            c = (err_case_t){"another version than expected", WEBOTA_ERR_REL_VERSION, 0x20,
+                             "image's version differs from the release manifest's (image \"2.0\", expected "
+                             "\"2.1\") at offset 32",
+                             BEFORE_ERASE};
+            pol.expect_version = "2.1";
+            break;
         default:
             break;
         }
@@ -340,7 +348,7 @@ static void test_error_paths(void **state)
         fx_free(&f);
     }
     printf("update error paths: %u cases, otadata and running firmware unchanged in each\n", cases);
-    assert_int_equal(cases, 18);
+    assert_int_equal(cases, 19);
     free(good);
 }
 
