@@ -100,16 +100,16 @@ URL="http://127.0.0.1:$PORT/fw/stable.json"
 # ---- keys and images ----
 "$W" keygen --scheme ecdsa256 -o "$T/key.pem" --pub "$T/key.pub.pem" >/dev/null
 "$W" keygen --scheme ecdsa256 -o "$T/other.pem" --pub "$T/other.pub.pem" >/dev/null
-mkimg() { # version size seed [extra flags]
-  local v=$1 size=$2 seed=$3; shift 3
-  "$W" image make --chip esp32 --project webota-demo --version "$v" --size "$size" --seed "$seed" "$@" \
-    -o "$T/img/$v.raw.bin" >/dev/null
-  "$W" image sign --key "$T/key.pem" "$T/img/$v.raw.bin" -o "$T/img/$v.bin" >/dev/null
+mkimg() { # name size seed [extra flags]: the version is the name without a trailing x
+  local n=$1 size=$2 seed=$3; shift 3
+  "$W" image make --chip esp32 --project webota-demo --version "${n%x}" --size "$size" --seed "$seed" "$@" \
+    -o "$T/img/$n.raw.bin" >/dev/null
+  "$W" image sign --key "$T/key.pem" "$T/img/$n.raw.bin" -o "$T/img/$n.bin" >/dev/null
 }
 mkimg 1.1.0 64K 11
 mkimg 1.2.0 160K 12
 mkimg 1.3.0 64K 13
-mkimg 1.3.0x 64K 14 # the same version built again: another SHA-256
+mkimg 1.3.0x 64K 14 # 1.3.0 built again: another SHA-256
 mkimg 1.0.5 64K 15
 mkimg 1.4.0 64K 16 --sim-crash
 mkimg 1.5.0 64K 17
