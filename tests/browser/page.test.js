@@ -27,6 +27,8 @@ const WEBOTA = arg('--webota');
 const ARTIFACTS = path.resolve(arg('--artifacts') || 'artifacts');
 const CHROMIUM = process.env.WEBOTA_CHROMIUM || '/usr/bin/chromium';
 const WATCHDOG_S = 2;
+// A resumable upload (the simulator holds dropped uploads by default).
+const UPLOAD = /\/api\/update\?id=[0-9a-f]{32}$/;
 // The marker of include/webota/marker.h.
 const MARKER = Buffer.concat([Buffer.from('WEBOTA-UPDATER-MARKER-v1'),
   Buffer.from([0x8f, 0x3a, 0xd1, 0x5e, 0x07, 0xc4, 0x92, 0x6b])]);
@@ -151,8 +153,11 @@ async function main() {
   });
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
+  // POSTs that send or change something; the upload ids the page asks for
+  // (POST /api/update/session, before each resumable upload) apart
   const posts = [];
-  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  const sessions = [];
+  page.on('request', (r) => { if (r.method() === 'POST') (/\/api\/update\/session$/.test(r.url()) ? sessions : posts).push(r.url()); });
   page.on('dialog', (d) => d.accept());
   page.on('pageerror', (e) => { failed++; console.log(`not ok - page script error: ${e.message}`); });
   const cspViolations = [];
@@ -219,7 +224,7 @@ async function main() {
   await step("the device's refusal marks the file refused, and only that shows", page, async () => {
     // one flipped byte far from the header: only the device's checksum sees it
     const bad = patched(demo.good.data, (b) => { b[b.length >> 1] ^= 0x01; });
-    const before = posts.length;
+    const before = posts.length, sessionsBefore = sessions.length;
     await page.setInputFiles('#file', { name: 'corrupt.bin', mimeType: 'application/octet-stream', buffer: bad });
     await waitText(page, '#fmsg', /Ready to upload/);
     await page.click('#b-up');
@@ -235,6 +240,7 @@ async function main() {
     await page.evaluate(() => document.getElementById('form').requestSubmit());
     await page.waitForTimeout(300);
     assert(posts.length === before + 1, `the refused file was sent again: ${posts.slice(before)}`);
+    assert(sessions.length === sessionsBefore + 1, `expected one upload id for one upload: ${sessions.length - sessionsBefore}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-3b-device-refused.png'), fullPage: true });
   });
 
@@ -270,7 +276,7 @@ async function main() {
     const mid = [...new Set(values.filter((v) => v > 0 && v < 100))];
     assert(mid.length >= 3, `the progress bar took too few intermediate values: ${mid}`);
     for (let i = 1; i < values.length; i++) assert(values[i] >= values[i - 1] || values[i] === 0, `the progress bar went backwards: ${values}`);
-    assert(posts.length === before + 1 && /\/api\/update$/.test(posts[before]), `expected one POST /api/update: ${posts.slice(before)}`);
+    assert(posts.length === before + 1 && UPLOAD.test(posts[before]), `expected one POST /api/update?id=…: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
     assert(/ota_0/.test(await text(page, '#d-running')), 'not running from ota_0');
     assert(/pending verification/.test(await text(page, '#d-running')), 'the new firmware is not shown as pending verification');
@@ -292,7 +298,7 @@ async function main() {
     await page.waitForSelector('#b-force', { state: 'visible' });
     await page.click('#b-force');
     await waitText(page, '#result', /came back on ota_0 \(1\.1\.0\).*rolled back/, 60000 + WATCHDOG_S * 1000);
-    assert(posts.length === before + 1 && /\/api\/update\?force=1$/.test(posts[before]), `expected POST /api/update?force=1: ${posts.slice(before)}`);
+    assert(posts.length === before + 1 && /\/api\/update\?id=[0-9a-f]{32}&force=1$/.test(posts[before]), `expected POST /api/update?id=…&force=1: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
     assert(await page.evaluate(() => document.getElementById('file').value === ''), 'the uploaded file is still selected after the device came back');
     // only the current state: the earlier "Installed 1.2.0 into ota_1" is gone
@@ -323,7 +329,7 @@ async function main() {
     // requests that found the device restarting (a network error: refused,
     // reset, empty, aborted by the page's own timeout; never an HTTP status)
     const unexpected = consoleLog.filter((m) => !(
-      (/\/api\/update$/.test(m.url) && /status of 422/.test(m.text)) ||
+      (UPLOAD.test(m.url) && /status of 422/.test(m.text)) ||
       (/\/api\/status$/.test(m.url) && /^Failed to load resource: net::ERR_[A-Z_]+$/.test(m.text))));
     console.log(`# console: ${[...new Set(consoleLog.map((m) => `${m.type}: ${m.text}`))].join(' | ') || 'nothing'}`);
     assert(unexpected.length === 0, `the console shows: ${JSON.stringify(unexpected)}`);
@@ -386,7 +392,7 @@ async function main() {
   // Compressed uploads: a .gz is inflated in the browser to be checked like a
   // .bin, then sent as it is with Content-Encoding: gzip.
   const encodings = [];
-  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/update/.test(r.url())) encodings.push(r.headers()['content-encoding'] || ''); });
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/update(\?|$)/.test(r.url())) encodings.push(r.headers()['content-encoding'] || ''); });
   const gz = zlib.gzipSync(demo.good.data, { level: 9 });
 
   await step('a damaged .gz is refused in the browser and nothing is sent', page, async () => {
