@@ -8,7 +8,12 @@
 // phone/desktop screenshots; then a device that installs only signed images
 // (--trusted-key): the page names its keys, reads the picked image's signature
 // blocks through the device before sending it, refuses unsigned and untrusted
-// images in the browser, and installs one signed by the trusted key.
+// images in the browser, and installs one signed by the trusted key; then
+// uploads through a TCP proxy in this test that breaks the link: the page
+// resumes by itself and the slot holds exactly the file's bytes, a link down
+// longer than the device's hold time ends clearly with firmware and otadata
+// untouched, and with a password every request of a resumed upload answers a
+// login challenge.
 //
 // usage: node page.test.js --webota PATH/webota --artifacts DIR
 'use strict';
