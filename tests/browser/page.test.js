@@ -8,12 +8,14 @@
 // phone/desktop screenshots; then a device that installs only signed images
 // (--trusted-key): the page names its keys, reads the picked image's signature
 // blocks through the device before sending it, refuses unsigned and untrusted
-// images in the browser, and installs one signed by the trusted key; then
-// uploads through a TCP proxy in this test that breaks the link: the page
-// resumes by itself and the slot holds exactly the file's bytes, a link down
-// longer than the device's hold time ends clearly with firmware and otadata
-// untouched, and with a password every request of a resumed upload answers a
-// login challenge.
+// images in the browser, and installs one signed by the trusted key; then a
+// device that pulls a release whose image only an untrusted key signed: the
+// page's "Release server" line says it was refused and why; last uploads
+// through a TCP proxy in this test that breaks the link: the page resumes by
+// itself and the slot holds exactly the file's bytes, a link down longer than
+// the device's hold time ends clearly with firmware and otadata untouched, and
+// (with the password device of the hardening steps) every request of a
+// resumed upload answers a login challenge.
 //
 // usage: node page.test.js --webota PATH/webota --artifacts DIR
 'use strict';
@@ -477,6 +479,51 @@ async function main() {
     assert(posts.length === before + 1 && /\/api\/update$/.test(posts[before]) && sessions.length === sessionsBefore,
       `expected one POST /api/update without an id: ${posts.slice(before)}, ${sessions.length - sessionsBefore} upload ids`);
   });
+
+  // Pulling: a release served by a plain static server (node's http module)
+  // whose manifest the trusted key signed but whose image only another key
+  // did: the device downloads it, refuses it, and the page says why.
+  const rel = path.join(tmp, 'release');
+  const raw = path.join(tmp, 'pull-1.2.0.bin');
+  execFileSync(WEBOTA, ['image', 'make', '--chip', 'esp32', '--project', 'webota-demo', '--version', '1.2.0', '-o', raw]);
+  execFileSync(WEBOTA, ['release', 'publish', '--key', path.join(KEYS, 'p256_b.pem'), '--dir', rel, raw]);
+  execFileSync(WEBOTA, ['release', 'sign', '--key', path.join(KEYS, 'p256_a.pem'), path.join(rel, 'stable.json')]);
+  const served = [];
+  const server = http.createServer((req, res) => {
+    const file = path.join(rel, path.normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    served.push(req.url);
+    if (!file.startsWith(rel + path.sep) || !fs.existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    const data = fs.readFileSync(file);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
+    res.end(data);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await step('a pulled image signed by an untrusted key: the page shows the refusal and why', page, async () => {
+      assert(await stopSim(), 'the simulator did not stop within 10 s of SIGINT');
+      fs.rmSync(path.join(tmp, 'webota-flash.bin')); // a new device: factory 1.0.0
+      const url = `http://127.0.0.1:${server.address().port}/stable.json`;
+      const base3 = await startSim(['--trusted-key', path.join(KEYS, 'p256_a.pub.pem'), '--pull', url,
+        '--pull-interval', '0.5']);
+      let shown = '';
+      for (let i = 0; i < 100 && !/untrusted_key|not signed by a key this device trusts/.test(shown); i++) {
+        await page.goto(base3 + '/');
+        await waitText(page, '#d-version', /^1\.0\.0\b/);
+        shown = (await page.isVisible('#d-pull')) ? await text(page, '#d-pull') : '';
+        if (!/trusts/.test(shown)) await page.waitForTimeout(200);
+      }
+      assert(/^idle: image is not signed by a key this device trusts \(block 0: key not trusted, ecdsa256 key /.test(shown),
+        `the page's release server line says "${shown}"`);
+      assert(await page.isVisible('#t-pull'), 'the "Release server" label is hidden');
+      assert(served.includes('/images/webota-demo-1.2.0.bin'), `the image was not downloaded: ${served}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pull-refused.png'), fullPage: true });
+    });
+  } finally {
+    server.close();
+  }
   await resumeSteps(demo);
 }
 
