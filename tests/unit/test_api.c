@@ -295,8 +295,9 @@ static void test_status_reads_no_image(void **state)
 
 
 /* A zeroed config with its slot is the default (webota_api_config_init): the
- * marker is required (an image without it is refused, nothing touched), the
- * chip revision is unknown and not shown. */
+ * same bytes but for chip ("" there, NULL here: the same to webota_api_init);
+ * the marker is required (an image without it is refused, nothing touched),
+ * the chip revision is unknown and not shown. */
 static void test_zeroed_config_is_default(void **state)
 {
     dev_t_ *d = *state;
@@ -310,6 +311,11 @@ static void test_zeroed_config_is_default(void **state)
     assert_int_equal(init.chip_rev, 0);
     assert_string_equal(init.chip, "");
     assert_null(init.auth);
+    assert_int_equal(init.resume_hold_ms, 0); /* 0 = WEBOTA_API_RESUME_HOLD_MS */
+    assert_false(init.no_resume);
+    zero.chip = init.chip;
+    assert_memory_equal(&init, &zero, sizeof zero);
+    zero.chip = NULL;
     zero.hosts = device_hosts; /* the address the requests here name (else 421) */
     zero.hosts_count = 2;
     assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
@@ -329,6 +335,111 @@ static void test_zeroed_config_is_default(void **state)
     expect_error(&a, 422, "no_updater");
     assert_unchanged(d, before);
     free(img);
+}
+
+/* POST /api/update/session: the id (also in resp.upload_id) into id. */
+static void new_upload_id(dev_t_ *d, char *id, size_t cap)
+{
+    answer_t a;
+    webota_api_request_t r = req_of("POST", "/api/update/session");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(a.resp.upload_id);
+    assert_int_equal(strlen(a.resp.upload_id), 32);
+    snprintf(id, cap, "%s", a.resp.upload_id);
+}
+
+/* Starts the resumable upload `query` ("id=...") of img, sends `part` bytes,
+ * then its client goes away (webota_api_abort). */
+static void drop_upload(dev_t_ *d, const char *query, const uint8_t *img, size_t len, size_t part)
+{
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    r.query = query;
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    assert_int_equal(webota_api_begin(&d->api, &conn, &r, &resp), WEBOTA_API_READ_BODY);
+    assert_true(webota_api_body(&d->api, &conn, img, part));
+    webota_api_abort(&d->api, &conn);
+}
+
+/* The resume hold of a zeroed config (with a clock) is the default, 60 s: a
+ * dropped resumable upload is held until then, not a millisecond less, and
+ * ends at webota_api_poll when the time has come (logged; firmware and
+ * otadata untouched). no_resume turns resuming off: no ids, and a dropped
+ * upload aborts at once. */
+static void test_resume_hold_default(void **state)
+{
+    dev_t_ *d = *state;
+    webota_api_config_t zero;
+    memset(&zero, 0, sizeof zero);
+    zero.slot = &d->run.rules;
+    zero.hosts = device_hosts;
+    zero.hosts_count = 2;
+    zero.now_ms = clock_ms;
+    zero.log = log_line;
+    zero.ctx = d;
+    d->now = 5000;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    uint8_t *before = snapshot(d);
+    answer_t a;
+    webota_api_request_t r = req_of("POST", "/api/update/session");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.body, "\"hold_s\":60}"));
+    char id[40], query[48];
+    snprintf(id, sizeof(id), "%s", a.resp.upload_id);
+    snprintf(query, sizeof(query), "id=%s", id);
+    drop_upload(d, query, img, len, 9000);
+    assert_true(webota_api_busy(&d->api));
+    d->now += WEBOTA_API_RESUME_HOLD_MS - 1;
+    webota_api_poll(&d->api);
+    assert_true(webota_api_busy(&d->api));
+    assert_null(strstr(d->log, "not resumed within its hold time"));
+    d->now += 1;
+    webota_api_poll(&d->api); /* no request: the timer's call ends it */
+    assert_false(webota_api_busy(&d->api));
+    assert_non_null(strstr(d->log, "held upload not resumed within its hold time: ended"));
+    status_has(d, "\"held\":false");
+    webota_api_request_t g = req_of("GET", "/api/update");
+    g.query = query;
+    call(d, &g, NULL, 0, 0, &a);
+    expect_error(&a, 404, "upload_not_found");
+    assert_unchanged(d, before);
+
+    /* resume_hold_ms set: that time, not the default */
+    zero.resume_hold_ms = 1500;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    new_upload_id(d, id, sizeof(id));
+    snprintf(query, sizeof(query), "id=%s", id);
+    drop_upload(d, query, img, len, 9000);
+    d->now += 1499;
+    webota_api_poll(&d->api);
+    assert_true(webota_api_busy(&d->api));
+    d->now += 1;
+    webota_api_poll(&d->api);
+    assert_false(webota_api_busy(&d->api));
+
+    /* no_resume: no ids, and a dropped upload aborts at once */
+    zero.resume_hold_ms = 0;
+    zero.no_resume = true;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 404, "not_found_route");
+    assert_null(a.resp.upload_id);
+    post_raw(d, query, img, len, &a);
+    expect_error(&a, 404, "upload_not_found");
+    drop_upload(d, NULL, img, len, 9000);
+    assert_false(webota_api_busy(&d->api));
+    status_has(d, "\"held\":false");
+    before = snapshot(d);
+    post_raw(d, NULL, img, len, &a); /* the updater is free */
+    assert_int_equal(a.status, 200);
+    free(img);
+    free(before);
 }
 
 static void test_page_status_routes(void **state)
@@ -1435,7 +1546,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_status_reads_no_image), T(test_zeroed_config_is_default), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
+        T(test_status_reads_no_image), T(test_zeroed_config_is_default), T(test_resume_hold_default), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
         T(test_login_rate_limit),    T(test_host_allow_list),  T(test_security_headers),
         T(test_upload_time_limits),  T(test_state_refusals_before_body),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),

@@ -244,7 +244,9 @@ static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size
         size_t want = *left < h->cfg.buffer_size ? *left : h->cfg.buffer_size;
         int n = httpd_req_recv(r, h->buf, want);
         if (n == HTTPD_SOCK_ERR_TIMEOUT) {
+            webota_esp_lock();
             webota_api_tick(h->cfg.api); /* idle or too slow: cut */
+            webota_esp_unlock();
             if (webota_api_conn_cut(conn)) {
                 ESP_LOGE(TAG, "upload too slow: abandoned");
                 return false;
@@ -387,6 +389,7 @@ static esp_err_t handle(httpd_req_t *r)
             webota_esp_lock();
             webota_api_abort(api, &conn);
             webota_esp_unlock();
+            h->cfg.after_response(false); /* a resumable upload is held: its timer */
             return ESP_FAIL; /* closes the connection */
         }
         webota_esp_lock();
