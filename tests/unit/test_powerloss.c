@@ -18,11 +18,22 @@
  *    the new firmware, PENDING_VERIFY with rollback (each BOOT step states the
  *    version and otadata state it must give, checked in the fault-free run);
  *  - from there, the device still takes a new update, boots it and confirms it.
- * Prints "powerloss: N cut points, N passed, 0 failed". */
+ * Prints "powerloss: N cut points, N passed, 0 failed".
+ *
+ * A second proof covers a resumable upload held for its client (the
+ * connection dropped part way, webota_api_abort: the session waits in RAM):
+ * power is cut at every program and erase of that upload up to the drop
+ * (clean and torn) and while it is held (no operation running). After power
+ * on, the firmware that ran before boots from its slot in its state, the
+ * flash outside the slot being written (otadata included) holds the bytes it
+ * held before the upload began, a resume with the old id and offset is
+ * refused (404 upload_not_found: the session was RAM state) with nothing
+ * written, and the whole upload sent again installs and boots. */
 #include <stdio.h>
 
 #include "engine_fixture.h"
 #include "testutil.h"
+#include "webota/api.h"
 
 /* The implementation under test powers the device on (bootloader) and fills
  * f->run (boot result, seam, rules) for the booted partition: here the
@@ -473,14 +484,248 @@ static void test_powerloss(void **state)
     assert_int_equal(tl.failed, 0);
     assert_true(tl.before_boot >= 8);
     assert_true(tl.points > 200);
-    for (unsigned i = 0; i < images.n; i++)
-        free(images.img[i]);
+}
+
+/* ---- a held upload when power is lost ---- */
+
+static uint32_t held_clock(void *ctx)
+{
+    return *(const uint32_t *)ctx;
+}
+
+static const char *const held_hosts[] = {"192.168.4.1"};
+static uint32_t held_now;
+static webota_api_t held_api; /* RAM: set up again at each power-on */
+
+/* The device's api after a power-on: a fresh struct over the booted slot rules. */
+static void held_api_start(pdev_t *d)
+{
+    webota_api_config_t ac;
+    webota_api_config_init(&ac, &d->f.run.rules);
+    ac.policy.check_chip = true;
+    ac.policy.chip = WEBOTA_CHIP_ESP32;
+    ac.hosts = held_hosts;
+    ac.hosts_count = 1;
+    ac.now_ms = held_clock;
+    ac.ctx = &held_now;
+    assert_int_equal(webota_api_init(&held_api, &ac), WEBOTA_OK);
+}
+
+static webota_api_request_t held_req(const char *method, const char *path, const char *query)
+{
+    webota_api_request_t r;
+    memset(&r, 0, sizeof r);
+    r.method = method;
+    r.path = path;
+    r.query = query;
+    r.content_length = -1;
+    r.host = "192.168.4.1";
+    r.client = "192.168.4.2";
+    return r;
+}
+
+/* One request, its body sent whole; the answer's status, its body in out. */
+static int held_call(const webota_api_request_t *r, const void *body, size_t len, char *out, size_t cap)
+{
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    if (webota_api_begin(&held_api, &conn, r, &resp) == WEBOTA_API_READ_BODY) {
+        if (len > 0)
+            (void)webota_api_body(&held_api, &conn, body, len);
+        webota_api_end(&held_api, &conn, &resp);
+    }
+    snprintf(out, cap, "%.*s", (int)resp.body_len, (const char *)resp.body);
+    return resp.status;
+}
+
+#define HELD_PART 8000u /* of IMG_SIZE: the bytes that arrive before the drop */
+#define HELD_CHUNK 1000u
+
+/* POST /api/update/session, then POST /api/update?id=ID with the image, of
+ * which HELD_PART bytes arrive before the client goes away: the upload is
+ * held. Stops where a flash operation fails (the power cut): false then.
+ * query gets "id=ID". */
+static bool held_upload(const uint8_t *img, size_t len, char *query, size_t qcap)
+{
+    char body[512];
+    webota_api_request_t r = held_req("POST", "/api/update/session", NULL);
+    assert_int_equal(held_call(&r, NULL, 0, body, sizeof body), 200);
+    const char *id = strstr(body, "\"id\":\"");
+    assert_non_null(id);
+    snprintf(query, qcap, "id=%.32s", id + 6);
+    r = held_req("POST", "/api/update", query);
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    assert_int_equal(webota_api_begin(&held_api, &conn, &r, &resp), WEBOTA_API_READ_BODY);
+    for (size_t off = 0; off < HELD_PART; off += HELD_CHUNK)
+        if (!webota_api_body(&held_api, &conn, img + off, HELD_CHUNK))
+            return false;
+    webota_api_abort(&held_api, &conn); /* the client is gone: held */
+    held_now += 1000;
+    return true;
+}
+
+/* How the device stands before the held upload. */
+typedef struct held_variant {
+    const char *name;
+    bool rollback;
+    const char *running; /* NULL: the factory app; else updated to it and confirmed */
+} held_variant_t;
+
+static const held_variant_t held_variants[] = {
+    {"factory, rollback", true, NULL},
+    {"ota_0 confirmed, rollback", true, "2.0"},
+    {"ota_0, no rollback", false, "2.0"},
+};
+
+#define HELD_VERSION "3.0"
+
+/* A fresh device in the variant's state, powered on, its api started. */
+static pdev_t *held_device(const held_variant_t *v)
+{
+    pdev_t *d = calloc(1, sizeof *d);
+    dev_new(d, v->rollback);
+    assert_int_equal(PL_POWER_ON(&d->f), WEBOTA_OK);
+    if (v->running != NULL) {
+        size_t len;
+        const uint8_t *img = image_of(v->running, &len);
+        assert_int_equal(fx_update(&d->f, img, len, 4096), WEBOTA_OK);
+        assert_int_equal(PL_POWER_ON(&d->f), WEBOTA_OK);
+        assert_string_equal(d->f.run.boot.desc.version, v->running);
+        if (v->rollback)
+            assert_int_equal(webota_slot_confirm(&d->f.run.rules), WEBOTA_OK);
+        assert_int_equal(PL_POWER_ON(&d->f), WEBOTA_OK);
+    }
+    held_now = 1000;
+    held_api_start(d);
+    d->log.n = 0;
+    return d;
+}
+
+/* One cut: at op k of the held upload (mode), or k == ops: while it is held. */
+static bool held_cut(const held_variant_t *v, unsigned k, unsigned ops, sim_cut_mode_t mode)
+{
+    pdev_t *d = held_device(v);
+    int old_index = d->f.run.boot.index;
+    uint32_t old_state = d->f.run.boot.state;
+    char old_version[sizeof d->f.run.boot.desc.version];
+    snprintf(old_version, sizeof old_version, "%s", d->f.run.boot.desc.version);
+    webota_slot_info_t next;
+    assert_int_equal(webota_slot_next(&d->f.run.rules, &next), WEBOTA_OK);
+    uint8_t *before = fx_snapshot(&d->f);
+    size_t len;
+    const uint8_t *img = image_of(HELD_VERSION, &len);
+    char query[48], body[WEBOTA_API_BODY_MAX + 1];
+    bool ok = true;
+    if (k < ops) {
+        sim_nor_cut_power_at(d->f.nor, k, mode, k * 2654435761u + (unsigned)mode);
+        ok = !held_upload(img, len, query, sizeof query) && !sim_nor_powered(d->f.nor);
+    } else {
+        ok = held_upload(img, len, query, sizeof query) && webota_api_busy(&held_api);
+        webota_api_request_t g = held_req("GET", "/api/update", query);
+        ok = ok && held_call(&g, NULL, 0, body, sizeof body) == 200 && strstr(body, "\"state\":\"held\"") != NULL;
+        sim_nor_power_off(d->f.nor); /* power goes while the upload is held */
+    }
+    /* power on: the firmware that ran before, from its slot, in its state */
+    sim_nor_power_on(d->f.nor);
+    webota_err_t berr = PL_POWER_ON(&d->f);
+    ok = ok && berr == WEBOTA_OK && strcmp(d->f.run.boot.desc.version, old_version) == 0 &&
+         d->f.run.boot.index == old_index && d->f.run.boot.state == old_state;
+    /* everything outside the slot being written, otadata included, as before */
+    ok = ok && fx_same_outside(before, sim_nor_data(d->f.nor), next.offset, next.size);
+    const webota_partition_t *od = webota_pt_otadata(&d->f.pt);
+    ok = ok && memcmp(before + od->offset, sim_nor_data(d->f.nor) + od->offset, WEBOTA_OTADATA_SIZE) == 0;
+    /* the session was RAM: a resume with the old id and offset is refused */
+    if (ok) {
+        held_api_start(d);
+        char off[32];
+        snprintf(off, sizeof off, "%u", HELD_PART);
+        webota_api_request_t r = held_req("POST", "/api/update", query);
+        r.content_type = "application/octet-stream";
+        r.content_length = (int64_t)(len - HELD_PART);
+        r.upload_offset = off;
+        ok = held_call(&r, img + HELD_PART, len - HELD_PART, body, sizeof body) == 404 &&
+             strstr(body, "\"upload_not_found\"") != NULL;
+        webota_api_request_t g = held_req("GET", "/api/update", query);
+        ok = ok && held_call(&g, NULL, 0, body, sizeof body) == 404;
+        ok = ok && !webota_api_busy(&held_api);
+        ok = ok && fx_same_outside(before, sim_nor_data(d->f.nor), next.offset, next.size);
+        /* the whole upload again (a new id) installs and boots */
+        ok = ok && held_upload(img, len, query, sizeof query);
+        char at[32];
+        snprintf(at, sizeof at, "%u", HELD_PART);
+        r = held_req("POST", "/api/update", query);
+        r.content_type = "application/octet-stream";
+        r.content_length = (int64_t)(len - HELD_PART);
+        r.upload_offset = at;
+        ok = ok && held_call(&r, img + HELD_PART, len - HELD_PART, body, sizeof body) == 200;
+        ok = ok && PL_POWER_ON(&d->f) == WEBOTA_OK && d->f.run.boot.index == next.index &&
+             strcmp(d->f.run.boot.desc.version, HELD_VERSION) == 0;
+        ok = ok && memcmp(sim_nor_data(d->f.nor) + next.offset, img, len) == 0;
+    }
+    if (!ok)
+        print_error("held upload (%s): cut at op %u of %u (%s): booted %s %s (%s), old %s, body %s\n", v->name, k,
+                    ops, k == ops ? "while held" : mode == SIM_CUT_CLEAN ? "clean" : "torn",
+                    d->f.run.boot.part.label, d->f.run.boot.desc.version,
+                    webota_ota_state_name(d->f.run.boot.state), old_version, body);
+    free(before);
+    fx_free(&d->f);
+    free(d);
+    return ok;
+}
+
+static void test_powerloss_held(void **state)
+{
+    (void)state;
+    unsigned points = 0, failed = 0;
+    for (unsigned i = 0; i < sizeof held_variants / sizeof *held_variants; i++) {
+        const held_variant_t *v = &held_variants[i];
+        /* the fault-free run: the operations of the upload up to the drop,
+         * all inside the slot being written */
+        pdev_t *d = held_device(v);
+        webota_slot_info_t next;
+        assert_int_equal(webota_slot_next(&d->f.run.rules, &next), WEBOTA_OK);
+        size_t len;
+        const uint8_t *img = image_of(HELD_VERSION, &len);
+        assert_true(len > HELD_PART);
+        char query[48];
+        assert_true(held_upload(img, len, query, sizeof query));
+        assert_true(webota_api_busy(&held_api));
+        unsigned ops = d->log.n;
+        assert_true(ops >= 3 && ops <= MAX_OPS);
+        for (unsigned j = 0; j < ops; j++)
+            assert_true(d->log.op[j].addr >= next.offset && d->log.op[j].addr < next.offset + next.size);
+        fx_free(&d->f);
+        free(d);
+
+        unsigned before = failed, pts = points;
+        for (unsigned k = 0; k <= ops; k++) {
+            failed += !held_cut(v, k, ops, SIM_CUT_CLEAN);
+            points++;
+            if (k < ops) {
+                failed += !held_cut(v, k, ops, SIM_CUT_TORN);
+                points++;
+            }
+        }
+        printf("powerloss: held upload, %s: %u operations before the drop, %u cut points, %u failed\n", v->name,
+               ops, points - pts, failed - before);
+    }
+    printf("powerloss: held upload: %u cut points, %u passed, %u failed%s\n", points, points - failed, failed,
+           PL_WHAT);
+    assert_int_equal(failed, 0);
+    assert_true(points > 20);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_powerloss),
+        cmocka_unit_test(test_powerloss_held),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    for (unsigned i = 0; i < images.n; i++)
+        free(images.img[i]);
+    return failed;
 }
