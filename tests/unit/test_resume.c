@@ -30,6 +30,7 @@ static struct {
     pthread_mutex_t lock;
     size_t cuts[MAX_CUTS]; /* per connection: drop once its client sent this many bytes */
     size_t ncuts, next;
+    bool at_answer; /* instead: drop when the device answers, once the client sent cut bytes */
     unsigned dropped;
 } px = {.listen_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -65,7 +66,10 @@ static int connect_to(const char *from, uint16_t port)
 }
 
 /* Forwards one connection both ways until either side closes, or drops it
- * (RST to both) once the client has sent `cut` bytes (0 = never). */
+ * (RST to both) once the client has sent `cut` bytes (0 = never); with
+ * at_answer, once the client has sent `cut` bytes the device's final answer
+ * (not a 100 Continue) is not forwarded: the connection is dropped when it
+ * comes (the answer is lost). */
 static void proxy_one(int cfd)
 {
     int ufd = connect_to(NULL, px.upstream);
@@ -88,7 +92,7 @@ static void proxy_one(int cfd)
         }
         if (p[0].revents) {
             size_t room = sizeof(buf);
-            if (cut > 0 && cut - sent < room) {
+            if (cut > 0 && !px.at_answer && cut - sent < room) {
                 room = cut - sent;
             }
             ssize_t n = read(cfd, buf, room);
@@ -96,7 +100,7 @@ static void proxy_one(int cfd)
                 break;
             }
             sent += (size_t)n;
-            if (cut > 0 && sent >= cut) {
+            if (cut > 0 && sent >= cut && !px.at_answer) {
                 pthread_mutex_lock(&px.lock);
                 px.next++;
                 px.dropped++;
@@ -106,6 +110,14 @@ static void proxy_one(int cfd)
         }
         if (p[1].revents) {
             ssize_t n = read(ufd, buf, sizeof(buf));
+            bool interim = n >= 10 && memcmp(buf, "HTTP/1.1 1", 10) == 0; /* 100 Continue */
+            if (n > 0 && cut > 0 && sent >= cut && px.at_answer && !interim) {
+                pthread_mutex_lock(&px.lock);
+                px.next++;
+                px.dropped++;
+                pthread_mutex_unlock(&px.lock);
+                break; /* the answer is lost */
+            }
             if (n <= 0 || send(cfd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
                 break;
             }
@@ -131,13 +143,21 @@ static void *proxy_main(void *arg)
     return NULL;
 }
 
+static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts, bool at_answer);
+
 static void proxy_start(uint16_t upstream, const size_t *cuts, size_t ncuts)
+{
+    proxy_start_mode(upstream, cuts, ncuts, false);
+}
+
+static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts, bool at_answer)
 {
     assert_true(ncuts <= MAX_CUTS);
     memcpy(px.cuts, cuts, ncuts * sizeof(cuts[0]));
     px.ncuts = ncuts;
     px.next = 0;
     px.dropped = 0;
+    px.at_answer = at_answer;
     px.stop = 0;
     px.upstream = upstream;
     px.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -309,6 +329,16 @@ static void assert_installed(const uint8_t *img, size_t n)
     uint8_t *f = read_flash(&fn);
     assert_true(fn >= OTA0 + n);
     assert_memory_equal(f + OTA0, img, n);
+    free(f);
+}
+
+/* The image is in one of the OTA slots (the device alternates them). */
+static void assert_installed_somewhere(const uint8_t *img, size_t n)
+{
+    size_t fn = 0;
+    uint8_t *f = read_flash(&fn);
+    assert_true(fn >= OTA0 + SLOT_SIZE + n);
+    assert_true(memcmp(f + OTA0, img, n) == 0 || memcmp(f + OTA0 + SLOT_SIZE, img, n) == 0);
     free(f);
 }
 
@@ -529,6 +559,91 @@ static void test_push_resumes(void **state)
     free(img);
 }
 
+/* The answer to the upload is lost (the proxy drops the connection when the
+ * device answers, after the whole image arrived): the device installed the
+ * image and reboots; push asks its status instead of failing, and reports
+ * what runs (exit 0), with --no-resume too. The device runs it. */
+static void test_push_answer_lost(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    const char *modes[] = {"", "--no-resume "};
+    for (int i = 0; i < 2; i++) {
+        size_t cut[] = {4096}; /* more than the status and session requests send */
+        proxy_start_mode(sim_port(), cut, 1, true);
+        char purl[64], *out = NULL, *err = NULL;
+        snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+        int rc = run(&out, &err, "push %s%s '%s'", modes[i], purl, good);
+        if (rc != 0) {
+            fail_msg("push %sfailed (%d):\n%s\n%s", modes[i], rc, out, err);
+        }
+        assert_int_equal(px.dropped, 1);
+        assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
+        assert_null(strstr(err, "resuming at byte"));
+        assert_contains(out, "installed 1.1.0 into ota_");
+        assert_contains(out, "the device is back: webota-demo 1.1.0 runs from ota_");
+        free(out);
+        free(err);
+        proxy_stop();
+        assert_installed_somewhere(img, n);
+    }
+    free(img);
+}
+
+/* The same with an image that has no updater (--force): its outcome cannot
+ * be asked of the firmware that now runs: push says so and fails (1). */
+static void test_push_answer_lost_no_updater(void **state)
+{
+    (void)state;
+    size_t cut[] = {4096};
+    proxy_start_mode(sim_port(), cut, 1, true);
+    char purl[64], *out = NULL, *err = NULL;
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    int rc = run(&out, &err, "push --force --json %s '%s'", purl, nomarker);
+    assert_int_equal(rc, 1);
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "error: answer_lost: the whole image was sent but the device's answer was lost");
+    assert_contains(out, "\"ok\":false,\"error\":\"answer_lost\"");
+    free(out);
+    free(err);
+    proxy_stop();
+}
+
+/* A device that requires signed images refuses an unsigned one at its end
+ * (the signature follows the image); the answer is lost: push reads the
+ * refusal from the status (its code and message, exit 1), and the device
+ * still runs what it ran. */
+static void test_push_answer_lost_refused(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
+    assert_contains(out, "\"running\":{\"label\":\"factory\"");
+    free(out);
+    size_t cut[] = {4096};
+    proxy_start_mode(sim_port(), cut, 1, true);
+    char purl[64];
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    int rc = run(&out, &err, "push %s '%s'", purl, good);
+    assert_int_equal(rc, 1);
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "error: unsigned: the device refused the image at its end (its answer was lost): ");
+    free(out);
+    free(err);
+    proxy_stop();
+    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
+    assert_contains(out, "\"running\":{\"label\":\"factory\"");
+    free(out);
+}
+
+static int start_signed(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--trusted-key", WEBOTA_VECTORS "/sbv2/keys/p256_a.pub.pem", NULL};
+    return sim_start_args(args) == 0 ? (find_demo_images(), 0) : -1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,7 +652,13 @@ int main(void)
     };
     const struct CMUnitTest push_tests[] = {
         cmocka_unit_test(test_push_resumes),
+        cmocka_unit_test(test_push_answer_lost),
+        cmocka_unit_test(test_push_answer_lost_no_updater),
+    };
+    const struct CMUnitTest signed_tests[] = {
+        cmocka_unit_test(test_push_answer_lost_refused),
     };
     int failed = cmocka_run_group_tests_name("resume", tests, start, sim_stop);
-    return failed + cmocka_run_group_tests_name("push", push_tests, start, sim_stop);
+    failed += cmocka_run_group_tests_name("push", push_tests, start, sim_stop);
+    return failed + cmocka_run_group_tests_name("answer lost, signed only", signed_tests, start_signed, sim_stop);
 }
