@@ -339,7 +339,9 @@ static esp_err_t handle(httpd_req_t *r)
     case WEBOTA_URL_SLASH: /* "/ota" -> "/ota/": relative links resolve under the prefix */
         return redirect(r, "301 Moved Permanently", h->home);
     case WEBOTA_URL_OUTSIDE:
-    default: /* "/otafoo" matches the handler's wildcard but is not under "/ota" */
+    default: /* not reached with the pattern registered here: "<prefix>/?*" lets in only
+              * "<prefix>", "<prefix>/..." (any path for an empty prefix), so
+              * "/otafoo" already got the server's 404; the split decides anyway */
         return not_found(r, HTTPD_404_NOT_FOUND);
     }
 
