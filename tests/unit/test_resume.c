@@ -96,7 +96,9 @@ static size_t tail_cut(char *head, size_t *head_n, size_t cap, const char *buf, 
 }
 
 /* Forwards one connection both ways until either side closes, or drops it
- * (RST to both) once the client has sent `cut` bytes (0 = never); with
+ * (RST to both; in tail mode a plain close toward the device, so that it
+ * surely reads what was forwarded) once the client has sent `cut` bytes
+ * (0 = never); with
  * at_answer, once the client has sent `cut` bytes the device's final answer
  * (not a 100 Continue) is not forwarded: the connection is dropped when it
  * comes (the answer is lost). */
@@ -159,7 +161,11 @@ static void proxy_one(int cfd)
         }
     }
     rst_close(cfd);
-    rst_close(ufd);
+    if (tail > 0) {
+        close(ufd); /* the device reads every byte forwarded, then the end */
+    } else {
+        rst_close(ufd);
+    }
 }
 
 static void *proxy_main(void *arg)
