@@ -12,8 +12,8 @@
  *     parse, revoked, project, chip, newer version, secure_version, rolled
  *     back here before, rollout membership (webota/release.h);
  *   - the download: every byte goes through the SAME update session as an
- *     upload (image checks, project, secure_version, marker:
- *     webota/update.h) and a
+ *     upload (image checks, project, secure_version, marker, and the image's
+ *     own Secure Boot V2 signature by a trusted key: webota/update.h) and a
  *     SHA-256 of the file; a dropped connection keeps the session open and
  *     the next attempt asks for the rest (HTTP Range from
  *     webota_pull_offset()); bytes the server sends again are skipped;
@@ -90,10 +90,18 @@ typedef struct webota_pull_config {
     int chip;                /* webota_chip_t of the device */
     uint32_t interval_ms;    /* between manifest polls (before jitter) */
     uint32_t retry_ms;       /* first retry after a failed transfer; 0 = interval / 8 */
-    /* Trusted keys: manifests must carry a signature block by one of them
-     * (the manifest's SHA-256 of the image then vouches for the image).
-     * Must outlive the puller. */
+    /* Trusted keys: manifests must carry a signature block by one of them,
+     * and so must the image itself (its signature sector, checked by the
+     * update session exactly as for an upload: SIG_UNSIGNED,
+     * SIG_UNTRUSTED, SIG_MISMATCH, SIG_MALFORMED refuse it before
+     * activation). Must outlive the puller. */
     const webota_sig_config_t *trust;
+    /* The chip revision (major * 100 + minor), as an upload's policy has
+     * it: with check_chip_rev an image whose revision range excludes
+     * chip_rev is refused at its header, nothing erased. false: not
+     * checked (the simulator, whose chip has no revision). */
+    bool check_chip_rev;
+    int chip_rev;
 } webota_pull_config_t;
 
 typedef enum {

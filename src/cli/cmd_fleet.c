@@ -217,15 +217,17 @@ static bool status_url(const char *url, char *version, size_t vcap)
     memset(&ans, 0, sizeof(ans));
     bool ok = cli_device_status(&dev, &ans);
     if (ok) {
-        char project[64] = "?", ver[64] = "?", state[32] = "?", pstate[32] = "", verdict[64] = "";
+        char project[64] = "?", ver[64] = "?", state[32] = "?", pstate[32] = "", verdict[64] = "",
+             message[WEBOTA_UPDATE_MESSAGE_MAX] = "";
         cli_json_text(ans.body, ans.len, "project", project, sizeof(project));
         cli_json_text(ans.body, ans.len, "version", ver, sizeof(ver));
         cli_json_text(ans.body, ans.len, "running.state", state, sizeof(state));
         bool pull = cli_json_text(ans.body, ans.len, "pull.state", pstate, sizeof(pstate));
         cli_json_text(ans.body, ans.len, "pull.verdict", verdict, sizeof(verdict));
+        cli_json_text(ans.body, ans.len, "pull.message", message, sizeof(message));
         printf("%s: %s %s (%s)", url, project, ver, state);
         if (pull) {
-            printf(", pull %s, verdict %s", pstate, verdict);
+            printf(", pull %s, verdict %s: %s", pstate, verdict, message);
         }
         printf("\n");
         snprintf(version, vcap, "%s", ver);

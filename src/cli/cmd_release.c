@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/image_sign.h"
 #include "cli/sbv2_key.h"
 #include "webota/image.h"
 #include "webota/pull.h"
@@ -26,7 +27,10 @@ static void usage(FILE *f)
           "DIR/images/PROJECT-VERSION.bin. Devices poll DIR/CHANNEL.json\n"
           "(webota sim --pull URL).\n\n"
           "  publish   writes the image and a signed manifest; running it again for the\n"
-          "            same image with another --rollout widens (or narrows) the release\n"
+          "            same image with another --rollout widens (or narrows) the release.\n"
+          "            Devices also check the image's own signature: an unsigned IMAGE is\n"
+          "            signed with KEY (as webota image sign does); a signed one must carry\n"
+          "            a block by KEY (else refused: webota image sign --append adds one)\n"
           "  revoke    marks the channel's release revoked and signs it again: devices\n"
           "            that have not installed it yet never will\n"
           "  show      prints a manifest; with --key, checks its signature\n"
@@ -231,6 +235,39 @@ static int publish(int argc, char **argv)
         free(img);
         return CLI_INVALID;
     }
+    /* devices check the image's own signature against the keys they trust
+     * (the same keys as the manifest's): an unsigned image is signed here
+     * with the release key; one signed by other keys only is refused */
+    uint32_t sector = 0;
+    bool signed_here = false;
+    e = cli_image_signed_by(img, len, &key.trusted, &sector);
+    if (e == WEBOTA_ERR_SIG_UNSIGNED) {
+        cli_signed_t sg;
+        if (cli_image_sign(cmd, o.pos[0], img, len, &key, 1, false, &sg)) {
+            free(img);
+            img = sg.data;
+            len = sg.len;
+            sector = sg.sector;
+            signed_here = true;
+            e = WEBOTA_OK;
+        }
+    } else if (e == WEBOTA_ERR_SIG_MALFORMED) {
+        cli_error(cmd,
+                  "%s has bytes after the image that are not a valid signature sector (%s): publish the image "
+                  "as built, without them (publish signs it with %s). Nothing written.",
+                  o.pos[0], webota_err_name(e), o.key);
+    } else if (e != WEBOTA_OK) {
+        cli_error(cmd,
+                  "%s is signed, but no signature block verifies with %s (%s: %s): devices that trust this key "
+                  "would refuse it. Add a block by this key: webota image sign --append --key %s %s -o SIGNED.bin, "
+                  "then publish SIGNED.bin (or publish the unsigned image: publish signs it). Nothing written.",
+                  o.pos[0], o.key, webota_err_name(e), webota_strerror(e), o.key, o.pos[0]);
+    }
+    if (e != WEBOTA_OK) {
+        cli_sbv2_key_free(&key);
+        free(img);
+        return CLI_INVALID;
+    }
     webota_release_t rel;
     memset(&rel, 0, sizeof(rel));
     rel.format = WEBOTA_RELEASE_FORMAT;
@@ -242,7 +279,7 @@ static int publish(int argc, char **argv)
     rel.rollout = (uint8_t)rollout;
     snprintf(rel.channel, sizeof(rel.channel), "%s", o.channel);
     now_iso(rel.created, sizeof(rel.created));
-    bool ok = webota_sha256(img, len, rel.sha256) == WEBOTA_OK;
+    bool ok = true;
     char fname[WEBOTA_RELEASE_NAME_MAX * 2 + 8];
     snprintf(fname, sizeof(fname), "%s-%s.bin", rel.project, rel.version);
     if (!name_ok(rel.project) || !name_ok(rel.version)) {
@@ -264,7 +301,18 @@ static int publish(int argc, char **argv)
         if (f != NULL) {
             fclose(f);
             uint8_t *have = cli_read_file(ipath, &have_len);
-            if (have == NULL || have_len != len || memcmp(have, img, len) != 0) {
+            /* the same bytes, or the same image already signed by this key
+             * (an RSA-PSS signature differs each time it is made) */
+            uint32_t have_sector = 0;
+            bool same = have != NULL && have_len == len && memcmp(have, img, len) == 0;
+            bool same_signed = have != NULL && !same && have_len == len &&
+                               memcmp(have, img, sector) == 0 &&
+                               cli_image_signed_by(have, have_len, &key.trusted, &have_sector) == WEBOTA_OK &&
+                               have_sector == sector;
+            if (same_signed) {
+                memcpy(img, have, len); /* the manifest names the published file */
+                printf("%s: the same image, signed by this key already\n", ipath);
+            } else if (!same) {
                 cli_error(cmd, "%s exists with other contents: a published version never changes "
                                "(build a new version)",
                           ipath);
@@ -277,7 +325,14 @@ static int publish(int argc, char **argv)
                 printf("%s: %u bytes\n", ipath, (unsigned)len);
             }
         }
+        if (ok && signed_here) {
+            printf("%s had no signature: signed with %s key ", o.pos[0], webota_sig_scheme_name(key.scheme));
+            cli_hex(stdout, key.trusted.digest, WEBOTA_SIG_KEY_DIGEST_LEN);
+            printf(" (devices require it; the manifest's size and sha256 are of the signed image)\n");
+        }
     }
+    /* of the published file: signed here, or the copy signed before */
+    ok = ok && webota_sha256(img, len, rel.sha256) == WEBOTA_OK;
     ok = ok && write_signed(cmd, &key, o.dir, o.channel, &rel);
     cli_sbv2_key_free(&key);
     free(img);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/image_sign.h"
 #include "cli/sbv2_key.h"
 #include "webota/image.h"
 #include "webota/sigblock.h"
@@ -47,26 +48,6 @@ static void usage_verify(FILE *f)
 static void usage_keygen(FILE *f)
 {
     fputs(keygen_usage, f);
-}
-
-/* Runs checker and verifier over a whole buffer, in chunks as a device gets them. */
-static webota_err_t check_signed(const uint8_t *d, size_t n, const webota_sig_config_t *cfg,
-                                 webota_image_checker_t *c, webota_sig_verifier_t *v)
-{
-    webota_image_init(c, NULL, NULL);
-    webota_err_t err = webota_sig_init(v, cfg, c);
-    if (err != WEBOTA_OK) {
-        webota_image_abort(c);
-        return err;
-    }
-    for (size_t off = 0; off < n; off += 4096) {
-        size_t k = n - off < 4096 ? n - off : 4096;
-        webota_image_feed(c, d + off, k);
-        webota_sig_feed(v, d + off, k);
-    }
-    err = webota_image_finish(c);
-    webota_err_t serr = webota_sig_finish(v);
-    return err != WEBOTA_OK ? err : serr;
 }
 
 static void print_block_line(FILE *f, const webota_sig_result_t *r, int i)
@@ -170,84 +151,17 @@ int cmd_image_sign(int argc, char **argv)
         free(in);
         return CLI_USAGE;
     }
+    cli_signed_t out;
     rc = CLI_INVALID;
-    uint8_t *out = NULL;
-    static webota_image_checker_t c;
-    static webota_sig_verifier_t v;
-    webota_sig_config_t none = {.all_digests = false};
-    webota_err_t err = check_signed(in, len, &none, &c, &v);
-    const webota_image_status_t *st = webota_image_status(&c);
-    if (st->err != WEBOTA_OK) {
-        cli_error(cmd, "%s is not a valid app image: %s: %s at offset %u", o.in, webota_err_name(st->err),
-                  webota_strerror(st->err), (unsigned)st->err_offset);
-        goto done;
-    }
-    const webota_sig_result_t *res = webota_sig_result(&v);
-    uint32_t sector = res->sector, image_len = st->length;
-    unsigned kept = 0;
-    uint8_t old[WEBOTA_SIG_BLOCKS * WEBOTA_SIG_BLOCK_LEN];
-    if (len > sector) {
-        /* already signed: keep its usable blocks only with --append */
-        if (err == WEBOTA_ERR_SIG_MALFORMED || err == WEBOTA_ERR_SIG_UNSIGNED) {
-            cli_error(cmd, "%s has %zu bytes after the image that are not a signature sector", o.in,
-                      len - sector);
-            goto done;
+    if (cli_image_sign(cmd, o.in, in, len, keys, o.nkeys, o.append, &out)) {
+        if (cli_write_file(o.out, out.data, out.len)) {
+            cli_image_sign_print(stdout, o.out, &out, keys, o.nkeys);
+            rc = CLI_OK;
         }
-        if (!o.append) {
-            cli_error(cmd, "%s is signed already (%u block(s)); --append adds a signature", o.in,
-                      (unsigned)res->blocks);
-            goto done;
-        }
-        for (unsigned i = 0; i < WEBOTA_SIG_BLOCKS; i++) {
-            if (res->block_info[i].scheme != WEBOTA_SIG_SCHEME_NONE) {
-                memcpy(old + kept * WEBOTA_SIG_BLOCK_LEN, in + sector + i * WEBOTA_SIG_BLOCK_LEN,
-                       WEBOTA_SIG_BLOCK_LEN);
-                kept++;
-            }
-        }
-        if (kept + o.nkeys > WEBOTA_SIG_BLOCKS) {
-            cli_error(cmd, "%s has %u block(s): no room for %zu more", o.in, kept, o.nkeys);
-            goto done;
-        }
+        free(out.data);
     }
-    size_t out_len = (size_t)sector + WEBOTA_SIG_SECTOR_LEN;
-    out = malloc(out_len);
-    if (out == NULL) {
-        cli_error(cmd, "out of memory");
-        goto done;
-    }
-    memset(out, 0xFF, out_len);
-    memcpy(out, in, len < sector ? len : sector);
-    memcpy(out + sector, old, kept * WEBOTA_SIG_BLOCK_LEN);
-    for (size_t i = 0; i < o.nkeys; i++) {
-        if (!cli_sbv2_sign_block(cmd, &keys[i], out, sector, out + sector + (kept + i) * WEBOTA_SIG_BLOCK_LEN)) {
-            goto done;
-        }
-    }
-    /* the result must pass the device's verifier with each key used */
-    for (size_t i = 0; i < o.nkeys; i++) {
-        webota_sig_config_t cfg = {.keys = &keys[i].trusted, .key_count = 1};
-        err = check_signed(out, out_len, &cfg, &c, &v);
-        if (err != WEBOTA_OK) {
-            cli_error(cmd, "the signed image does not verify: %s", webota_err_name(err));
-            goto done;
-        }
-    }
-    if (!cli_write_file(o.out, out, out_len)) {
-        goto done;
-    }
-    printf("%s: signed %u bytes (image 0x%x bytes, signature sector at 0x%x), %u block(s)\n", o.out,
-           (unsigned)sector, (unsigned)image_len, (unsigned)sector, kept + (unsigned)o.nkeys);
-    for (size_t i = 0; i < o.nkeys; i++) {
-        printf("  block %u: %s key ", kept + (unsigned)i, webota_sig_scheme_name(keys[i].scheme));
-        cli_hex(stdout, keys[i].trusted.digest, 32);
-        putchar('\n');
-    }
-    rc = CLI_OK;
-done:
     free_keys(keys, o.nkeys);
     free(in);
-    free(out);
     return rc;
 }
 
@@ -276,7 +190,7 @@ int cmd_image_verify(int argc, char **argv)
     static webota_image_checker_t c;
     static webota_sig_verifier_t v;
     webota_sig_config_t cfg = {.keys = trusted, .key_count = o.nkeys, .max_blocks = (uint8_t)o.blocks};
-    webota_err_t err = check_signed(d, len, &cfg, &c, &v);
+    webota_err_t err = cli_image_check_signed(d, len, &cfg, &c, &v);
     free(d);
     const webota_sig_result_t *r = webota_sig_result(&v);
     const webota_image_status_t *st = webota_image_status(&c);

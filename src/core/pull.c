@@ -442,10 +442,16 @@ webota_err_t webota_pull_manifest(webota_pull_t *p, const char *manifest_url, in
                                                     "is not http(s)", NULL, NULL);
     }
     /* the SAME session as an upload: chip, project, secure_version, marker,
-     * signature; nothing erased before the header passes */
+     * and the image's own signature by a trusted key (as an upload on a
+     * device with trusted keys: the manifest's SHA-256 alone would make the
+     * release server's key the only defence); nothing erased before the
+     * header passes */
     webota_update_policy_init(&p->policy);
+    p->policy.signature = p->cfg.trust;
     p->policy.check_chip = true;
     p->policy.chip = p->cfg.chip;
+    p->policy.check_chip_rev = p->cfg.check_chip_rev;
+    p->policy.chip_rev = p->cfg.chip_rev;
     p->policy.allow_no_marker = false;
     p->policy.running_secure_version = p->running.secure_version;
     p->policy.project = p->running.project_name;

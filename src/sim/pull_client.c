@@ -106,7 +106,8 @@ bool sim_pull_start(sim_pull_t *sp, const sim_pull_config_t *cfg, sim_running_t 
             fprintf(cfg->log, "%s: pull: %s is not a pull record: starting afresh\n", cfg->name, path);
         }
     }
-    webota_pull_config_t pc = {cfg->device_id, cfg->chip, cfg->interval_ms, cfg->retry_ms, cfg->trust};
+    /* the simulated chip has no revision (its uploads do not check one either) */
+    webota_pull_config_t pc = {cfg->device_id, cfg->chip, cfg->interval_ms, cfg->retry_ms, cfg->trust, false, 0};
     webota_app_desc_t running = run->boot.desc;
     lock(sp);
     webota_err_t e = webota_pull_init(&sp->pull, &pc, &run->rules, &running, have, sim_pull_now_ms());

@@ -8,13 +8,16 @@
 // phone/desktop screenshots; then a device that installs only signed images
 // (--trusted-key): the page names its keys, reads the picked image's signature
 // blocks through the device before sending it, refuses unsigned and untrusted
-// images in the browser, and installs one signed by the trusted key.
+// images in the browser, and installs one signed by the trusted key; last a
+// device that pulls a release whose image only an untrusted key signed: the
+// page's "Release server" line says it was refused and why.
 //
 // usage: node page.test.js --webota PATH/webota --artifacts DIR
 'use strict';
 const { chromium } = require('playwright-core');
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
+const http = require('http');
 const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
@@ -459,6 +462,51 @@ async function main() {
     await page.click('#b-up');
     await waitText(page, '#result', /The device is back: webota-demo 1\.1\.0 runs from/, 60000);
   });
+
+  // Pulling: a release served by a plain static server (node's http module)
+  // whose manifest the trusted key signed but whose image only another key
+  // did: the device downloads it, refuses it, and the page says why.
+  const rel = path.join(tmp, 'release');
+  const raw = path.join(tmp, 'pull-1.2.0.bin');
+  execFileSync(WEBOTA, ['image', 'make', '--chip', 'esp32', '--project', 'webota-demo', '--version', '1.2.0', '-o', raw]);
+  execFileSync(WEBOTA, ['release', 'publish', '--key', path.join(KEYS, 'p256_b.pem'), '--dir', rel, raw]);
+  execFileSync(WEBOTA, ['release', 'sign', '--key', path.join(KEYS, 'p256_a.pem'), path.join(rel, 'stable.json')]);
+  const served = [];
+  const server = http.createServer((req, res) => {
+    const file = path.join(rel, path.normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    served.push(req.url);
+    if (!file.startsWith(rel + path.sep) || !fs.existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    const data = fs.readFileSync(file);
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.length });
+    res.end(data);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await step('a pulled image signed by an untrusted key: the page shows the refusal and why', page, async () => {
+      assert(await stopSim(), 'the simulator did not stop within 10 s of SIGINT');
+      fs.rmSync(path.join(tmp, 'webota-flash.bin')); // a new device: factory 1.0.0
+      const url = `http://127.0.0.1:${server.address().port}/stable.json`;
+      const base3 = await startSim(['--trusted-key', path.join(KEYS, 'p256_a.pub.pem'), '--pull', url,
+        '--pull-interval', '0.5']);
+      let shown = '';
+      for (let i = 0; i < 100 && !/untrusted_key|not signed by a key this device trusts/.test(shown); i++) {
+        await page.goto(base3 + '/');
+        await waitText(page, '#d-version', /^1\.0\.0\b/);
+        shown = (await page.isVisible('#d-pull')) ? await text(page, '#d-pull') : '';
+        if (!/trusts/.test(shown)) await page.waitForTimeout(200);
+      }
+      assert(/^idle: image is not signed by a key this device trusts \(block 0: key not trusted, ecdsa256 key /.test(shown),
+        `the page's release server line says "${shown}"`);
+      assert(await page.isVisible('#t-pull'), 'the "Release server" label is hidden');
+      assert(served.includes('/images/webota-demo-1.2.0.bin'), `the image was not downloaded: ${served}`);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'pull-refused.png'), fullPage: true });
+    });
+  } finally {
+    server.close();
+  }
 }
 
 // The page under its own Content-Security-Policy, framing refused, destructive

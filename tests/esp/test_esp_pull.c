@@ -8,7 +8,11 @@
  *   - 1.2.0 installed but never confirmed: the restart rolls back, the
  *     record blocks 1.2.0, the next poll reports rolled_back_before and
  *     downloads nothing;
- *   - an untrusted key: nothing installed.
+ *   - a manifest signed by an untrusted key: nothing installed;
+ *   - a manifest signed by the trusted key for an image signed by another
+ *     key only: downloaded, refused (untrusted_key), nothing installed;
+ *   - an image for a later chip revision: refused at its header;
+ *   - a download cut short resumes with Range (nginx answers 206).
  * The test drives the puller (stack_size 0: webota_esp_pull_step) and the
  * virtual clock, so esp_restart jumps back to the stand-in's power-on. */
 #include <setjmp.h>
@@ -75,6 +79,16 @@ static void digest_of(const char *name, char out[65])
     free(o);
 }
 
+/* Runs a shell command; its output in the failure. */
+static void sh(const char *cmd)
+{
+    char *o = NULL;
+    if (tu_run(cmd, &o) != 0) {
+        fail_msg("%s\n%s", cmd, o);
+    }
+    free(o);
+}
+
 static void publish(const char *version)
 {
     char cmd[4096];
@@ -82,12 +96,7 @@ static void publish(const char *version)
              "cd '%s' && '%s' image make --chip esp32 --project webota-demo --version %s --size 96K -o %s.bin && "
              "'%s' release publish --key key.pem --dir www/fw %s.bin",
              s_dir, WEBOTA_BIN, version, version, WEBOTA_BIN, version);
-    char *o = NULL;
-    int rc = tu_run(cmd, &o);
-    if (rc != 0) {
-        fail_msg("%s\n%s", cmd, o);
-    }
-    free(o);
+    sh(cmd);
 }
 
 static int setup(void **state)
@@ -215,7 +224,8 @@ static void expect_boot(const char *version, const char *state)
     }
 }
 
-static void status_has(const char *want)
+/* GET /api/status contains want; fails the test when must and it does not. */
+static bool status_check(const char *want, bool must)
 {
     idf_host_http_req_t req;
     memset(&req, 0, sizeof(req));
@@ -225,10 +235,17 @@ static void status_has(const char *want)
     idf_host_http_resp_t *resp = calloc(1, sizeof(*resp));
     assert_non_null(resp);
     assert_int_equal(idf_host_http(&req, resp), ESP_OK);
-    if (resp->status != 200 || strstr((const char *)resp->body, want) == NULL) {
+    bool ok = resp->status == 200 && strstr((const char *)resp->body, want) != NULL;
+    if (!ok && must) {
         fail_msg("status %d %s, want %s", resp->status, resp->body, want);
     }
     free(resp);
+    return ok;
+}
+
+static void status_has(const char *want)
+{
+    status_check(want, true);
 }
 
 static void confirm_fn(void *arg)
@@ -286,11 +303,114 @@ static void test_untrusted_key(void **state)
     device_close();
 }
 
+/* The manifest is signed by the trusted key, the image only by another
+ * (published with that key, the manifest signed again with the trusted
+ * one): downloaded, refused before activation (untrusted_key), the reason in
+ * /api/status, the factory firmware still runs. */
+static void test_image_signed_by_untrusted_key(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && '%s' image make --chip esp32 --project webota-demo --version 1.4.0 --size 96K -o 1.4.0.bin && "
+             "'%s' release publish --key other.pem --dir www/fw 1.4.0.bin && "
+             "'%s' release sign --key key.pem www/fw/stable.json",
+             s_dir, WEBOTA_BIN, WEBOTA_BIN, WEBOTA_BIN);
+    sh(cmd);
+    device_new(s_digest);
+    assert_false(run_steps(6));
+    status_has("\"verdict\":\"untrusted_key\",\"message\":\"image is not signed by a key this device trusts");
+    expect_boot("1.0.0", "undefined");
+    if (strstr(idf_host_log_text(), "pull: untrusted_key") == NULL) {
+        fail_msg("log:\n%s", idf_host_log_text());
+    }
+    device_close();
+}
+
+/* An image that needs a later chip revision than the device's (v3.0 in the
+ * stand-in): the ESP port passes esp_chip_info's revision to the puller, the
+ * update session refuses the image at its header, as an upload. */
+static void test_chip_revision(void **state)
+{
+    (void)state;
+    webota_image_make_opts_t o;
+    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+    o.project = SIM_DEMO_PROJECT;
+    o.version = "1.5.0";
+    o.size = 96u * 1024u;
+    o.min_rev_full = 400;
+    uint8_t *img = NULL;
+    size_t len = 0;
+    assert_int_equal(sim_image_make_alloc(&o, &img, &len), WEBOTA_OK);
+    char path[800];
+    snprintf(path, sizeof(path), "%s/1.5.0-rev4.bin", s_dir);
+    tu_write_file(path, img, len);
+    free(img);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' release publish --key key.pem --dir www/fw 1.5.0-rev4.bin", s_dir,
+             WEBOTA_BIN);
+    sh(cmd);
+    device_new(s_digest);
+    assert_false(run_steps(6));
+    status_has("\"verdict\":\"chip_rev_too_low\"");
+    expect_boot("1.0.0", "undefined");
+    device_close();
+}
+
+/* A download cut short: nginx serves the image file while only its first
+ * part is on disk (a complete 200 answer with fewer bytes than the
+ * manifest's size, as a dropped connection leaves it). The puller keeps the
+ * session open and asks for the rest with Range once the file is whole:
+ * nginx answers 206, the image installs. */
+static void test_resume_with_range(void **state)
+{
+    (void)state;
+    publish("1.6.0");
+    char path[800];
+    snprintf(path, sizeof(path), "%s/www/fw/images/webota-demo-1.6.0.bin", s_dir);
+    size_t len = 0;
+    uint8_t *whole = tu_read_file(path, &len);
+    assert_non_null(whole);
+    tu_write_file(path, whole, len / 3);
+    device_new(s_digest);
+    bool cut = false;
+    for (int i = 0; i < 10 && !cut; i++) {
+        uint32_t due = 0;
+        assert_false(idf_host_run(step_fn, &due));
+        cut = status_check("\"resumes\":1", false);
+        if (!cut) {
+            assert_false(idf_host_advance_us((uint64_t)due * 1000u + 1000u));
+        }
+    }
+    assert_true(cut);
+    char want[64];
+    snprintf(want, sizeof(want), "\"state\":\"downloading\"");
+    status_has(want);
+    snprintf(want, sizeof(want), "\"received\":%zu", len / 3);
+    status_has(want);
+    tu_write_file(path, whole, len);
+    free(whole);
+    if (!run_steps(20)) {
+        fail_msg("no restart after the resumed download; log:\n%s", idf_host_log_text());
+    }
+    expect_boot("1.6.0", "pending_verify");
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "grep -c '\"GET /fw/images/webota-demo-1.6.0.bin HTTP/1.1\" 206 ' '%s/access.log'", s_dir);
+    char *out = NULL;
+    assert_int_equal(tu_run(cmd, &out), 0);
+    assert_true(atoi(out) >= 1);
+    free(out);
+    device_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_confirm_then_rollback),
         cmocka_unit_test(test_untrusted_key),
+        cmocka_unit_test(test_image_signed_by_untrusted_key),
+        cmocka_unit_test(test_chip_revision),
+        cmocka_unit_test(test_resume_with_range),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

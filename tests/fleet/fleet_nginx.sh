@@ -8,13 +8,18 @@
 #   2. rollout 100 %: every device updates, none fails, every flash boots it;
 #   3. nginx stopped for 3 s while the devices download 1.2.0: they resume
 #      (HTTP Range, 206 answers in nginx's log) and all finish;
-#   4. a manifest signed by an untrusted key, an image whose SHA-256 differs
-#      from the manifest's, a downgrade, a manifest without signature, a
-#      revoked release: nobody installs, each device says why;
+#   4. a manifest signed by an untrusted key, a manifest signed by the
+#      trusted key for an image signed only by an untrusted one, an image
+#      whose SHA-256 differs from the manifest's, a downgrade, a manifest
+#      without signature, a revoked release: nobody installs, each device
+#      says why;
 #   5. a release whose firmware never becomes healthy: every device installs
 #      it, rolls back, and does not retry it (not even in a new run);
-#   6. `webota sim --pull`: one device with its web server pulls the next
-#      release; /api/status and `webota fleet status URL` show it.
+#   6. `webota sim --pull`: one device with its web server refuses the image
+#      signed by the untrusted key (its next polls are answered 304 and it
+#      does not fetch the image again), then pulls the next release;
+#      /api/status and `webota fleet status URL` show both (verdict and
+#      message).
 # Prints one summary line. Usage: fleet_nginx.sh WEBOTA WORKDIR [DEVICES]
 set -euo pipefail
 
@@ -109,6 +114,7 @@ mkimg 1.0.5 64K 15
 mkimg 1.4.0 64K 16 --sim-crash
 mkimg 1.5.0 64K 17
 mkimg 1.6.0 64K 18
+mkimg 1.3.5 64K 19 # its unsigned .raw.bin is signed by the untrusted key below
 
 publish() { "$W" release publish --key "$T/key.pem" --dir "$T/www/fw" "$@" >/dev/null; }
 FLEET=("$W" fleet sim --dir "$T/fleet" --devices "$N" --pull "$URL" --trusted-key "$T/key.pub.pem"
@@ -177,12 +183,27 @@ refuse() { # name code
     fail "$1: not every device reported $2: $(grep -m3 '^dev-' "$T/$1.log")"
   echo "fleet: $1: nobody installed, all $N devices report $2"
 }
-# signed by a key the devices do not trust
-"$W" release publish --key "$T/other.pem" --dir "$T/other" "$T/img/1.3.0.bin" >/dev/null
+# manifest and image signed by a key the devices do not trust (publish signs the unsigned image)
+"$W" release publish --key "$T/other.pem" --dir "$T/other" "$T/img/1.3.5.raw.bin" >/dev/null
 cp "$T/other/stable.json" "$T/www/fw/stable.json"
 cp "$T/other/stable.json.sig" "$T/www/fw/stable.json.sig"
-cp "$T/other/images/webota-demo-1.3.0.bin" "$T/www/fw/images/"
+cp "$T/other/images/webota-demo-1.3.5.bin" "$T/www/fw/images/"
 refuse bad-signature bad_manifest_signature
+# the manifest signed by the trusted key, the image only by the untrusted one: the manifest
+# written by hand (the documented format) and signed with `webota release sign` (no ETag
+# to worry about: devices keep none after a bad signature)
+OTHER_IMG="$T/www/fw/images/webota-demo-1.3.5.bin"
+printf '{"format":1,"project":"webota-demo","version":"1.3.5","secure_version":0,"chip":"esp32","image":"images/webota-demo-1.3.5.bin","size":%s,"sha256":"%s","rollout":100,"channel":"stable","created":"2026-12-06T04:00:00Z"}\n' \
+  "$(stat -c %s "$OTHER_IMG")" "$(sha256sum "$OTHER_IMG" | cut -c1-64)" > "$T/www/fw/stable.json.new"
+"$W" release sign --key "$T/key.pem" "$T/www/fw/stable.json.new" >/dev/null
+mv "$T/www/fw/stable.json.new.sig" "$T/www/fw/stable.json.sig"
+mv "$T/www/fw/stable.json.new" "$T/www/fw/stable.json"
+cp "$T/www/fw/stable.json" "$T/untrusted.json" # for the single device (6.)
+cp "$T/www/fw/stable.json.sig" "$T/untrusted.json.sig"
+mark
+refuse untrusted-image untrusted_key
+[ "$(since_mark | grep -c '^200 .*webota-demo-1.3.5.bin' || true)" -ge "$N" ] ||
+  fail "untrusted-image: the devices did not download the image (judged before the download?)"
 # the image on the server is not the one the manifest names
 publish "$T/img/1.3.0.bin"
 cp "$T/img/1.3.0x.bin" "$T/www/fw/images/webota-demo-1.3.0.bin"
@@ -212,23 +233,37 @@ run_fleet p5again
 echo "fleet: 1.4.0 never became healthy: all $N devices rolled back to 1.2.0 and do not retry it"
 
 # ---- 6. one device with its web server ----
-publish "$T/img/1.5.0.bin"
+# first the release whose image only the untrusted key signed: refused, and said so
+cp "$T/untrusted.json.sig" "$T/www/fw/stable.json.sig"
+cp "$T/untrusted.json" "$T/www/fw/stable.json"
+mark
 : > "$T/single.log" # exists before the loop reads it (pipefail: a missing file fails sed)
 "$W" sim --flash "$T/single/flash.bin" --port 0 --pull "$URL" --trusted-key "$T/key.pub.pem" \
   --pull-interval 0.5 --confirm delay:1 > "$T/single.log" 2>&1 &
 SIM_PID=$!
-ok=
-for _ in $(seq 1 600); do
-  DEV=$(sed -n 's/.*listening on \(http:[^ ]*\)/\1/p' "$T/single.log" | tail -1)
-  if [ -n "$DEV" ] && curl -s "${DEV}api/status" | grep -q '"version":"1.5.0".*"state":"valid".*"pull":{"state":"idle","verdict":"not_newer"'; then
-    ok=1; break
-  fi
-  sleep 0.1
-done
-[ -n "$ok" ] || { cat "$T/single.log" >&2; fail "webota sim --pull did not install 1.5.0"; }
-"$W" fleet status "$DEV" | grep -q "webota-demo 1.5.0 (valid), pull idle, verdict not_newer" || fail "fleet status URL"
+wait_status() { # pattern: polls the device's /api/status (at most 60 s)
+  for _ in $(seq 1 600); do
+    DEV=$(sed -n 's/.*listening on \(http:[^ ]*\)/\1/p' "$T/single.log" | tail -1)
+    if [ -n "$DEV" ] && curl -s "${DEV}api/status" | grep -q "$1"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+wait_status '"pull":{"state":"idle","verdict":"untrusted_key","message":"image is not signed by a key this device trusts' ||
+  { cat "$T/single.log" >&2; fail "webota sim --pull did not report untrusted_key"; }
+"$W" fleet status "$DEV" | grep -q "webota-demo 1.0.0 (.*), pull idle, verdict untrusted_key: image is not signed by a key this device trusts" ||
+  fail "fleet status URL: $("$W" fleet status "$DEV")"
+# the unchanged manifest is cheap: If-None-Match answered 304, the refused image not fetched again
+for _ in $(seq 1 100); do since_mark | grep -q '^304 .*"GET /fw/stable.json ' && break; sleep 0.1; done
+since_mark | grep -q '^304 .*"GET /fw/stable.json ' || fail "no conditional manifest request answered 304"
+[ "$(since_mark | grep -c 'webota-demo-1.3.5.bin')" -eq 1 ] || fail "the refused image was downloaded again"
+publish "$T/img/1.5.0.bin"
+wait_status '"version":"1.5.0".*"state":"valid".*"pull":{"state":"idle","verdict":"not_newer"' ||
+  { cat "$T/single.log" >&2; fail "webota sim --pull did not install 1.5.0"; }
+"$W" fleet status "$DEV" | grep -q "webota-demo 1.5.0 (valid), pull idle, verdict not_newer: release 1.5.0 is the running version" ||
+  fail "fleet status URL: $("$W" fleet status "$DEV")"
 kill "$SIM_PID"; wait "$SIM_PID" || fail "webota sim did not stop cleanly"; SIM_PID=
-echo "fleet: webota sim --pull installed 1.5.0 by itself; /api/status shows its pull state"
+echo "fleet: webota sim --pull refused the image signed by the untrusted key (then 304s, no second download), installed 1.5.0 by itself; /api/status and fleet status say why"
 
 updated=$(( want + (N - want) + N )) # installs: 1.1.0 (in two steps), then 1.2.0
 served=$(awk '{s += $2} END {print s + 0}' "$T/nginx/access.log")

@@ -10,6 +10,9 @@
  *     that differs from the manifest's, an image the session refuses; every
  *     refusal leaves the flash outside the target slot (otadata included)
  *     untouched;
+ *   - the chip revision, as for an upload (refused at the header);
+ *   - the image's own signature, as for an upload: unsigned, untrusted key,
+ *     mismatching signature refused before activation; a trusted key installs;
  *   - activation, reboot, confirm, and the record: a confirmed release is
  *     settled; one that rolled back is blocked for good (also across a
  *     record saved and read back); the record's own encoding and refusals;
@@ -158,11 +161,30 @@ static webota_err_t offer(pdev_t *d, const char *json, const char *key)
     return e;
 }
 
+/* img signed by `webota image sign --key DIR/<key>.pem` (a new buffer; img freed). */
+static uint8_t *sign_image(uint8_t *img, size_t *len, const char *key)
+{
+    char in[600], out[600];
+    snprintf(in, sizeof(in), "%s/img-in.bin", dir);
+    snprintf(out, sizeof(out), "%s/img-%s.bin", dir, key);
+    tu_write_file(in, img, *len);
+    free(img);
+    char *o = NULL;
+    if (tu_runf(&o, "'%s' image sign --key '%s/%s.pem' '%s' -o '%s' 2>&1", WEBOTA_BIN, dir, key, in, out) != 0) {
+        fail_msg("image sign: %s", o);
+    }
+    free(o);
+    img = tu_read_file(out, len);
+    assert_non_null(img);
+    return img;
+}
+
+/* The image a device accepts: signed by the trusted P-256 key. */
 static uint8_t *image(const char *version, unsigned secure, size_t *len)
 {
     fx_img_opts_t o = fx_img_defaults(version);
     o.secure_version = secure;
-    return fx_image_opts(&o, len);
+    return sign_image(fx_image_opts(&o, len), len, "p256");
 }
 
 /* ---- signatures ---- */
@@ -455,6 +477,7 @@ static void test_download_refusals(void **state)
             o.seed = 777;
             size_t l2;
             uint8_t *other = fx_image_opts(&o, &l2);
+            other = sign_image(other, &l2, "p256");
             assert_int_equal(l2, len);
             m = manifest(other, l2, "demo", "1.1.0", "esp32", 1, 100, false);
             assert_int_equal(offer(&d, m, "p256"), WEBOTA_OK);
@@ -466,7 +489,7 @@ static void test_download_refusals(void **state)
         }
         case CHECKER: {
             /* a manifest that vouches for a damaged image: the session refuses it */
-            img[len - 40] ^= 0x55;
+            img[len / 2] ^= 0x55; /* segment data: inside the signed part */
             start_download(&d, img, len, "1.1.0");
             e = feed(&d, img, 0, len, 4096);
             if (e == WEBOTA_OK) {
@@ -481,7 +504,7 @@ static void test_download_refusals(void **state)
             o.secure_version = 1;
             o.project = "intruder";
             free(img);
-            img = fx_image_opts(&o, &len);
+            img = sign_image(fx_image_opts(&o, &len), &len, "p256");
             start_download(&d, img, len, "1.1.0");
             e = feed(&d, img, 0, len, 4096);
             want = WEBOTA_ERR_UPD_PROJECT;
@@ -502,6 +525,137 @@ static void test_download_refusals(void **state)
         assert_int_equal(fx_power_on(&d.f), WEBOTA_OK);
         assert_string_equal(d.f.run.boot.desc.version, "1.0.0");
         free(after);
+        free(before);
+        free(img);
+        dev_free(&d);
+    }
+}
+
+/* The image's own signature, judged by the update session as for an upload
+ * (the manifest is signed by a trusted key and vouches for these exact
+ * bytes in every case): unsigned, signed by a key the device does not trust,
+ * a signature that does not match the image are refused before activation
+ * with the signature's code and a sentence; otadata and the running firmware
+ * untouched. Signed by the other trusted key (P-384): installed. */
+static void test_image_signature(void **state)
+{
+    (void)state;
+    struct {
+        const char *key; /* NULL: unsigned */
+        bool damage_padding;
+        webota_err_t want;
+        const char *msg;
+    } cases[] = {
+        {NULL, false, WEBOTA_ERR_SIG_UNSIGNED, "image is not signed and this device requires a signature"},
+        {"other", false, WEBOTA_ERR_SIG_UNTRUSTED, "not signed by a key this device trusts (block 0: key not trusted"},
+        {"p256", true, WEBOTA_ERR_SIG_MISMATCH, "signature does not match the image"},
+        {"p384", false, WEBOTA_OK, "activated 1.1.0"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        pdev_t d;
+        dev_new(&d, "dev-008");
+        uint8_t *before = fx_snapshot(&d.f);
+        webota_slot_info_t target;
+        assert_int_equal(webota_slot_next(&d.f.run.rules, &target), WEBOTA_OK);
+        fx_img_opts_t o = fx_img_defaults("1.1.0");
+        o.secure_version = 1;
+        o.size = 16000; /* not a multiple of 4096: signing pads it */
+        size_t len;
+        uint8_t *img = fx_image_opts(&o, &len);
+        size_t raw_len = len;
+        if (cases[i].key != NULL) {
+            img = sign_image(img, &len, cases[i].key);
+        }
+        if (cases[i].damage_padding) {
+            assert_int_equal(img[raw_len], 0xFF); /* the 0xFF padding the signature covers */
+            img[raw_len] = 0x00;
+        }
+        start_download(&d, img, len, "1.1.0");
+        assert_int_equal(feed(&d, img, 0, len, 4096), WEBOTA_OK);
+        webota_err_t e = webota_pull_transfer_end(&d.p, 200, d.now);
+        if (e != cases[i].want || strstr(webota_pull_message(&d.p), cases[i].msg) == NULL) {
+            print_error("case %zu: %s (%s), want %s\n", i, webota_err_name(e), webota_pull_message(&d.p),
+                        webota_err_name(cases[i].want));
+        }
+        assert_int_equal(e, cases[i].want);
+        assert_int_equal(webota_pull_verdict(&d.p), cases[i].want);
+        assert_non_null(strstr(webota_pull_message(&d.p), cases[i].msg));
+        /* what /api/status says */
+        char buf[1024];
+        webota_json_t j;
+        webota_json_init(&j, buf, sizeof(buf));
+        webota_pull_status_json(&d.p, &j, d.now);
+        assert_int_equal(webota_json_end(&j, NULL), WEBOTA_OK);
+        char want_verdict[64];
+        snprintf(want_verdict, sizeof(want_verdict), "\"verdict\":\"%s\"", webota_err_name(cases[i].want));
+        assert_non_null(strstr(buf, want_verdict));
+        if (cases[i].want == WEBOTA_OK) {
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_ACTIVATED);
+            dev_boot(&d, webota_pull_record(&d.p));
+            assert_string_equal(d.f.run.boot.desc.version, "1.1.0");
+        } else {
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_IDLE);
+            assert_false(webota_pull_record_dirty(&d.p));
+            assert_non_null(strstr(buf, "\"state\":\"idle\""));
+            uint8_t *after = fx_snapshot(&d.f);
+            assert_true(fx_same_outside(before, after, target.offset, target.size));
+            free(after);
+            /* the unchanged manifest is not fetched again (304), nor the image */
+            assert_string_equal(webota_pull_etag(&d.p), "\"e1\"");
+            assert_int_equal(next(&d), WEBOTA_PULL_FETCH_MANIFEST);
+            assert_int_equal(webota_pull_manifest(&d.p, URL, 304, NULL, NULL, 0, NULL, 0, d.now), WEBOTA_OK);
+            assert_int_equal(webota_pull_verdict(&d.p), cases[i].want);
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_IDLE);
+            assert_int_equal(fx_power_on(&d.f), WEBOTA_OK);
+            assert_string_equal(d.f.run.boot.desc.version, "1.0.0");
+        }
+        free(before);
+        free(img);
+        dev_free(&d);
+    }
+}
+
+/* The chip revision, as for an upload: an image that needs a later revision
+ * than the device's is refused at its header, before anything is erased
+ * (the whole flash unchanged); the same device takes an image whose range
+ * includes it. */
+static void test_chip_revision(void **state)
+{
+    (void)state;
+    int min_rev[] = {300, 100};
+    for (int i = 0; i < 2; i++) {
+        pdev_t d;
+        dev_new(&d, "dev-009");
+        d.cfg.check_chip_rev = true;
+        d.cfg.chip_rev = 101; /* v1.1 */
+        dev_boot(&d, NULL);
+        uint8_t *before = fx_snapshot(&d.f);
+        webota_image_make_opts_t o;
+        webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
+        o.project = "demo";
+        o.version = "1.1.0";
+        o.secure_version = 1;
+        o.size = 16384;
+        o.min_rev_full = min_rev[i];
+        fx_buf_t b = {0};
+        assert_int_equal(webota_image_make(&o, fx_sink, &b), WEBOTA_OK);
+        size_t len = b.len;
+        uint8_t *img = sign_image(b.p, &len, "p256");
+        start_download(&d, img, len, "1.1.0");
+        webota_err_t e = feed(&d, img, 0, len, 4096);
+        if (i == 0) {
+            assert_int_equal(e, WEBOTA_ERR_IMG_CHIP_REV_MIN);
+            assert_int_equal(webota_pull_verdict(&d.p), WEBOTA_ERR_IMG_CHIP_REV_MIN);
+            assert_non_null(strstr(webota_pull_message(&d.p), "v3.0"));
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_IDLE);
+            uint8_t *after = fx_snapshot(&d.f);
+            assert_memory_equal(before, after, FX_FLASH_SIZE);
+            free(after);
+        } else {
+            assert_int_equal(e, WEBOTA_OK);
+            assert_int_equal(webota_pull_transfer_end(&d.p, 200, d.now), WEBOTA_OK);
+            assert_int_equal(webota_pull_state(&d.p), WEBOTA_PULL_ACTIVATED);
+        }
         free(before);
         free(img);
         dev_free(&d);
@@ -656,6 +810,8 @@ int main(void)
         cmocka_unit_test(test_rollout_widening),
         cmocka_unit_test(test_download_resume_activate_confirm),
         cmocka_unit_test(test_download_refusals),
+        cmocka_unit_test(test_image_signature),
+        cmocka_unit_test(test_chip_revision),
         cmocka_unit_test(test_rolled_back_never_retried),
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_status_json),

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esp_chip_info.h"
 #include "esp_crt_bundle.h"
 #include "esp_http_client.h"
 #include "esp_log.h"
@@ -401,7 +402,10 @@ esp_err_t webota_esp_pull_start(const webota_esp_pull_config_t *cfg_in)
     bool have = false;
     load_record(&rec, &have);
     webota_app_desc_t running;
-    webota_pull_config_t pc = {p->device_id, webota_esp_chip(), cfg_in->interval_s * 1000u, 0, &p->trust};
+    esp_chip_info_t ci;
+    esp_chip_info(&ci); /* the revision, checked as for an upload */
+    webota_pull_config_t pc = {p->device_id, webota_esp_chip(), cfg_in->interval_s * 1000u, 0, &p->trust,
+                               true, (int)ci.revision};
     webota_esp_lock();
     webota_err_t e = webota_slot_running_desc(rules, &running);
     if (e == WEBOTA_OK) {
