@@ -8,16 +8,22 @@
 // phone/desktop screenshots; then a device that installs only signed images
 // (--trusted-key): the page names its keys, reads the picked image's signature
 // blocks through the device before sending it, refuses unsigned and untrusted
-// images in the browser, and installs one signed by the trusted key; last a
+// images in the browser, and installs one signed by the trusted key; then a
 // device that pulls a release whose image only an untrusted key signed: the
-// page's "Release server" line says it was refused and why.
+// page's "Release server" line says it was refused and why; last uploads
+// through a TCP proxy in this test that breaks the link: the page resumes by
+// itself and the slot holds exactly the file's bytes, a link down longer than
+// the device's hold time ends clearly with firmware and otadata untouched, and
+// (with the password device of the hardening steps) every request of a
+// resumed upload answers a login challenge.
 //
 // usage: node page.test.js --webota PATH/webota --artifacts DIR
 'use strict';
 const { chromium } = require('playwright-core');
 const { spawn, execFileSync } = require('child_process');
-const fs = require('fs');
 const http = require('http');
+const net = require('net');
+const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const zlib = require('zlib');
@@ -30,6 +36,8 @@ const WEBOTA = arg('--webota');
 const ARTIFACTS = path.resolve(arg('--artifacts') || 'artifacts');
 const CHROMIUM = process.env.WEBOTA_CHROMIUM || '/usr/bin/chromium';
 const WATCHDOG_S = 2;
+// A resumable upload (the simulator holds dropped uploads by default).
+const UPLOAD = /\/api\/update\?id=[0-9a-f]{32}$/;
 // The marker of include/webota/marker.h.
 const MARKER = Buffer.concat([Buffer.from('WEBOTA-UPDATER-MARKER-v1'),
   Buffer.from([0x8f, 0x3a, 0xd1, 0x5e, 0x07, 0xc4, 0x92, 0x6b])]);
@@ -42,10 +50,10 @@ fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 // Everything is bounded: the whole run may not take longer than this.
 const deadline = setTimeout(() => {
-  console.error('FAIL: browser tests took longer than 200 s');
+  console.error('FAIL: browser tests took longer than 300 s');
   cleanup();
   process.exit(1);
-}, 200000);
+}, 300000);
 
 let sim = null;
 let simLog = '';
@@ -67,11 +75,11 @@ function stopSim() {
   });
 }
 
-function startSim(extra = []) {
+function startSim(extra = [], flash = path.join(tmp, 'webota-flash.bin')) {
   return new Promise((resolve, reject) => {
     simLog = '';
     sim = spawn(WEBOTA, ['sim', '--bind', '127.0.0.1', '--port', '0', '--flash',
-      path.join(tmp, 'webota-flash.bin'), '--confirm', 'manual', '--watchdog', String(WATCHDOG_S), ...extra],
+      flash, '--confirm', 'manual', '--watchdog', String(WATCHDOG_S), ...extra],
     { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => reject(new Error('the simulator did not print its URL within 20 s:\n' + simLog)), 20000);
     const onData = (d) => {
@@ -154,8 +162,11 @@ async function main() {
   });
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
+  // POSTs that send or change something; the upload ids the page asks for
+  // (POST /api/update/session, before each resumable upload) apart
   const posts = [];
-  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  const sessions = [];
+  page.on('request', (r) => { if (r.method() === 'POST') (/\/api\/update\/session$/.test(r.url()) ? sessions : posts).push(r.url()); });
   page.on('dialog', (d) => d.accept());
   page.on('pageerror', (e) => { failed++; console.log(`not ok - page script error: ${e.message}`); });
   const cspViolations = [];
@@ -222,7 +233,7 @@ async function main() {
   await step("the device's refusal marks the file refused, and only that shows", page, async () => {
     // one flipped byte far from the header: only the device's checksum sees it
     const bad = patched(demo.good.data, (b) => { b[b.length >> 1] ^= 0x01; });
-    const before = posts.length;
+    const before = posts.length, sessionsBefore = sessions.length;
     await page.setInputFiles('#file', { name: 'corrupt.bin', mimeType: 'application/octet-stream', buffer: bad });
     await waitText(page, '#fmsg', /Ready to upload/);
     await page.click('#b-up');
@@ -238,6 +249,7 @@ async function main() {
     await page.evaluate(() => document.getElementById('form').requestSubmit());
     await page.waitForTimeout(300);
     assert(posts.length === before + 1, `the refused file was sent again: ${posts.slice(before)}`);
+    assert(sessions.length === sessionsBefore + 1, `expected one upload id for one upload: ${sessions.length - sessionsBefore}`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-3b-device-refused.png'), fullPage: true });
   });
 
@@ -273,7 +285,7 @@ async function main() {
     const mid = [...new Set(values.filter((v) => v > 0 && v < 100))];
     assert(mid.length >= 3, `the progress bar took too few intermediate values: ${mid}`);
     for (let i = 1; i < values.length; i++) assert(values[i] >= values[i - 1] || values[i] === 0, `the progress bar went backwards: ${values}`);
-    assert(posts.length === before + 1 && /\/api\/update$/.test(posts[before]), `expected one POST /api/update: ${posts.slice(before)}`);
+    assert(posts.length === before + 1 && UPLOAD.test(posts[before]), `expected one POST /api/update?id=…: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
     assert(/ota_0/.test(await text(page, '#d-running')), 'not running from ota_0');
     assert(/pending verification/.test(await text(page, '#d-running')), 'the new firmware is not shown as pending verification');
@@ -295,7 +307,7 @@ async function main() {
     await page.waitForSelector('#b-force', { state: 'visible' });
     await page.click('#b-force');
     await waitText(page, '#result', /came back on ota_0 \(1\.1\.0\).*rolled back/, 60000 + WATCHDOG_S * 1000);
-    assert(posts.length === before + 1 && /\/api\/update\?force=1$/.test(posts[before]), `expected POST /api/update?force=1: ${posts.slice(before)}`);
+    assert(posts.length === before + 1 && /\/api\/update\?id=[0-9a-f]{32}&force=1$/.test(posts[before]), `expected POST /api/update?id=…&force=1: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
     assert(await page.evaluate(() => document.getElementById('file').value === ''), 'the uploaded file is still selected after the device came back');
     // only the current state: the earlier "Installed 1.2.0 into ota_1" is gone
@@ -326,7 +338,7 @@ async function main() {
     // requests that found the device restarting (a network error: refused,
     // reset, empty, aborted by the page's own timeout; never an HTTP status)
     const unexpected = consoleLog.filter((m) => !(
-      (/\/api\/update$/.test(m.url) && /status of 422/.test(m.text)) ||
+      (UPLOAD.test(m.url) && /status of 422/.test(m.text)) ||
       (/\/api\/status$/.test(m.url) && /^Failed to load resource: net::ERR_[A-Z_]+$/.test(m.text))));
     console.log(`# console: ${[...new Set(consoleLog.map((m) => `${m.type}: ${m.text}`))].join(' | ') || 'nothing'}`);
     assert(unexpected.length === 0, `the console shows: ${JSON.stringify(unexpected)}`);
@@ -389,7 +401,7 @@ async function main() {
   // Compressed uploads: a .gz is inflated in the browser to be checked like a
   // .bin, then sent as it is with Content-Encoding: gzip.
   const encodings = [];
-  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/update/.test(r.url())) encodings.push(r.headers()['content-encoding'] || ''); });
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/api\/update(\?|$)/.test(r.url())) encodings.push(r.headers()['content-encoding'] || ''); });
   const gz = zlib.gzipSync(demo.good.data, { level: 9 });
 
   await step('a damaged .gz is refused in the browser and nothing is sent', page, async () => {
@@ -423,7 +435,7 @@ async function main() {
     assert(posts.length === before + 1, `expected one POST: ${posts.slice(before)}`);
     assert(encodings[encodings.length - 1] === 'gzip', `sent with Content-Encoding "${encodings[encodings.length - 1]}"`);
   });
-  await hardeningSteps(base, page, posts, cspViolations);
+  await hardeningSteps(base, page, posts, cspViolations, demo);
 
 
   // Signed images only: the simulator again, on the same flash, trusting one test key.
@@ -437,7 +449,8 @@ async function main() {
   const untrusted = signWith('p256_b');
   await step('a device that requires signatures names its keys', page, async () => {
     assert(await stopSim(), 'the simulator did not stop within 10 s of SIGINT');
-    const base2 = await startSim(['--trusted-key', path.join(KEYS, 'p256_a.pub.pem')]);
+    // (and does not hold dropped uploads: the page uploads without an id)
+  const base2 = await startSim(['--trusted-key', path.join(KEYS, 'p256_a.pub.pem'), '--resume-hold', '0']);
     await page.goto(base2 + '/');
     await waitText(page, '#d-sig', /^required: ecdsa256 key 8efe9920…cb30$/);
   });
@@ -459,8 +472,12 @@ async function main() {
     await waitText(page, '#fmsg', /Ready to upload/);
     assert(await page.isEnabled('#b-up'), 'Upload is disabled for a trusted signature');
     await page.screenshot({ path: path.join(ARTIFACTS, 'signed-image.png'), fullPage: true });
+    const before = posts.length, sessionsBefore = sessions.length;
     await page.click('#b-up');
     await waitText(page, '#result', /The device is back: webota-demo 1\.1\.0 runs from/, 60000);
+    // this device's status says resume_hold_s 0: one plain upload, no upload id asked for
+    assert(posts.length === before + 1 && /\/api\/update$/.test(posts[before]) && sessions.length === sessionsBefore,
+      `expected one POST /api/update without an id: ${posts.slice(before)}, ${sessions.length - sessionsBefore} upload ids`);
   });
 
   // Pulling: a release served by a plain static server (node's http module)
@@ -507,11 +524,12 @@ async function main() {
   } finally {
     server.close();
   }
+  await resumeSteps(demo);
 }
 
 // The page under its own Content-Security-Policy, framing refused, destructive
 // buttons asking first, and the login of a device with a password.
-async function hardeningSteps(base, page, posts, cspViolations) {
+async function hardeningSteps(base, page, posts, cspViolations, demo) {
   await step('the page runs under its Content-Security-Policy without a violation', page, async () => {
     const resp = await page.goto(base + '/');
     const csp = (await resp.headerValue('content-security-policy')) || '';
@@ -606,10 +624,285 @@ async function hardeningSteps(base, page, posts, cspViolations) {
       assert(!log2.includes(PW), 'the password appears in the simulator log');
       await ctx.close();
     });
+    await step('with a password, a resumed upload answers a challenge in every request', null, async () => {
+      const px = await startProxy(Number(new URL(base2).port));
+      try {
+        const { ctx, p, rec } = await resumePage(px, PW);
+        px.cuts = [px.sent + Math.floor(demo.good.data.length * 0.5)];
+        await p.setInputFiles('#file', demo.good.file);
+        await waitText(p, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
+        await p.click('#b-up');
+        await waitText(p, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_0/, 60000);
+        const texts = await p.evaluate(() => window.__texts);
+        assert(px.drops === 1 && texts.includes('Connection lost, resuming…'), `drops ${px.drops}, texts ${JSON.stringify(texts)}`);
+        assert(rec.sessions === 1 && rec.uploads.length >= 2 && rec.uploads.some((u) => Number(u.offset) > 0), `uploads: ${JSON.stringify(rec.uploads)}`);
+        // the upload id, each part of the upload and each "where are you" (GET ?id=) logged in
+        const api = rec.requests.filter((r) => /\/api\/update/.test(r.url()));
+        assert(api.some((r) => r.method() === 'GET'), 'the page never asked the device for the offset');
+        for (const r of api) {
+          assert(/^WebOTA-HMAC nonce="[0-9a-f]{32}", mac="[0-9a-f]{64}"$/.test(r.headers().authorization || ''),
+            `${r.method()} ${r.url()} went without a challenge answer`);
+        }
+        for (const r of rec.requests) {
+          const all = JSON.stringify(r.headers()) + r.url();
+          assert(!all.includes(PW) && !all.includes(encodeURIComponent(PW)), `the password was sent: ${r.method()} ${r.url()}`);
+        }
+        // besides the link's breaks: the one 401 that made the page ask for the password
+        const bad = unexpectedConsole(rec);
+        const asked = bad.filter((m) => /\/api\/status$/.test(m.url) && /status of 401/.test(m.text));
+        assert(asked.length === 1 && bad.length === 1, `the console shows: ${JSON.stringify(bad)}`);
+        await ctx.close();
+      } finally {
+        await px.stop();
+      }
+    });
   } finally {
     second.kill('SIGINT');
     await new Promise((r) => { if (second.exitCode !== null) r(); else second.once('exit', r); setTimeout(r, 10000); });
     fs.rmSync(sub, { recursive: true, force: true });
+  }
+}
+
+// A TCP proxy on 127.0.0.1 between the browser and the simulator, as a link
+// that breaks: it counts the bytes the browser sends (all connections
+// together) and resets both sides of the connection that carries byte
+// cuts[0], cuts[1], ...; with closeAfterCut it then refuses (resets) every new
+// connection until `closed` is set back to false: the device out of reach.
+function startProxy(upstream) {
+  const px = { cuts: [], sent: 0, drops: 0, closed: false, closeAfterCut: false, conns: new Set() };
+  px.server = net.createServer((c) => {
+    c.on('error', () => {});
+    if (px.closed) return c.resetAndDestroy();
+    const u = net.connect(upstream, '127.0.0.1');
+    u.on('error', () => {});
+    px.conns.add(c);
+    px.conns.add(u);
+    const end = () => { px.conns.delete(c); px.conns.delete(u); };
+    c.on('close', () => { end(); u.destroy(); });
+    u.on('close', () => { end(); c.destroy(); });
+    c.on('data', (d) => {
+      if (px.cuts.length && px.sent + d.length >= px.cuts[0]) {
+        px.cuts.shift();
+        px.drops++;
+        if (px.closeAfterCut) px.closed = true;
+        c.resetAndDestroy();
+        u.resetAndDestroy();
+        return;
+      }
+      px.sent += d.length;
+      u.write(d);
+    });
+    u.on('data', (d) => c.write(d));
+  });
+  return new Promise((resolve, reject) => {
+    px.server.once('error', reject);
+    px.server.listen(0, '127.0.0.1', () => {
+      px.url = `http://127.0.0.1:${px.server.address().port}`;
+      px.stop = () => new Promise((r) => { for (const s of px.conns) s.destroy(); px.server.close(() => r()); });
+      resolve(px);
+    });
+  });
+}
+
+// GET url (the simulator directly, not through the proxy): its JSON.
+function getJSON(url) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => { try { resolve(JSON.parse(body)); } catch (e) { reject(new Error(`${url}: ${body}`)); } });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: no answer within 5 s`)));
+    req.on('error', reject);
+  });
+}
+
+// Waits (bounded) until fn() is true; fn may be async.
+async function until(what, fn, timeout = 15000) {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() - t0 > timeout) throw new Error(`${what}: not within ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// A page through the proxy that records every text its progress line and
+// result took, the upload requests it made and everything its console showed.
+async function resumePage(px, password) {
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  const rec = { uploads: [], sessions: 0, console: [], requests: [] };
+  p.on('request', (r) => {
+    rec.requests.push(r);
+    if (r.method() === 'POST' && /\/api\/update\/session$/.test(r.url())) rec.sessions++;
+    else if (r.method() === 'POST' && /\/api\/update\?/.test(r.url())) rec.uploads.push({ url: r.url(), offset: r.headers()['upload-offset'] });
+  });
+  p.on('console', (m) => rec.console.push({ text: m.text(), url: (m.location() || {}).url || '' }));
+  p.on('pageerror', (e) => rec.console.push({ text: `page script error: ${e.message}`, url: '' }));
+  await p.goto(px.url + '/');
+  if (password) {
+    await p.waitForSelector('#login', { state: 'visible', timeout: 10000 });
+    await p.fill('#pw', password);
+    await p.click('#b-login');
+  }
+  await waitText(p, '#d-version', /^1\.0\.0\b/);
+  // a slow link (64 KiB/s up), as at the edge of a SoftAP's range: the device
+  // takes the bytes as they come, so a drop finds it part way
+  const cdp = await ctx.newCDPSession(p);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 64 * 1024 });
+  await p.evaluate(() => {
+    window.__texts = [];
+    const o = new MutationObserver(() => {
+      for (const id of ['ptext', 'result']) {
+        const t = document.getElementById(id).textContent;
+        if (t && window.__texts[window.__texts.length - 1] !== t) window.__texts.push(t);
+      }
+    });
+    for (const id of ['ptext', 'result']) o.observe(document.getElementById(id), { childList: true, characterData: true, subtree: true });
+  });
+  return { ctx, p, rec };
+}
+
+// What the page's console may show while its link breaks: the failed
+// requests (reset, refused: net::ERR_…), the device's 404 for an upload it no
+// longer holds and, when the browser resent a dropped request by itself
+// before the device saw the drop, 409/416 for that resend. Nothing else.
+function unexpectedConsole(rec) {
+  return rec.console.filter((m) => !(
+    (/\/api\/(update|auth|status)\b/.test(m.url) && /^Failed to load resource: net::ERR_[A-Z_]+$/.test(m.text)) ||
+    (/\/api\/update\?id=/.test(m.url) && /status of (404|409|416)/.test(m.text))));
+}
+
+// Where a partition starts, from the table at 0x8000 of the flash file.
+function partition(flash, label) {
+  for (let o = 0x8000; o < 0x9000 && flash.readUInt16LE(o) === 0x50aa; o += 32) {
+    if (flash.subarray(o + 12, o + 28).toString('latin1').replace(/\0.*$/s, '') === label) {
+      return { offset: flash.readUInt32LE(o + 4), size: flash.readUInt32LE(o + 8) };
+    }
+  }
+  throw new Error(`no partition ${label} in the flash file`);
+}
+
+// Uploads through a link that breaks: the page resumes by itself and the
+// device installs exactly the file's bytes; a link that stays down longer
+// than the device holds the upload ends with a clear message, firmware and
+// otadata untouched, and the file can be sent again.
+async function resumeSteps(demo) {
+  const img = demo.good.data;
+  const dir = fs.mkdtempSync(path.join(tmp, 'resume-'));
+  const flashPath = path.join(dir, 'flash.bin');
+  assert(await stopSim(), 'the simulator did not stop within 10 s of SIGINT');
+  let base = await startSim([], flashPath);
+  let px = await startProxy(Number(new URL(base).port));
+  try {
+    await step('an upload cut twice resumes by itself and installs the same bytes', null, async () => {
+      const st = await getJSON(base + '/api/status');
+      assert(st.resume_hold_s === 60 && st.next && st.next.label === 'ota_0', `status: resume_hold_s ${st.resume_hold_s}, next ${JSON.stringify(st.next)}`);
+      const { ctx, p, rec } = await resumePage(px);
+      px.cuts = [px.sent + Math.floor(img.length * 0.3), px.sent + Math.floor(img.length * 0.7)];
+      await p.setInputFiles('#file', demo.good.file);
+      await waitText(p, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
+      await p.click('#b-up');
+      await waitText(p, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_0/, 60000);
+      await p.screenshot({ path: path.join(ARTIFACTS, 'resume-done.png'), fullPage: true });
+      const texts = await p.evaluate(() => window.__texts);
+      assert(px.drops === 2, `the proxy cut ${px.drops} connections, expected 2`);
+      assert(texts.some((t) => /^Connection lost, resuming…$/.test(t)), `the page never said "Connection lost, resuming…": ${JSON.stringify(texts)}`);
+      // one upload id; the first request from byte 0, then resumes from later offsets, all with that id
+      const ids = new Set(rec.uploads.map((u) => new URL(u.url).searchParams.get('id')));
+      assert(rec.sessions === 1 && ids.size === 1, `${rec.sessions} upload ids asked for, ${ids.size} used: ${JSON.stringify(rec.uploads)}`);
+      assert(rec.uploads[0].offset === '0' && rec.uploads.some((u) => Number(u.offset) > 0),
+        `no upload resumed from a later offset: ${JSON.stringify(rec.uploads)}`);
+      const resumedAt = rec.uploads.map((u) => Number(u.offset)).filter((o) => o > 0);
+      assert(resumedAt.every((o) => o < img.length), `an offset past the end: ${resumedAt}`);
+      // exactly the file's bytes in the slot, and the device runs them
+      const now = await getJSON(base + '/api/status');
+      assert(now.version === '1.1.0' && now.running.label === 'ota_0', `the device runs ${now.version} from ${now.running.label}`);
+      const flash = fs.readFileSync(flashPath);
+      const slot = partition(flash, 'ota_0');
+      assert(slot.offset === st.next.offset, `ota_0 at 0x${slot.offset.toString(16)}, the status said 0x${st.next.offset.toString(16)}`);
+      assert(flash.subarray(slot.offset, slot.offset + img.length).equals(img), 'the slot does not hold exactly the uploaded bytes');
+      const bad = unexpectedConsole(rec);
+      console.log(`# resumed at ${resumedAt.join(', ')} of ${img.length} bytes; console: ${[...new Set(rec.console.map((m) => m.text))].join(' | ') || 'nothing'}`);
+      assert(bad.length === 0, `the console shows: ${JSON.stringify(bad)}`);
+      await ctx.close();
+    });
+
+    // a device that holds a dropped upload 1 s
+    await px.stop();
+    assert(await stopSim(), 'the simulator did not stop within 10 s of SIGINT');
+    fs.rmSync(flashPath);
+    base = await startSim(['--resume-hold', '1'], flashPath);
+    px = await startProxy(Number(new URL(base).port));
+    const { ctx, p, rec } = await resumePage(px);
+    const otadata = () => {
+      const f = fs.readFileSync(flashPath);
+      const o = partition(f, 'otadata');
+      return f.subarray(o.offset, o.offset + o.size);
+    };
+    const before = otadata();
+    const factory = () => { const f = fs.readFileSync(flashPath); const o = partition(f, 'factory'); return f.subarray(o.offset, o.offset + o.size); };
+    const factoryBefore = factory();
+
+    await step('a link down longer than the hold time ends clearly, firmware untouched', p, async () => {
+      const st = await getJSON(base + '/api/status');
+      assert(st.resume_hold_s === 1, `status: resume_hold_s ${st.resume_hold_s}, expected 1`);
+      px.cuts = [px.sent + Math.floor(img.length * 0.4)];
+      px.closeAfterCut = true;
+      await p.setInputFiles('#file', demo.good.file);
+      await waitText(p, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
+      await p.click('#b-up');
+      await waitText(p, '#ptext', /^Connection lost, resuming…$/, 20000);
+      // the device holds the upload, then gives it up once its hold time has
+      // passed (asked directly, not through the proxy)
+      const seen = [];
+      const upd = async () => { const u = (await getJSON(base + '/api/status')).update; seen.push(JSON.stringify(u)); return u; };
+      await until('the device holds the dropped upload', async () => (await upd()).held).catch((e) => { throw new Error(`${e.message}: ${seen.join(' ')}`); });
+      await until('the device ends the held upload', async () => { const u = await upd(); return !u.held && u.state === 'failed'; });
+      console.log(`# the device: ${[...new Set(seen)].join(' ')}`);
+      px.closed = false; // the link is back; the page asks the device where it stands
+      await waitText(p, '#result', /^The device no longer holds the interrupted upload \(it waits 1 s for the connection to come back\)\. Nothing was installed: the running firmware is unchanged\. Upload to send the file again\.$/, 20000);
+      await p.screenshot({ path: path.join(ARTIFACTS, 'resume-expired.png'), fullPage: true });
+      assert(await p.isHidden('#prog'), 'the progress of the lost upload still shows');
+      assert(await p.isEnabled('#b-up'), 'Upload is not offered again');
+      const s = await getJSON(base + '/api/status');
+      assert(s.version === '1.0.0' && s.running.label === 'factory' && s.update.state === 'failed', `after the expired hold: ${JSON.stringify(s)}`);
+      assert(otadata().equals(before), 'otadata changed');
+      assert(factory().equals(factoryBefore), 'the running firmware changed');
+    });
+
+    await step('a link that does not come back: the page gives up after the hold time', p, async () => {
+      px.cuts = [px.sent + Math.floor(img.length * 0.5)];
+      px.closeAfterCut = true;
+      const t0 = Date.now();
+      await p.click('#b-up');
+      await waitText(p, '#ptext', /^Connection lost, resuming…$/, 20000);
+      await waitText(p, '#result', /^The connection to the device was lost and did not come back in time\. Nothing was installed: the running firmware is unchanged\. Upload to send the file again\.$/, 30000);
+      console.log(`# gave up after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      assert(await p.isEnabled('#b-up'), 'Upload is not offered again');
+      px.closed = false;
+      const s = await getJSON(base + '/api/status');
+      assert(s.version === '1.0.0' && s.running.label === 'factory', `after giving up: ${JSON.stringify(s)}`);
+      assert(otadata().equals(before), 'otadata changed');
+      assert(factory().equals(factoryBefore), 'the running firmware changed');
+    });
+
+    await step('the same file sent again installs', p, async () => {
+      px.closeAfterCut = false;
+      await p.click('#b-up');
+      await waitText(p, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_0/, 60000);
+      const flash = fs.readFileSync(flashPath);
+      const slot = partition(flash, 'ota_0');
+      assert(flash.subarray(slot.offset, slot.offset + img.length).equals(img), 'the slot does not hold exactly the uploaded bytes');
+      const bad = unexpectedConsole(rec);
+      console.log(`# console: ${[...new Set(rec.console.map((m) => m.text))].join(' | ') || 'nothing'}`);
+      assert(bad.length === 0, `the console shows: ${JSON.stringify(bad)}`);
+    });
+    await ctx.close();
+  } finally {
+    await px.stop();
   }
 }
 

@@ -32,5 +32,5 @@ add_test(NAME browser.page
          COMMAND ${WEBOTA_NODE} ${CMAKE_SOURCE_DIR}/tests/browser/page.test.js
                  --webota $<TARGET_FILE:webota> --artifacts ${browser_dir}/artifacts
          WORKING_DIRECTORY ${browser_dir})
-set_tests_properties(browser.page PROPERTIES FIXTURES_REQUIRED browser_deps TIMEOUT 240
+set_tests_properties(browser.page PROPERTIES FIXTURES_REQUIRED browser_deps TIMEOUT 360
                      ENVIRONMENT "NODE_PATH=${browser_dir}/node_modules;WEBOTA_CHROMIUM=${WEBOTA_CHROMIUM}")

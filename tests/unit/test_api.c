@@ -203,7 +203,7 @@ static void test_page_status_routes(void **state)
         "\"idf_ver\":\"v5.5\",\"secure_version\":0,\"security_version\":null,\"running\":{\"label\":\"factory\",\"offset\":65536,"
         "\"size\":1048576,\"index\":-1,\"state\":\"undefined\"},\"next\":{\"label\":\"ota_0\","
         "\"offset\":1114112,\"size\":1048576,\"index\":0},\"rollback_possible\":false,"
-        "\"require_marker\":true,\"signed_only\":false,\"trusted_keys\":[],\"gzip\":false,"
+        "\"require_marker\":true,\"signed_only\":false,\"trusted_keys\":[],\"gzip\":false,\"resume_hold_s\":60,"
         "\"update\":{\"state\":\"idle\",\"received\":0,\"total\":0,\"held\":false},\"rebooting\":false}");
     assert_int_equal(d->requests[WEBOTA_API_ROUTE_STATUS], 1);
 
