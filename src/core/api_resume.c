@@ -19,9 +19,14 @@ bool webota_api_resume_on(const webota_api_t *api)
 }
 
 /* 0 in the config is the default, as for every other field */
-static uint32_t hold_ms(const webota_api_t *api)
+uint32_t webota_api_resume_hold_ms(const webota_api_t *api)
 {
     return api->cfg.resume_hold_ms != 0 ? api->cfg.resume_hold_ms : WEBOTA_API_RESUME_HOLD_MS;
+}
+
+static uint32_t hold_ms(const webota_api_t *api)
+{
+    return webota_api_resume_hold_ms(api);
 }
 
 static uint32_t now(const webota_api_t *api)

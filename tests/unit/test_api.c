@@ -121,6 +121,7 @@ static void test_resume_hold_default(void **state)
     zero.ctx = d;
     d->now = 5000;
     assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    status_has(d, "\"resume_hold_s\":60,"); /* what the page reads */
     size_t len;
     uint8_t *img = make_image("1.1.0", true, 2, &len);
     uint8_t *before = snapshot(d);
@@ -152,6 +153,7 @@ static void test_resume_hold_default(void **state)
     /* resume_hold_ms set: that time, not the default */
     zero.resume_hold_ms = 1500;
     assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    status_has(d, "\"resume_hold_s\":2,"); /* rounded up */
     new_upload_id(d, id, sizeof(id));
     snprintf(query, sizeof(query), "id=%s", id);
     drop_upload(d, query, img, len, 9000);
@@ -166,6 +168,7 @@ static void test_resume_hold_default(void **state)
     zero.resume_hold_ms = 0;
     zero.no_resume = true;
     assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    status_has(d, "\"resume_hold_s\":0,");
     call(d, &r, NULL, 0, 0, &a);
     expect_error(&a, 404, "not_found_route");
     assert_null(a.resp.upload_id);
