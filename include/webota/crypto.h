@@ -43,6 +43,22 @@ typedef struct {
 /* Initialise the crypto library once (idempotent). */
 webota_err_t webota_crypto_init(void);
 
+/* PSA Crypto's key store and random generator are shared by the whole
+ * program, and mbedTLS before 3.6 does not lock them: two threads importing
+ * keys at once corrupt the store. A program that verifies signatures or
+ * computes MACs from several threads at once (the simulator's fleet: one
+ * thread per device) installs a lock, taken around every key operation and
+ * random draw (not a recursive one: it is never taken twice). Call
+ * webota_crypto_init before the threads start. NULL (the default): no lock,
+ * for one thread or callers that serialise their calls already (the ESP-IDF
+ * port's mutex). Hashes need none. */
+typedef struct webota_crypto_lock {
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *ctx;
+} webota_crypto_lock_t;
+void webota_crypto_set_lock(const webota_crypto_lock_t *lock);
+
 webota_err_t webota_hash_start(webota_hash_t *h, webota_hash_alg_t alg);
 webota_err_t webota_hash_update(webota_hash_t *h, const void *data, size_t len);
 /* Writes the digest (16, 32 or 48 bytes by algorithm) to out; ends the operation. */

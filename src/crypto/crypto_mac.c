@@ -7,6 +7,8 @@
 
 #include "webota/crypto.h"
 
+#include "crypto_lock.h"
+
 /* Imports key as an HMAC-SHA-256 signing key. */
 static webota_err_t import_hmac_key(const void *key, size_t key_len, psa_key_id_t *id)
 {
@@ -44,11 +46,13 @@ webota_err_t webota_hmac_sha256(const void *key, size_t key_len, const void *msg
         return WEBOTA_ERR_ARG;
     }
     psa_key_id_t id = 0;
+    webota_crypto_key_lock();
     webota_err_t err = import_hmac_key(key, key_len, &id);
     if (err == WEBOTA_OK) {
         err = mac(id, msg, msg_len, out);
         psa_destroy_key(id);
     }
+    webota_crypto_key_unlock();
     return err;
 }
 
@@ -62,8 +66,10 @@ webota_err_t webota_pbkdf2_sha256(const void *password, size_t password_len, con
         return WEBOTA_ERR_ARG;
     }
     psa_key_id_t id = 0;
+    webota_crypto_key_lock(); /* the key lives in the shared store for the whole derivation */
     webota_err_t err = import_hmac_key(password, password_len, &id);
     if (err != WEBOTA_OK) {
+        webota_crypto_key_unlock();
         return err;
     }
     /* block 1 only: U1 = HMAC(P, S || 00 00 00 01), Ui = HMAC(P, Ui-1), T = U1 ^ ... ^ Un */
@@ -81,6 +87,7 @@ webota_err_t webota_pbkdf2_sha256(const void *password, size_t password_len, con
         }
     }
     psa_destroy_key(id);
+    webota_crypto_key_unlock();
     memset(u, 0, sizeof(u));
     if (err != WEBOTA_OK) {
         memset(out, 0, WEBOTA_SHA256_LEN);
@@ -96,5 +103,8 @@ webota_err_t webota_random(void *out, size_t len)
     if (webota_crypto_init() != WEBOTA_OK) {
         return WEBOTA_ERR_CRYPTO;
     }
-    return psa_generate_random(out, len) == PSA_SUCCESS ? WEBOTA_OK : WEBOTA_ERR_CRYPTO;
+    webota_crypto_key_lock();
+    psa_status_t st = psa_generate_random(out, len);
+    webota_crypto_key_unlock();
+    return st == PSA_SUCCESS ? WEBOTA_OK : WEBOTA_ERR_CRYPTO;
 }

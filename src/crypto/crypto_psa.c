@@ -5,6 +5,8 @@
 
 #include "webota/crypto.h"
 
+#include "crypto_lock.h"
+
 _Static_assert(sizeof(psa_hash_operation_t) <= WEBOTA_HASH_CTX_SIZE,
                "WEBOTA_HASH_CTX_SIZE too small for psa_hash_operation_t");
 
@@ -16,6 +18,33 @@ static psa_hash_operation_t *op_of(webota_hash_t *h)
 static const psa_hash_operation_t *cop_of(const webota_hash_t *h)
 {
     return (const psa_hash_operation_t *)(const void *)h->opaque.bytes;
+}
+
+/* The platform's lock (none by default): the one piece of global state the
+ * port keeps, set once before threads start. */
+static webota_crypto_lock_t s_lock;
+
+void webota_crypto_set_lock(const webota_crypto_lock_t *lock)
+{
+    if (lock != NULL) {
+        s_lock = *lock;
+    } else {
+        memset(&s_lock, 0, sizeof(s_lock));
+    }
+}
+
+void webota_crypto_key_lock(void)
+{
+    if (s_lock.lock != NULL) {
+        s_lock.lock(s_lock.ctx);
+    }
+}
+
+void webota_crypto_key_unlock(void)
+{
+    if (s_lock.unlock != NULL) {
+        s_lock.unlock(s_lock.ctx);
+    }
 }
 
 webota_err_t webota_crypto_init(void)
@@ -237,24 +266,25 @@ webota_err_t webota_sig_verify(webota_sig_alg_t alg, const uint8_t *key, size_t 
     psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_VERIFY_HASH);
     psa_set_key_algorithm(&attr, palg);
     psa_key_id_t id = 0;
+    webota_crypto_key_lock();
     psa_status_t st = psa_import_key(&attr, material, material_len, &id);
     psa_reset_key_attributes(&attr);
+    if (st == PSA_SUCCESS) {
+        st = psa_verify_hash(id, palg, hash, hash_len, sig, sig_len);
+        psa_destroy_key(id);
+        webota_crypto_key_unlock();
+        if (st == PSA_SUCCESS) {
+            return WEBOTA_OK;
+        }
+        return st == PSA_ERROR_INVALID_SIGNATURE || st == PSA_ERROR_INVALID_ARGUMENT ? WEBOTA_ERR_SIG_MISMATCH
+                                                                                   : WEBOTA_ERR_CRYPTO;
+    }
+    webota_crypto_key_unlock();
     if (st == PSA_ERROR_INVALID_ARGUMENT) {
         return WEBOTA_ERR_SIG_MISMATCH; /* not a key of this scheme (e.g. a point off the curve) */
     }
     if (st == PSA_ERROR_NOT_SUPPORTED) {
         return WEBOTA_ERR_UNSUPPORTED; /* the library was built without the scheme */
-    }
-    if (st != PSA_SUCCESS) {
-        return WEBOTA_ERR_CRYPTO;
-    }
-    st = psa_verify_hash(id, palg, hash, hash_len, sig, sig_len);
-    psa_destroy_key(id);
-    if (st == PSA_SUCCESS) {
-        return WEBOTA_OK;
-    }
-    if (st == PSA_ERROR_INVALID_SIGNATURE || st == PSA_ERROR_INVALID_ARGUMENT) {
-        return WEBOTA_ERR_SIG_MISMATCH;
     }
     return WEBOTA_ERR_CRYPTO;
 }

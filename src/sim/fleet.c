@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "sim/bootloader.h"
+#include "sim/crypto_lock.h"
 #include "sim/flash_image.h"
 #include "sim/image_buf.h"
 #include "sim/nor_flash.h"
@@ -304,7 +305,9 @@ int sim_fleet_run(const sim_fleet_config_t *cfg, volatile sig_atomic_t *stop)
         fprintf(out, "webota fleet: %s\n", err);
         return 1;
     }
-    if (webota_crypto_init() != WEBOTA_OK) { /* once, before the device threads */
+    /* once, before the device threads: they verify signatures at the same
+     * time, and the key store must be locked */
+    if (!sim_crypto_threads()) {
         fprintf(out, "webota fleet: PSA Crypto does not start\n");
         return 1;
     }
