@@ -29,7 +29,7 @@ build-asan: deps-test
 
 test-unit: deps-test build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	@grep -h '^powerloss: [0-9]' $(BUILD)/Testing/Temporary/LastTest.log | sed 's/^/webota: /'
+	@grep -h '^powerloss: \(held upload: \)\?[0-9]' $(BUILD)/Testing/Temporary/LastTest.log | sed 's/^/webota: /'
 	@echo "webota: bare-metal code size of the core + crypto port (-Os, text+data+bss; per module: ctest -V -R cross):"
 	@arm-none-eabi-size -t $(BUILD)/cross/cortex-m4/libwebota_cortex-m4.a | tail -1 | awk '{print "  Cortex-M4 (arm-none-eabi-gcc): " $$4 " bytes"}'
 	@riscv64-unknown-elf-size -t $(BUILD)/cross/rv32imc/libwebota_rv32imc.a | tail -1 | awk '{print "  RV32IMC (riscv64-unknown-elf-gcc): " $$4 " bytes"}'

@@ -88,6 +88,10 @@ typedef enum {
 #define WEBOTA_API_RATE_WINDOW_MS 10000u
 #define WEBOTA_API_MIN_RATE 1024u /* bytes per second, averaged over a window */
 
+/* Resumable uploads (src/core/api_resume.c): how long a dropped one is held
+ * for its client when the config leaves resume_hold_ms at 0. */
+#define WEBOTA_API_RESUME_HOLD_MS 60000u
+
 /* The password, as the device keeps it (src/core/api_auth.c): a salted
  * PBKDF2-HMAC-SHA-256 key, never the password. Text form (webota passwd):
  *     pbkdf2-sha256$ITERATIONS$SALT_HEX$KEY_HEX
@@ -169,10 +173,12 @@ typedef struct webota_api_config {
      * (webota_json_key + value calls on j; e.g. the simulator's flash-model
      * time of the last update). May be NULL. */
     void (*status_fields)(void *ctx, struct webota_json *j);
-    /* Resumable uploads: how long a dropped one is held (default 60000);
-     * 0, or no now_ms, turns resuming off (a dropped upload aborts). The ids
-     * come from webota_random (webota/crypto.h). */
+    /* Resumable uploads: how long a dropped one is held; 0 =
+     * WEBOTA_API_RESUME_HOLD_MS (60 s). no_resume (or no now_ms) turns
+     * resuming off: POST /api/update/session answers 404 and a dropped upload
+     * aborts at once. The ids come from webota_random (webota/crypto.h). */
     uint32_t resume_hold_ms;
+    bool no_resume;
     void *ctx;
 } webota_api_config_t;
 
@@ -290,8 +296,8 @@ typedef struct webota_api {
 
 /* Zeroes the config and sets the slot: webota_update_policy_init's policy
  * (marker required), no chip name, revision unknown (not shown), no password,
- * no page, no hooks, resume_hold_ms 60000. A zeroed config with the slot set
- * is the same except that it holds no dropped upload (resume_hold_ms 0). */
+ * no page, no hooks, default limits and resume hold (60 s). A zeroed config
+ * with the slot set behaves the same: every field's 0 is its default. */
 void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot);
 
 /* Errors: ARG (NULL api/config/slot, or a slot without its functions). */
@@ -338,9 +344,11 @@ webota_err_t webota_auth_mac(const uint8_t key[WEBOTA_AUTH_KEY_LEN], const char 
 
 /* True while an upload is in progress (or held for its client's return). */
 bool webota_api_busy(const webota_api_t *api);
-/* Ends a held upload whose hold time has passed (firmware untouched). Every
- * call into the api does it too; a binding may call this from a timer so the
- * slot is released without waiting for the next request. */
+/* Ends a held upload whose hold time has passed (firmware untouched; the
+ * log hook says so). Every request does it too; a binding calls this from a
+ * timer (the simulator every 200 ms, the ESP port every second while
+ * webota_api_busy) so the updater is free at the hold time even when no
+ * request comes. */
 void webota_api_poll(webota_api_t *api);
 /* The HTTP status an error maps to (e.g. IMG_MAGIC -> 422, UPD_BUSY -> 409). */
 int webota_api_http_status(webota_err_t err);

@@ -30,7 +30,10 @@ static void usage(FILE *f)
           "checksum, SHA-256) for the device's chip and revision, no larger than its\n"
           "next slot, carrying the webota updater; a file that fails is not sent, and\n"
           "the message says what is wrong. After the upload push waits until the new\n"
-          "firmware answers and reports what runs and its state.\n\n"
+          "firmware answers and reports what runs and its state. When the connection\n"
+          "is lost after the whole image was sent (the answer never arrived), push\n"
+          "asks the device's status (at most 120 s) whether the new firmware runs or\n"
+          "the image was refused, and reports that.\n\n"
           "  URL        the device, e.g. http://192.168.4.1 or http://127.0.0.1:8080/\n"
           "  FILE       the .bin built by ESP-IDF (build/<project>.bin), or a gzip of it\n"
           "             (checked inside, sent as it is with Content-Encoding: gzip)\n"
@@ -39,7 +42,9 @@ static void usage(FILE *f)
           "             no longer accept web updates once it runs it\n"
           "  --confirm  confirm the new firmware once it answers (POST URL/api/confirm),\n"
           "             when the device left it on trial (pending_verify)\n"
-          "  --no-wait  return as soon as the device has accepted the image\n"
+          "  --no-wait  return as soon as the device has accepted the image (when its\n"
+          "             answer was lost after the whole image was sent, push still asks\n"
+          "             the device's status what became of it)\n"
           "  --no-resume  a dropped connection ends the upload; by default push asks\n"
           "             the device for a resumable upload and, when the link drops,\n"
           "             continues where the device stopped (\"connection lost, resuming…\")\n"
@@ -241,7 +246,7 @@ static bool device_ready(const target_t *t, const char *root, local_refusal_t *r
 /* Checks the file with the device's own image checker, as the device will
  * (chip, revision, slot size, structure, checksum, SHA-256, marker). */
 static bool check_file(FILE *f, const char *path, long long size, const target_t *t, bool force,
-                       bool *marker, local_refusal_t *r)
+                       bool *marker, webota_app_desc_t *desc, local_refusal_t *r)
 {
     const webota_chip_info_t *chip = t->chip[0] ? cli_chip(t->chip) : NULL;
     webota_image_policy_t pol = {
@@ -272,6 +277,7 @@ static bool check_file(FILE *f, const char *path, long long size, const target_t
         return false;
     }
     *marker = st->marker;
+    *desc = info.desc;
     if (e == WEBOTA_OK) {
         if (!st->marker && t->require_marker && !force) {
             r->code = webota_err_name(WEBOTA_ERR_UPD_NO_MARKER);
@@ -442,9 +448,10 @@ static void print_json_result(const installed_t *in, bool ok, const char *error,
     cli_json_out_print(&o, stdout);
 }
 
-/* After the device accepted the image: wait for it, report, confirm. */
+/* After the device accepted the image: wait for it (unless back, its status
+ * after the reboot, is given), report, confirm. */
 static int after_install(const cli_device_t *dev, const installed_t *in, bool marker, bool wait,
-                         bool confirm, bool json)
+                         bool confirm, bool json, cli_http_answer_t *back_status)
 {
     if (!marker) {
         if (json) {
@@ -466,10 +473,15 @@ static int after_install(const cli_device_t *dev, const installed_t *in, bool ma
         }
         return CLI_OK;
     }
-    cli_error("push", "installed %s into %s; waiting for the device to restart into it",
-              in->version, in->slot);
     cli_http_answer_t st;
-    if (!cli_device_wait_back(dev, CLI_DEVICE_BACK_S, &st)) {
+    if (back_status != NULL) {
+        st = *back_status;
+        memset(back_status, 0, sizeof(*back_status));
+    } else {
+        cli_error("push", "installed %s into %s; waiting for the device to restart into it",
+                  in->version, in->slot);
+    }
+    if (back_status == NULL && !cli_device_wait_back(dev, CLI_DEVICE_BACK_S, &st)) {
         char msg[300];
         snprintf(msg, sizeof(msg),
                  "installed %s into %s, but the device did not answer within %d s after its "
@@ -578,6 +590,102 @@ static long long resume_where(const cli_device_t *dev, const char *id, double de
     return -1;
 }
 
+/* The whole image was sent but the answer never came (the link dropped as the
+ * device answered, or while it rebooted into the new firmware): its status
+ * says what became of the upload. Polls (bounded, CLI_DEVICE_BACK_S) until
+ * the device answers, not rebooting and not in the middle of an upload, then
+ * reports: installed (the new firmware runs from the slot it went to: the
+ * usual report, --confirm applies), refused at its end (the device's code and
+ * message), or not installed (it runs what it ran before). */
+static int after_lost_answer(const cli_device_t *dev, const target_t *t, const webota_app_desc_t *desc,
+                             unsigned long long size, bool marker, bool confirm, bool json)
+{
+    installed_t in;
+    memset(&in, 0, sizeof(in));
+    snprintf(in.project, sizeof(in.project), "%s", desc->project_name);
+    snprintf(in.version, sizeof(in.version), "%s", desc->version);
+    snprintf(in.slot, sizeof(in.slot), "%s", t->next);
+    in.size = size;
+    char msg[1200];
+    if (!marker) {
+        snprintf(msg, sizeof(msg),
+                 "the whole image was sent but the device's answer was lost, and %s %s lacks the "
+                 "webota updater: whether it was installed cannot be asked (see the device's log)",
+                 in.project, in.version);
+        cli_error("push", "error: answer_lost: %s", msg);
+        if (json) {
+            print_json_result(&in, false, "answer_lost", msg, NULL, false);
+        }
+        return CLI_INVALID;
+    }
+    fprintf(stderr, "webota push: the connection was lost after the whole image was sent; asking "
+                    "the device what became of it\n");
+    double end = now() + CLI_DEVICE_BACK_S;
+    cli_http_answer_t st = {0};
+    char state[16] = "";
+    bool held = false;
+    for (;;) {
+        double left = end - now();
+        if (left <= 0 || !cli_device_wait_back(dev, left, &st)) {
+            snprintf(msg, sizeof(msg),
+                     "the whole image was sent but the answer was lost, and the device did not "
+                     "answer within %d s: check it with `webota status %s`",
+                     CLI_DEVICE_BACK_S, dev->root);
+            cli_error("push", "error: not_back: %s", msg);
+            if (json) {
+                print_json_result(&in, false, "not_back", msg, NULL, false);
+            }
+            return CLI_INVALID;
+        }
+        held = false;
+        if (!cli_json_text(st.body, st.len, "update.state", state, sizeof(state))) {
+            state[0] = 0;
+        }
+        cli_json_bool(st.body, st.len, "update.held", &held);
+        /* still taking the last bytes or checking the image: ask again */
+        if (held || (strcmp(state, "receiving") != 0 && strcmp(state, "verifying") != 0) ||
+            now() >= end) {
+            break;
+        }
+        cli_http_answer_free(&st);
+    }
+    cli_running_t back;
+    cli_device_running(&st, &back);
+    if (strcmp(back.label, in.slot) == 0 && strcmp(back.version, in.version) == 0 &&
+        strcmp(back.project, in.project) == 0) {
+        return after_install(dev, &in, marker, true, confirm, json, &st);
+    }
+    char code[48] = "not_installed", why[600] = "";
+    bool failed = strcmp(state, "failed") == 0 &&
+                  cli_json_text(st.body, st.len, "update.error", code, sizeof(code));
+    if (failed && strcmp(code, webota_err_name(WEBOTA_ERR_UPD_ABORTED)) == 0) {
+        /* every byte left this computer, but not all reached the device */
+        snprintf(msg, sizeof(msg),
+                 "the connection was lost before the device had the whole image: it ended the "
+                 "upload (firmware untouched) and still runs %s %s from %s; push again",
+                 back.project, back.version, back.label);
+    } else if (failed) {
+        if (!cli_json_text(st.body, st.len, "update.message", why, sizeof(why))) {
+            why[0] = 0;
+        }
+        snprintf(msg, sizeof(msg), "the device refused the image at its end (its answer was lost): %s",
+                 why);
+    } else {
+        snprintf(code, sizeof(code), "not_installed");
+        snprintf(msg, sizeof(msg),
+                 "the whole image was sent but the answer was lost, and the device still runs %s %s "
+                 "from %s (update %s%s): %s %s was not installed; push it again",
+                 back.project, back.version, back.label, state[0] ? state : "?",
+                 held ? ", held for a resume" : "", in.project, in.version);
+    }
+    cli_http_answer_free(&st);
+    cli_error("push", "error: %s: %s", code, msg);
+    if (json) {
+        print_json_result(&in, false, code, msg, &back, false);
+    }
+    return CLI_INVALID;
+}
+
 int cmd_push(int argc, char **argv)
 {
     bool json = false, force = false, confirm = false, wait = true, compress = true, resume = true;
@@ -641,6 +749,8 @@ int cmd_push(int argc, char **argv)
     target_t t;
     local_refusal_t lr;
     bool marker = false;
+    webota_app_desc_t desc; /* the image's, from the check */
+    memset(&desc, 0, sizeof(desc));
     FILE *inflated = NULL; /* a .gz FILE inflated, for the check */
     uint8_t *packed = NULL;
     size_t packed_len = 0;
@@ -653,10 +763,12 @@ int cmd_push(int argc, char **argv)
     if (!device_ready(&t, dev.root, &lr) || !gzip_ready(&p, path, &t, dev_gz, gz, &inflated, &lr) ||
         !check_file(inflated != NULL ? inflated : p.f, path,
                     inflated != NULL ? file_size(inflated) : (long long)p.size, &t, force, &marker,
-                    &lr)) {
+                    &desc, &lr)) {
         report_local(&lr, json);
         goto out;
     }
+    unsigned long long image_size =
+        (unsigned long long)(inflated != NULL ? file_size(inflated) : (long long)p.size);
     if (!gz && dev_gz && compress && cli_gzip_file(p.f, &packed, &packed_len)) {
         FILE *m = fmemopen(packed, packed_len, "rb");
         if (m != NULL) {
@@ -682,6 +794,7 @@ int cmd_push(int argc, char **argv)
     char id[72] = "", query[112];
     bool resumable = resume && resume_id(&dev, id, sizeof(id));
     long long offset = 0;
+    bool all_sent = false; /* no answer, but every byte went out */
     CURLcode rc = CURLE_OK;
     cli_dev_result_t res = CLI_DEV_UNREACHABLE;
     p.t0 = now();
@@ -724,6 +837,9 @@ int cmd_push(int argc, char **argv)
         res = cli_device_result(curl, rc, &ans);
         long status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_off_t up = 0;
+        curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &up);
+        all_sent = res == CLI_DEV_UNREACHABLE && (curl_off_t)offset + up >= p.size;
         /* dropped; or (409/416) the device had not yet seen the drop before */
         bool again = res == CLI_DEV_UNREACHABLE ||
                      (res == CLI_DEV_REFUSED && attempt > 0 && (status == 409 || status == 416));
@@ -733,11 +849,17 @@ int cmd_push(int argc, char **argv)
         if (p.tty) {
             fputc('\n', stderr);
         }
-        fprintf(stderr, "webota push: connection lost, resuming…\n");
-        long long at = resume_where(&dev, id, now() + 60.0);
-        if (at < 0 || at > (long long)p.size) {
-            break; /* the device no longer holds it: report the drop */
+        if (!all_sent) {
+            fprintf(stderr, "webota push: connection lost, resuming…\n");
         }
+        long long at = resume_where(&dev, id, now() + 60.0);
+        if (at < 0 || at > (long long)p.size || (all_sent && at >= (long long)p.size)) {
+            break; /* the device no longer holds it: ask it (all sent) or report the drop */
+        }
+        if (all_sent) { /* sent, but part of it never reached the device */
+            fprintf(stderr, "webota push: connection lost, resuming…\n");
+        }
+        all_sent = false;
         offset = at;
         fprintf(stderr, "webota push: resuming at byte %lld of %lld\n", offset, (long long)p.size);
     }
@@ -748,7 +870,9 @@ int cmd_push(int argc, char **argv)
     if (p.tty || (res != CLI_DEV_UNREACHABLE && p.last_sent > 0)) {
         draw(&p, p.last_sent, true);
     }
-    if (res != CLI_DEV_OK) {
+    if (res == CLI_DEV_UNREACHABLE && all_sent) {
+        ret = after_lost_answer(&dev, &t, &desc, image_size, marker, confirm, json);
+    } else if (res != CLI_DEV_OK) {
         if (json && res == CLI_DEV_REFUSED) {
             cli_device_print_body(&ans);
         }
@@ -756,7 +880,7 @@ int cmd_push(int argc, char **argv)
     } else {
         installed_t in;
         read_installed(&ans, &in);
-        ret = after_install(&dev, &in, marker, wait, confirm, json);
+        ret = after_install(&dev, &in, marker, wait, confirm, json, NULL);
     }
 out:
     if (curl != NULL) {

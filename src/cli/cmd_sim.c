@@ -100,7 +100,6 @@ int cmd_sim(int argc, char **argv)
     cfg.rollback = true;
     cfg.confirm = SIM_CONFIRM_FIRST_REQUEST;
     cfg.watchdog_s = 30;
-    cfg.resume_hold_s = 60;
     cfg.port = 8080;
     cfg.bind = "127.0.0.1";
     cfg.pull_interval_ms = 60000;
@@ -166,6 +165,7 @@ int cmd_sim(int argc, char **argv)
                 return CLI_USAGE;
             }
             cfg.resume_hold_s = (unsigned)n;
+            cfg.no_resume = n == 0; /* the option's 0 says "do not hold" */
         } else if (strcmp(a, "--watchdog") == 0) {
             if (!parse_uint(v, 86400, &n) || n == 0) {
                 cli_error("sim", "--watchdog %s: want 1..86400 seconds", v);

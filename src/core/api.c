@@ -356,7 +356,6 @@ void webota_api_config_init(webota_api_config_t *cfg, webota_slot_t *slot)
     cfg->slot = slot;
     webota_update_policy_init(&cfg->policy);
     cfg->chip = ""; /* NULL means the same (webota_api_init) */
-    cfg->resume_hold_ms = 60000u;
 }
 
 webota_err_t webota_api_init(webota_api_t *api, const webota_api_config_t *cfg)

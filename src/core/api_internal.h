@@ -107,6 +107,8 @@ void webota_api_sig_abort(webota_api_t *api, webota_api_conn_t *conn);
 enum { WEBOTA_API_RESUME_REFUSED, WEBOTA_API_RESUME_START, WEBOTA_API_RESUME_CONTINUE };
 
 bool webota_api_resume_on(const webota_api_t *api);
+/* How long a dropped upload is held: the config's, or the default for 0. */
+uint32_t webota_api_resume_hold_ms(const webota_api_t *api);
 /* key=value from a query string into out (NUL-terminated; "" when too long);
  * false when absent. */
 bool webota_api_query_value(const char *query, const char *key, char *out, size_t cap);

@@ -15,7 +15,18 @@
 
 bool webota_api_resume_on(const webota_api_t *api)
 {
-    return api->cfg.now_ms != NULL && api->cfg.resume_hold_ms > 0;
+    return api->cfg.now_ms != NULL && !api->cfg.no_resume;
+}
+
+/* 0 in the config is the default, as for every other field */
+uint32_t webota_api_resume_hold_ms(const webota_api_t *api)
+{
+    return api->cfg.resume_hold_ms != 0 ? api->cfg.resume_hold_ms : WEBOTA_API_RESUME_HOLD_MS;
+}
+
+static uint32_t hold_ms(const webota_api_t *api)
+{
+    return webota_api_resume_hold_ms(api);
 }
 
 static uint32_t now(const webota_api_t *api)
@@ -26,7 +37,7 @@ static uint32_t now(const webota_api_t *api)
 static uint32_t hold_left_ms(const webota_api_t *api)
 {
     uint32_t gone = now(api) - api->held_since; /* wraps correctly */
-    return gone >= api->cfg.resume_hold_ms ? 0 : api->cfg.resume_hold_ms - gone;
+    return gone >= hold_ms(api) ? 0 : hold_ms(api) - gone;
 }
 
 static void forget_id(webota_api_t *api)
@@ -60,6 +71,8 @@ void webota_api_poll(webota_api_t *api)
 {
     if (api != NULL && api->held && hold_left_ms(api) == 0) {
         end_held(api);
+        webota_api_log(api, "held upload ", "not resumed within its hold time",
+                       ": ended (firmware untouched), the updater is free again");
     }
 }
 
@@ -203,7 +216,7 @@ void webota_api_resume_new(webota_api_t *api, webota_api_conn_t *conn,
     webota_json_key(&j, "id");
     webota_json_str(&j, api->upload_id);
     webota_json_key(&j, "hold_s");
-    webota_json_uint(&j, api->cfg.resume_hold_ms / 1000u);
+    webota_json_uint(&j, hold_ms(api) / 1000u);
     webota_json_obj_end(&j);
     size_t len = 0;
     webota_json_end(&j, &len);

@@ -122,7 +122,7 @@ void webota_api_respond_status(webota_api_t *api, webota_api_response_t *resp)
     }
     /* resumable uploads: how long a dropped one is held (0: not held) */
     webota_json_key(&j, "resume_hold_s");
-    webota_json_uint(&j, webota_api_resume_on(api) ? (api->cfg.resume_hold_ms + 999u) / 1000u : 0);
+    webota_json_uint(&j, webota_api_resume_on(api) ? (webota_api_resume_hold_ms(api) + 999u) / 1000u : 0);
     webota_json_key(&j, "update");
     webota_json_obj_begin(&j);
     webota_update_state_t st = api->session_used ? webota_update_state(&api->update)

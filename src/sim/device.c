@@ -690,6 +690,7 @@ static int serve(sim_device_t *d, volatile sig_atomic_t *stop)
     ac.on_request = api_on_request;
     ac.status_fields = api_status_fields;
     ac.resume_hold_ms = d->cfg.resume_hold_s * 1000u;
+    ac.no_resume = d->cfg.no_resume;
     ac.ctx = d;
     if (webota_api_init(&d->api, &ac) != WEBOTA_OK) {
         fprintf(d->out, "webota sim: cannot start the API\n");

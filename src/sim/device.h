@@ -41,7 +41,8 @@ typedef struct sim_device_config {
     sim_confirm_t confirm;
     unsigned confirm_delay_s;
     unsigned watchdog_s;
-    unsigned resume_hold_s; /* a dropped resumable upload is held this long; 0 = not held */
+    unsigned resume_hold_s; /* a dropped resumable upload is held this long; 0 = 60 s */
+    bool no_resume;         /* a dropped upload aborts at once (no resumable uploads) */
     const char *bind; /* NULL = 127.0.0.1 */
     uint16_t port;    /* 0 = a free port (kept across reboots) */
     /* NULL = no password; else the verifier (webota/api.h) the API checks

@@ -338,9 +338,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     pthread_mutex_unlock(&h->mu);
 }
 
-/* Every 200 ms: the api's upload limits, then the connections to cut: those
- * sending their headers for too long (slowloris) and a cut upload's. shutdown(),
- * not close(): MHD sees the end of the connection and closes it itself. */
+/* Every 200 ms: the api's upload limits and the end of a held upload whose
+ * hold time has passed (so the updater is free then, not at the next
+ * request), then the connections to cut: those sending their headers for too
+ * long (slowloris) and a cut upload's. shutdown(), not close(): MHD sees the
+ * end of the connection and closes it itself. */
 static void *sweep(void *arg)
 {
     sim_httpd_t *h = arg;
@@ -349,6 +351,7 @@ static void *sweep(void *arg)
         nanosleep(&pause, NULL);
         pthread_mutex_lock(h->cfg.lock);
         webota_api_tick(h->cfg.api);
+        webota_api_poll(h->cfg.api);
         pthread_mutex_lock(&h->mu);
         double now = mono();
         for (size_t i = 0; i < sizeof(h->track) / sizeof(h->track[0]); i++) {

@@ -10,8 +10,9 @@
  * SIM_HTTPD_HEADER_TIMEOUT_S to send a request's headers (slow senders are
  * cut), SIM_HTTPD_TIMEOUT_S seconds of idleness before a connection is
  * closed. The api's upload limits (webota_api_tick, every 200 ms) close an
- * upload that is idle or too slow. A client that goes away mid-upload aborts
- * the update (webota_api_abort). The port is refused when another process
+ * upload that is idle or too slow, and end a held resumable upload at its hold
+ * time (webota_api_poll, same timer). A client that goes away mid-upload
+ * aborts the update, or has it held when resumable (webota_api_abort). The port is refused when another process
  * listens on it (no SO_REUSEPORT). */
 #ifndef WEBOTA_SIM_HTTPD_H
 #define WEBOTA_SIM_HTTPD_H

@@ -1,13 +1,11 @@
 /* The answer to a request whose client half-closed its side before the body
  * was complete (a body shorter than its Content-Length, or a chunked body
- * without its last chunk).
- *
- * libmicrohttpd (0.9.75 in Debian 12, and still 1.0.x) treats the end of the
- * client's stream during the body as an abort: it closes the connection
- * without calling the application again, so no answer would ever be sent.
- * It does report the abort to the completion callback first, while the
- * socket is still open for writing; the simulator answers there, once, with
- * a small HTTP/1.1 response (Connection: close) written to that socket. */
+ * without its last chunk), written to the socket by the simulator itself
+ * from the completion callback (a small HTTP/1.1 response, Connection:
+ * close), because libmicrohttpd (0.9.75 in Debian 12, and 1.0.1) closes the
+ * connection as soon as it reads that end of stream, without calling the
+ * access handler again, and in the closing state MHD_queue_response refuses
+ * any response. */
 #ifndef WEBOTA_SIM_HTTPD_CUT_H
 #define WEBOTA_SIM_HTTPD_CUT_H
 

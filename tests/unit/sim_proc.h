@@ -256,4 +256,37 @@ static inline void wait_for(const char *want)
     fail_msg("the device never answered with %s within 30 s", want);
 }
 
+/* The simulator's log (stdout and stderr), malloc'd and NUL-terminated. */
+static inline char *sim_log(void)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/sim.log", dir);
+    size_t n = 0;
+    char *log = (char *)tu_read_file(path, &n);
+    char *text = log != NULL ? realloc(log, n + 1) : NULL;
+    if (text == NULL) {
+        free(log);
+        return NULL;
+    }
+    text[n] = 0;
+    return text;
+}
+
+/* Waits (bounded: 30 s) until the simulator's log says want, without
+ * talking to it. */
+static inline void wait_for_log(const char *want)
+{
+    for (int i = 0; i < 150; i++) {
+        char *log = sim_log();
+        bool ok = log != NULL && strstr(log, want) != NULL;
+        free(log);
+        if (ok) {
+            return;
+        }
+        sleep_ms(200);
+    }
+    char *log = sim_log();
+    fail_msg("the simulator never logged \"%s\" within 30 s:\n%s", want, log ? log : "");
+}
+
 #endif

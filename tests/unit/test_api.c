@@ -1,275 +1,14 @@
 /* The transport-free HTTP API over a real slot writer (slot_flash) on a RAM
  * NOR flash holding the two-ota layout and a factory firmware: every route and
  * every status code path, and the flash left untouched by every failure. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <cmocka.h>
-
 #include "testutil.h"
-#include "sim/bootloader.h"
-#include "sim/flash_image.h"
-#include "sim/nor_flash.h"
-#include "sim/power_on.h"
-#include "webota/api.h"
-#include "webota/image_make.h"
-#include "webota/slot_flash.h"
+#include "api_fixture.h"
 
-#define FLASH_SIZE 0x400000u
-
-typedef struct {
-    sim_nor_t *nor;
-    webota_flash_t flash;
-    sim_running_t run; /* boot result, slot writer, seam, rules */
-    webota_api_t api;
-    int reboots;
-    int requests[16];
-    const webota_auth_verifier_t *auth;
-    uint32_t now;   /* the api's clock, moved by the tests */
-    char log[4096]; /* the api's log lines */
-    const char *project; /* policy: the project this device runs (NULL = any) */
-} dev_t_;
-
-static const unsigned char page[] = {0x1f, 0x8b, 8, 0, 'p', 'a', 'g', 'e'};
-
-static webota_err_t sink(void *ctx, const void *d, size_t n)
+static void api_fx_configure(dev_t_ *d, webota_api_config_t *ac)
 {
-    uint8_t **p = ctx;
-    memcpy(*p, d, n);
-    *p += n;
-    return WEBOTA_OK;
-}
-
-static uint8_t *make_image_of(const char *project, const char *version, bool marker,
-                              uint32_t seed, size_t *len)
-{
-    webota_image_make_opts_t o;
-    webota_image_make_defaults(&o, WEBOTA_CHIP_ESP32);
-    o.project = project;
-    o.version = version;
-    o.marker = marker;
-    o.seed = seed;
-    o.size = 40000;
-    *len = webota_image_make_length(&o);
-    uint8_t *buf = malloc(*len);
-    uint8_t *p = buf;
-    assert_int_equal(webota_image_make(&o, sink, &p), WEBOTA_OK);
-    assert_int_equal((size_t)(p - buf), *len);
-    return buf;
-}
-
-static uint8_t *make_image(const char *version, bool marker, uint32_t seed, size_t *len)
-{
-    return make_image_of("webota-demo", version, marker, seed, len);
-}
-
-static void on_reboot(void *ctx)
-{
-    ((dev_t_ *)ctx)->reboots++;
-}
-
-static void on_request(void *ctx, webota_api_route_t route)
-{
-    ((dev_t_ *)ctx)->requests[route]++;
-}
-
-static uint32_t clock_ms(void *ctx)
-{
-    return ((dev_t_ *)ctx)->now;
-}
-
-static void log_line(void *ctx, const char *line)
-{
-    dev_t_ *d = ctx;
-    size_t n = strlen(d->log);
-    snprintf(d->log + n, sizeof(d->log) - n, "%s\n", line);
-}
-
-static const char *const device_hosts[] = {"192.168.4.1", "webota.local"};
-
-/* Boots the flash as the bootloader would and (re)opens slot writer and api. */
-static void boot(dev_t_ *d)
-{
-    sim_boot_config_t bc;
-    sim_boot_config_init(&bc);
-    bc.rollback = true;
-    assert_int_equal(sim_power_on(&d->flash, &bc, &d->run, NULL), WEBOTA_OK);
-    webota_api_config_t ac;
-    webota_api_config_init(&ac, &d->run.rules);
-    ac.policy.check_chip = true;
-    ac.policy.chip = WEBOTA_CHIP_ESP32;
-    ac.policy.project = d->project;
-    ac.chip = "esp32";
-    ac.chip_rev_known = true;
-    ac.chip_rev = 300;
-    ac.auth = d->auth;
-    ac.hosts = device_hosts;
-    ac.hosts_count = 2;
-    ac.now_ms = clock_ms;
-    ac.log = log_line;
-    ac.page_gz = page;
-    ac.page_gz_len = sizeof(page);
-    ac.request_reboot = on_reboot;
-    ac.on_request = on_request;
-    ac.ctx = d;
-    assert_int_equal(webota_api_init(&d->api, &ac), WEBOTA_OK);
-}
-
-static int setup(void **state)
-{
-    dev_t_ *d = calloc(1, sizeof(*d));
-    d->nor = sim_nor_new_ram(FLASH_SIZE);
-    d->flash = sim_nor_flash(d->nor);
-    webota_parttable_t pt;
-    assert_int_equal(webota_pt_builtin("two-ota", &pt), WEBOTA_OK);
-    size_t len;
-    uint8_t *fw = make_image("1.0.0", true, 1, &len);
-    sim_flash_app_t app = {"factory", fw, len};
-    assert_int_equal(sim_flash_make(d->nor, &pt, 0x8000, &app, 1, NULL, 0), WEBOTA_OK);
-    free(fw);
-    boot(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    dev_t_ *d = *state;
-    sim_nor_close(d->nor);
-    free(d);
-    return 0;
-}
-
-/* ---- request helpers ---- */
-
-typedef struct {
-    int status;
-    char body[WEBOTA_API_BODY_MAX + 1];
-    webota_api_response_t resp;
-} answer_t;
-
-static webota_api_request_t req_of(const char *method, const char *path)
-{
-    webota_api_request_t r;
-    memset(&r, 0, sizeof(r));
-    r.method = method;
-    r.path = path;
-    r.content_length = -1;
-    r.host = "192.168.4.1";
-    r.client = "192.168.4.2";
-    return r;
-}
-
-static void keep(answer_t *a, const webota_api_response_t *resp)
-{
-    a->resp = *resp;
-    a->status = resp->status;
-    size_t n = resp->body_len < WEBOTA_API_BODY_MAX ? resp->body_len : WEBOTA_API_BODY_MAX;
-    memcpy(a->body, resp->body, n);
-    a->body[n] = '\0';
-}
-
-/* A whole request; the body is fed in `step`-byte chunks. */
-static void call(dev_t_ *d, const webota_api_request_t *req, const void *body, size_t len,
-                 size_t step, answer_t *a)
-{
-    webota_api_conn_t conn;
-    webota_api_response_t resp;
-    memset(a, 0, sizeof(*a));
-    if (webota_api_begin(&d->api, &conn, req, &resp) == WEBOTA_API_RESPOND) {
-        keep(a, &resp);
-        return;
-    }
-    const uint8_t *p = body;
-    if (step == 0) {
-        step = len ? len : 1;
-    }
-    for (size_t off = 0; off < len; off += step) {
-        size_t n = len - off < step ? len - off : step;
-        if (!webota_api_body(&d->api, &conn, p + off, n)) {
-            break;
-        }
-    }
-    webota_api_end(&d->api, &conn, &resp);
-    keep(a, &resp);
-}
-
-static void post_raw(dev_t_ *d, const char *query, const void *img, size_t len, answer_t *a)
-{
-    webota_api_request_t r = req_of("POST", "/api/update");
-    r.content_type = "application/octet-stream";
-    r.content_length = (int64_t)len;
-    r.query = query;
-    call(d, &r, img, len, 1000, a);
-}
-
-static void expect_error(const answer_t *a, int status, const char *code)
-{
-    char want[120];
-    snprintf(want, sizeof(want), "{\"error\":\"%s\",\"message\":\"", code);
-    if (a->status != status || strncmp(a->body, want, strlen(want)) != 0) {
-        fail_msg("want %d %s, got %d %s", status, code, a->status, a->body);
-    }
-    assert_string_equal(a->resp.content_type, "application/json");
-    assert_string_equal(a->resp.cache_control, "no-store");
-}
-
-/* The error page of POST /update for a browser without JavaScript: a whole,
- * small HTML document naming the code and status, with a relative link back. */
-static void expect_html_error(const answer_t *a, int status, const char *code)
-{
-    char want[160];
-    snprintf(want, sizeof(want), "<p>Error <code>%s</code> (HTTP %d).", code, status);
-    if (a->status != status || strstr(a->body, want) == NULL) {
-        fail_msg("want an HTML page for %d %s, got %d %s", status, code, a->status, a->body);
-    }
-    assert_string_equal(a->resp.content_type, "text/html; charset=utf-8");
-    assert_string_equal(a->resp.cache_control, "no-store");
-    assert_int_equal(a->resp.body_len, strlen(a->body));
-    assert_true(a->resp.body_len < WEBOTA_API_BODY_MAX);
-    assert_int_equal(strncmp(a->body, "<!doctype html><html>", 21), 0);
-    const char *title = status >= 500 ? "<h1>Update failed</h1><p>" : "<h1>Update refused</h1><p>";
-    const char *h1 = strstr(a->body, title);
-    assert_non_null(h1);
-    /* the human message follows the title and is not empty */
-    assert_true(h1[strlen(title)] != '<');
-    assert_non_null(strstr(a->body, "<a href=\"./\">Back to the updater</a>"));
-    assert_null(strstr(a->body, "\"/\""));
-    size_t n = strlen(a->body);
-    assert_true(n > 14 && strcmp(a->body + n - 14, "</body></html>") == 0);
-}
-
-/* The otadata sectors and the factory app: what no failure may change. */
-static uint8_t *snapshot(dev_t_ *d)
-{
-    uint8_t *s = malloc(0x2000 + 0x100000);
-    memcpy(s, sim_nor_data(d->nor) + 0xd000, 0x2000);
-    memcpy(s + 0x2000, sim_nor_data(d->nor) + 0x10000, 0x100000);
-    return s;
-}
-
-static void assert_unchanged(dev_t_ *d, uint8_t *before)
-{
-    uint8_t *now = snapshot(d);
-    assert_memory_equal(before, now, 0x2000 + 0x100000);
-    free(now);
-    free(before);
-}
-
-static void status_has(dev_t_ *d, const char *needle)
-{
-    answer_t a;
-    webota_api_request_t r = req_of("GET", "/api/status");
-    call(d, &r, NULL, 0, 0, &a);
-    assert_int_equal(a.status, 200);
-    if (strstr(a.body, needle) == NULL) {
-        fail_msg("status lacks %s: %s", needle, a.body);
-    }
+    ac->auth = d->auth;
+    ac->now_ms = clock_ms;
+    ac->log = log_line;
 }
 
 /* ---- tests ---- */
@@ -295,8 +34,9 @@ static void test_status_reads_no_image(void **state)
 
 
 /* A zeroed config with its slot is the default (webota_api_config_init): the
- * marker is required (an image without it is refused, nothing touched), the
- * chip revision is unknown and not shown. */
+ * same bytes but for chip ("" there, NULL here: the same to webota_api_init);
+ * the marker is required (an image without it is refused, nothing touched),
+ * the chip revision is unknown and not shown. */
 static void test_zeroed_config_is_default(void **state)
 {
     dev_t_ *d = *state;
@@ -310,6 +50,11 @@ static void test_zeroed_config_is_default(void **state)
     assert_int_equal(init.chip_rev, 0);
     assert_string_equal(init.chip, "");
     assert_null(init.auth);
+    assert_int_equal(init.resume_hold_ms, 0); /* 0 = WEBOTA_API_RESUME_HOLD_MS */
+    assert_false(init.no_resume);
+    zero.chip = init.chip;
+    assert_memory_equal(&init, &zero, sizeof zero);
+    zero.chip = NULL;
     zero.hosts = device_hosts; /* the address the requests here name (else 421) */
     zero.hosts_count = 2;
     assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
@@ -329,6 +74,114 @@ static void test_zeroed_config_is_default(void **state)
     expect_error(&a, 422, "no_updater");
     assert_unchanged(d, before);
     free(img);
+}
+
+/* POST /api/update/session: the id (also in resp.upload_id) into id. */
+static void new_upload_id(dev_t_ *d, char *id, size_t cap)
+{
+    answer_t a;
+    webota_api_request_t r = req_of("POST", "/api/update/session");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(a.resp.upload_id);
+    assert_int_equal(strlen(a.resp.upload_id), 32);
+    snprintf(id, cap, "%s", a.resp.upload_id);
+}
+
+/* Starts the resumable upload `query` ("id=...") of img, sends `part` bytes,
+ * then its client goes away (webota_api_abort). */
+static void drop_upload(dev_t_ *d, const char *query, const uint8_t *img, size_t len, size_t part)
+{
+    webota_api_request_t r = req_of("POST", "/api/update");
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    r.query = query;
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    assert_int_equal(webota_api_begin(&d->api, &conn, &r, &resp), WEBOTA_API_READ_BODY);
+    assert_true(webota_api_body(&d->api, &conn, img, part));
+    webota_api_abort(&d->api, &conn);
+}
+
+/* The resume hold of a zeroed config (with a clock) is the default, 60 s: a
+ * dropped resumable upload is held until then, not a millisecond less, and
+ * ends at webota_api_poll when the time has come (logged; firmware and
+ * otadata untouched). no_resume turns resuming off: no ids, and a dropped
+ * upload aborts at once. */
+static void test_resume_hold_default(void **state)
+{
+    dev_t_ *d = *state;
+    webota_api_config_t zero;
+    memset(&zero, 0, sizeof zero);
+    zero.slot = &d->run.rules;
+    zero.hosts = device_hosts;
+    zero.hosts_count = 2;
+    zero.now_ms = clock_ms;
+    zero.log = log_line;
+    zero.ctx = d;
+    d->now = 5000;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    status_has(d, "\"resume_hold_s\":60,"); /* what the page reads */
+    size_t len;
+    uint8_t *img = make_image("1.1.0", true, 2, &len);
+    uint8_t *before = snapshot(d);
+    answer_t a;
+    webota_api_request_t r = req_of("POST", "/api/update/session");
+    call(d, &r, NULL, 0, 0, &a);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.body, "\"hold_s\":60}"));
+    char id[40], query[48];
+    snprintf(id, sizeof(id), "%s", a.resp.upload_id);
+    snprintf(query, sizeof(query), "id=%s", id);
+    drop_upload(d, query, img, len, 9000);
+    assert_true(webota_api_busy(&d->api));
+    d->now += WEBOTA_API_RESUME_HOLD_MS - 1;
+    webota_api_poll(&d->api);
+    assert_true(webota_api_busy(&d->api));
+    assert_null(strstr(d->log, "not resumed within its hold time"));
+    d->now += 1;
+    webota_api_poll(&d->api); /* no request: the timer's call ends it */
+    assert_false(webota_api_busy(&d->api));
+    assert_non_null(strstr(d->log, "held upload not resumed within its hold time: ended"));
+    status_has(d, "\"held\":false");
+    webota_api_request_t g = req_of("GET", "/api/update");
+    g.query = query;
+    call(d, &g, NULL, 0, 0, &a);
+    expect_error(&a, 404, "upload_not_found");
+    assert_unchanged(d, before);
+
+    /* resume_hold_ms set: that time, not the default */
+    zero.resume_hold_ms = 1500;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    status_has(d, "\"resume_hold_s\":2,"); /* rounded up */
+    new_upload_id(d, id, sizeof(id));
+    snprintf(query, sizeof(query), "id=%s", id);
+    drop_upload(d, query, img, len, 9000);
+    d->now += 1499;
+    webota_api_poll(&d->api);
+    assert_true(webota_api_busy(&d->api));
+    d->now += 1;
+    webota_api_poll(&d->api);
+    assert_false(webota_api_busy(&d->api));
+
+    /* no_resume: no ids, and a dropped upload aborts at once */
+    zero.resume_hold_ms = 0;
+    zero.no_resume = true;
+    assert_int_equal(webota_api_init(&d->api, &zero), WEBOTA_OK);
+    status_has(d, "\"resume_hold_s\":0,");
+    call(d, &r, NULL, 0, 0, &a);
+    expect_error(&a, 404, "not_found_route");
+    assert_null(a.resp.upload_id);
+    post_raw(d, query, img, len, &a);
+    expect_error(&a, 404, "upload_not_found");
+    drop_upload(d, NULL, img, len, 9000);
+    assert_false(webota_api_busy(&d->api));
+    status_has(d, "\"held\":false");
+    before = snapshot(d);
+    post_raw(d, NULL, img, len, &a); /* the updater is free */
+    assert_int_equal(a.status, 200);
+    free(img);
+    free(before);
 }
 
 static void test_page_status_routes(void **state)
@@ -1069,35 +922,6 @@ static void test_concurrent_and_abort(void **state)
     free(img);
 }
 
-/* multipart body: optional force field, file part, closing */
-static size_t form_body(char *out, const uint8_t *img, size_t len, const char *force)
-{
-    size_t n = 0;
-    n += (size_t)sprintf(out + n, "preamble\r\n");
-    if (force != NULL) {
-        n += (size_t)sprintf(out + n,
-                             "--BoUnD\r\nContent-Disposition: form-data; name=\"force\"\r\n\r\n%s\r\n",
-                             force);
-    }
-    n += (size_t)sprintf(out + n, "--BoUnD\r\nContent-Disposition: form-data; name=\"firmware\"; "
-                                  "filename=\"fw.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n");
-    memcpy(out + n, img, len);
-    n += len;
-    n += (size_t)sprintf(out + n, "\r\n--BoUnD\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi"
-                                  "\r\n--BoUnD--\r\n");
-    return n;
-}
-
-static void post_form(dev_t_ *d, const char *accept, const char *body, size_t n, size_t step,
-                      answer_t *a)
-{
-    webota_api_request_t r = req_of("POST", "/update");
-    r.content_type = "multipart/form-data; boundary=BoUnD";
-    r.content_length = (int64_t)n;
-    r.accept = accept;
-    call(d, &r, body, n, step, a);
-}
-
 static void test_form(void **state)
 {
     dev_t_ *d = *state;
@@ -1435,7 +1259,7 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_status_reads_no_image), T(test_zeroed_config_is_default), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
+        T(test_status_reads_no_image), T(test_zeroed_config_is_default), T(test_resume_hold_default), T(test_page_status_routes),  T(test_password),         T(test_cross_origin),
         T(test_login_rate_limit),    T(test_host_allow_list),  T(test_security_headers),
         T(test_upload_time_limits),  T(test_state_refusals_before_body),
         T(test_update_ok_then_busy_then_boot), T(test_rollback_impossible), T(test_update_refusals),

@@ -18,11 +18,26 @@
  *    the new firmware, PENDING_VERIFY with rollback (each BOOT step states the
  *    version and otadata state it must give, checked in the fault-free run);
  *  - from there, the device still takes a new update, boots it and confirms it.
- * Prints "powerloss: N cut points, N passed, 0 failed". */
+ * Prints "powerloss: N cut points, N passed, 0 failed".
+ *
+ * A second proof covers a resumable upload held for its client (the
+ * connection dropped part way, webota_api_abort: the session waits in RAM):
+ * power is cut at every program and erase of that upload up to the drop
+ * (clean and torn) and while it is held (no operation running). After power
+ * on, the firmware that ran before boots from its slot in its state, the
+ * flash outside the slot being written (otadata included) holds the bytes it
+ * held before the upload began, a resume with the old id and offset is
+ * refused (404 upload_not_found: the session was RAM state) with nothing
+ * written, and the whole upload sent again installs and boots. One exception,
+ * ESP-IDF's own: with rollback, when the older otadata entry names the slot
+ * being overwritten, the upload's start erases that entry's sector
+ * (esp_ota_begin does the same); the entry the running firmware boots by
+ * keeps its bytes. */
 #include <stdio.h>
 
 #include "engine_fixture.h"
 #include "testutil.h"
+#include "webota/api.h"
 
 /* The implementation under test powers the device on (bootloader) and fills
  * f->run (boot result, seam, rules) for the booted partition: here the
@@ -473,14 +488,291 @@ static void test_powerloss(void **state)
     assert_int_equal(tl.failed, 0);
     assert_true(tl.before_boot >= 8);
     assert_true(tl.points > 200);
-    for (unsigned i = 0; i < images.n; i++)
-        free(images.img[i]);
+}
+
+/* ---- a held upload when power is lost ---- */
+
+static uint32_t held_clock(void *ctx)
+{
+    return *(const uint32_t *)ctx;
+}
+
+static const char *const held_hosts[] = {"192.168.4.1"};
+static uint32_t held_now;
+static webota_api_t held_api; /* RAM: set up again at each power-on */
+
+/* The device's api after a power-on: a fresh struct over the booted slot rules. */
+static void held_api_start(pdev_t *d)
+{
+    webota_api_config_t ac;
+    webota_api_config_init(&ac, &d->f.run.rules);
+    ac.policy.check_chip = true;
+    ac.policy.chip = WEBOTA_CHIP_ESP32;
+    ac.hosts = held_hosts;
+    ac.hosts_count = 1;
+    ac.now_ms = held_clock;
+    ac.ctx = &held_now;
+    assert_int_equal(webota_api_init(&held_api, &ac), WEBOTA_OK);
+}
+
+static webota_api_request_t held_req(const char *method, const char *path, const char *query)
+{
+    return (webota_api_request_t){
+        .method = method, .path = path, .query = query, .content_length = -1, .host = "192.168.4.1",
+        .client = "192.168.4.2"};
+}
+
+/* One request, its body sent whole; the answer's status, its body in out. */
+static int held_call(const webota_api_request_t *r, const void *body, size_t len, char *out, size_t cap)
+{
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    if (webota_api_begin(&held_api, &conn, r, &resp) == WEBOTA_API_READ_BODY) {
+        if (len > 0)
+            (void)webota_api_body(&held_api, &conn, body, len);
+        webota_api_end(&held_api, &conn, &resp);
+    }
+    snprintf(out, cap, "%.*s", (int)resp.body_len, (const char *)resp.body);
+    return resp.status;
+}
+
+#define HELD_PART 8000u /* of IMG_SIZE: the bytes that arrive before the drop */
+#define HELD_CHUNK 1000u
+
+/* POST /api/update/session, then POST /api/update?id=ID with the image, of
+ * which HELD_PART bytes arrive before the client goes away: the upload is
+ * held. Stops where a flash operation fails (the power cut): false then.
+ * query gets "id=ID". */
+static bool held_upload(const uint8_t *img, size_t len, char *query, size_t qcap)
+{
+    char body[512];
+    webota_api_request_t r = held_req("POST", "/api/update/session", NULL);
+    assert_int_equal(held_call(&r, NULL, 0, body, sizeof body), 200);
+    const char *id = strstr(body, "\"id\":\"");
+    assert_non_null(id);
+    snprintf(query, qcap, "id=%.32s", id + 6);
+    r = held_req("POST", "/api/update", query);
+    r.content_type = "application/octet-stream";
+    r.content_length = (int64_t)len;
+    webota_api_conn_t conn;
+    webota_api_response_t resp;
+    assert_int_equal(webota_api_begin(&held_api, &conn, &r, &resp), WEBOTA_API_READ_BODY);
+    for (size_t off = 0; off < HELD_PART; off += HELD_CHUNK)
+        if (!webota_api_body(&held_api, &conn, img + off, HELD_CHUNK))
+            return false;
+    webota_api_abort(&held_api, &conn); /* the client is gone: held */
+    held_now += 1000;
+    return true;
+}
+
+/* How the device stands before the held upload. */
+typedef struct held_variant {
+    const char *name;
+    bool rollback;
+    const char *updates[3]; /* installed (and confirmed) in turn; none: the factory app */
+} held_variant_t;
+
+static const held_variant_t held_variants[] = {
+    {"factory, rollback", true, {NULL}},
+    {"ota_0 confirmed, rollback", true, {"2.0", NULL}},
+    {"ota_0, no rollback", false, {"2.0", NULL}},
+    /* the upload goes to ota_0, which the older otadata entry names: its
+     * sector is erased when the upload begins (ESP-IDF's esp_ota_begin does
+     * the same with rollback on: the bootloader must not fall back into a
+     * slot being overwritten) */
+    {"ota_1 confirmed after ota_0, rollback", true, {"2.0", "4.0", NULL}},
+};
+
+/* What the fault-free run of a variant did besides writing the slot. */
+typedef struct held_trace {
+    unsigned ops;  /* programs and erases up to the drop */
+    int inval_op;  /* the erase of the older otadata entry's sector, -1 none */
+    uint32_t inval_addr;
+} held_trace_t;
+
+#define HELD_VERSION "3.0"
+
+/* A fresh device in the variant's state, powered on, its api started. */
+static pdev_t *held_device(const held_variant_t *v)
+{
+    pdev_t *d = calloc(1, sizeof *d);
+    dev_new(d, v->rollback);
+    assert_int_equal(PL_POWER_ON(&d->f), WEBOTA_OK);
+    for (unsigned i = 0; i < 3 && v->updates[i] != NULL; i++) {
+        size_t len;
+        const uint8_t *img = image_of(v->updates[i], &len);
+        assert_int_equal(fx_update(&d->f, img, len, 4096), WEBOTA_OK);
+        assert_int_equal(PL_POWER_ON(&d->f), WEBOTA_OK);
+        assert_string_equal(d->f.run.boot.desc.version, v->updates[i]);
+        if (v->rollback)
+            assert_int_equal(webota_slot_confirm(&d->f.run.rules), WEBOTA_OK);
+        assert_int_equal(PL_POWER_ON(&d->f), WEBOTA_OK);
+    }
+    held_now = 1000;
+    held_api_start(d);
+    d->log.n = 0;
+    return d;
+}
+
+/* The flash now against before: equal outside the slot being written, but for
+ * the older otadata entry's sector when the upload's start erased it (t):
+ * that one may hold its old bytes (the cut came before its erase, or the
+ * erase was cut clean), be erased, or anything at a torn cut of its erase. */
+static bool held_same_outside(const uint8_t *before, const pdev_t *d, const webota_slot_info_t *next,
+                              const held_trace_t *t, unsigned k, sim_cut_mode_t mode)
+{
+    uint8_t *now = fx_snapshot(&d->f);
+    memcpy(now + next->offset, before + next->offset, next->size);
+    bool ok = true;
+    if (t->inval_op >= 0) {
+        uint8_t *sec = now + t->inval_addr;
+        bool same = memcmp(sec, before + t->inval_addr, WEBOTA_OTADATA_SECTOR) == 0;
+        bool erased = true;
+        for (unsigned i = 0; i < WEBOTA_OTADATA_SECTOR; i++)
+            erased = erased && sec[i] == 0xFF;
+        bool torn_here = (int)k == t->inval_op && mode == SIM_CUT_TORN && k < t->ops;
+        ok = same || erased || torn_here;
+        memcpy(sec, before + t->inval_addr, WEBOTA_OTADATA_SECTOR);
+    }
+    ok = ok && memcmp(before, now, FX_FLASH_SIZE) == 0;
+    free(now);
+    return ok;
+}
+
+/* One cut: at op k of the held upload (mode), or k == ops: while it is held. */
+static bool held_cut(const held_variant_t *v, const held_trace_t *t, unsigned k, sim_cut_mode_t mode)
+{
+    unsigned ops = t->ops;
+    pdev_t *d = held_device(v);
+    int old_index = d->f.run.boot.index;
+    uint32_t old_state = d->f.run.boot.state;
+    char old_version[sizeof d->f.run.boot.desc.version];
+    snprintf(old_version, sizeof old_version, "%s", d->f.run.boot.desc.version);
+    webota_slot_info_t next;
+    assert_int_equal(webota_slot_next(&d->f.run.rules, &next), WEBOTA_OK);
+    uint8_t *before = fx_snapshot(&d->f);
+    size_t len;
+    const uint8_t *img = image_of(HELD_VERSION, &len);
+    char query[48], body[WEBOTA_API_BODY_MAX + 1];
+    bool ok = true;
+    if (k < ops) {
+        sim_nor_cut_power_at(d->f.nor, k, mode, k * 2654435761u + (unsigned)mode);
+        ok = !held_upload(img, len, query, sizeof query) && !sim_nor_powered(d->f.nor);
+    } else {
+        ok = held_upload(img, len, query, sizeof query) && webota_api_busy(&held_api);
+        webota_api_request_t g = held_req("GET", "/api/update", query);
+        ok = ok && held_call(&g, NULL, 0, body, sizeof body) == 200 && strstr(body, "\"state\":\"held\"") != NULL;
+        sim_nor_power_off(d->f.nor); /* power goes while the upload is held */
+    }
+    /* power on: the firmware that ran before, from its slot, in its state */
+    sim_nor_power_on(d->f.nor);
+    webota_err_t berr = PL_POWER_ON(&d->f);
+    ok = ok && berr == WEBOTA_OK && strcmp(d->f.run.boot.desc.version, old_version) == 0 &&
+         d->f.run.boot.index == old_index && d->f.run.boot.state == old_state;
+    /* everything outside the slot being written, otadata included, as before
+     * (but for the older entry's invalidation, see held_same_outside) */
+    ok = ok && held_same_outside(before, d, &next, t, k, mode);
+    /* the session was RAM: a resume with the old id and offset is refused */
+    if (ok) {
+        held_api_start(d);
+        char off[32];
+        snprintf(off, sizeof off, "%u", HELD_PART);
+        webota_api_request_t r = held_req("POST", "/api/update", query);
+        r.content_type = "application/octet-stream";
+        r.content_length = (int64_t)(len - HELD_PART);
+        r.upload_offset = off;
+        ok = held_call(&r, img + HELD_PART, len - HELD_PART, body, sizeof body) == 404 &&
+             strstr(body, "\"upload_not_found\"") != NULL;
+        webota_api_request_t g = held_req("GET", "/api/update", query);
+        ok = ok && held_call(&g, NULL, 0, body, sizeof body) == 404;
+        ok = ok && !webota_api_busy(&held_api);
+        ok = ok && held_same_outside(before, d, &next, t, k, mode);
+        /* the whole upload again (a new id) installs and boots */
+        ok = ok && held_upload(img, len, query, sizeof query);
+        char at[32];
+        snprintf(at, sizeof at, "%u", HELD_PART);
+        r = held_req("POST", "/api/update", query);
+        r.content_type = "application/octet-stream";
+        r.content_length = (int64_t)(len - HELD_PART);
+        r.upload_offset = at;
+        ok = ok && held_call(&r, img + HELD_PART, len - HELD_PART, body, sizeof body) == 200;
+        ok = ok && PL_POWER_ON(&d->f) == WEBOTA_OK && d->f.run.boot.index == next.index &&
+             strcmp(d->f.run.boot.desc.version, HELD_VERSION) == 0;
+        ok = ok && memcmp(sim_nor_data(d->f.nor) + next.offset, img, len) == 0;
+    }
+    if (!ok)
+        print_error("held upload (%s): cut at op %u of %u (%s): booted %s %s (%s), old %s, body %s\n", v->name, k,
+                    ops, k == ops ? "while held" : mode == SIM_CUT_CLEAN ? "clean" : "torn",
+                    d->f.run.boot.part.label, d->f.run.boot.desc.version,
+                    webota_ota_state_name(d->f.run.boot.state), old_version, body);
+    free(before);
+    fx_free(&d->f);
+    free(d);
+    return ok;
+}
+
+static void test_powerloss_held(void **state)
+{
+    (void)state;
+    unsigned points = 0, failed = 0;
+    for (unsigned i = 0; i < sizeof held_variants / sizeof *held_variants; i++) {
+        const held_variant_t *v = &held_variants[i];
+        /* the fault-free run: the operations of the upload up to the drop,
+         * all inside the slot being written but for one erase of the older
+         * otadata entry's sector as it begins (with rollback, when there is one) */
+        pdev_t *d = held_device(v);
+        webota_slot_info_t next;
+        assert_int_equal(webota_slot_next(&d->f.run.rules, &next), WEBOTA_OK);
+        size_t len;
+        const uint8_t *img = image_of(HELD_VERSION, &len);
+        assert_true(len > HELD_PART);
+        char query[48];
+        assert_true(held_upload(img, len, query, sizeof query));
+        assert_true(webota_api_busy(&held_api));
+        held_trace_t t = {d->log.n, -1, 0};
+        unsigned ops = t.ops;
+        assert_true(ops >= 3 && ops <= MAX_OPS);
+        const webota_partition_t *od = webota_pt_otadata(&d->f.pt);
+        for (unsigned j = 0; j < ops; j++) {
+            uint32_t a = d->log.op[j].addr;
+            if (t.inval_op < 0 && d->log.op[j].erase && a >= od->offset && a < od->offset + od->size) {
+                t.inval_op = (int)j;
+                t.inval_addr = a;
+                continue;
+            }
+            assert_true(a >= next.offset && a < next.offset + next.size);
+        }
+        /* exactly the variant with an older entry erases it */
+        assert_int_equal(t.inval_op >= 0, v->rollback && v->updates[0] != NULL && v->updates[1] != NULL);
+        fx_free(&d->f);
+        free(d);
+
+        unsigned before = failed, pts = points;
+        for (unsigned k = 0; k <= ops; k++) {
+            failed += !held_cut(v, &t, k, SIM_CUT_CLEAN);
+            points++;
+            if (k < ops) {
+                failed += !held_cut(v, &t, k, SIM_CUT_TORN);
+                points++;
+            }
+        }
+        printf("powerloss: held upload, %s: %u operations before the drop, %u cut points, %u failed\n", v->name,
+               ops, points - pts, failed - before);
+    }
+    printf("powerloss: held upload: %u cut points, %u passed, %u failed%s\n", points, points - failed, failed,
+           PL_WHAT);
+    assert_int_equal(failed, 0);
+    assert_true(points > 20);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_powerloss),
+        cmocka_unit_test(test_powerloss_held),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    for (unsigned i = 0; i < images.n; i++)
+        free(images.img[i]);
+    return failed;
 }

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "sim_proc.h"
@@ -30,6 +31,8 @@ static struct {
     pthread_mutex_t lock;
     size_t cuts[MAX_CUTS]; /* per connection: drop once its client sent this many bytes */
     size_t ncuts, next;
+    bool at_answer; /* instead: drop when the device answers, once the client sent cut bytes */
+    size_t tail;    /* instead: drop an upload (Content-Length > 4096) this short of its end */
     unsigned dropped;
 } px = {.listen_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -64,8 +67,41 @@ static int connect_to(const char *from, uint16_t port)
     return fd;
 }
 
+/* Tail mode: collects the request's head from the client's first bytes (buf,
+ * n of them, after `sent`); once complete, the byte count at which an upload
+ * (Content-Length > 4096) is `tail` bytes short of its end, else 0. */
+static size_t tail_cut(char *head, size_t *head_n, size_t cap, const char *buf, size_t n, size_t sent,
+                       size_t tail)
+{
+    if (sent != *head_n || *head_n + 1 >= cap) {
+        return 0; /* the head was complete before, or too long */
+    }
+    size_t take = n < cap - 1 - *head_n ? n : cap - 1 - *head_n;
+    memcpy(head + *head_n, buf, take);
+    *head_n += take;
+    head[*head_n] = 0;
+    const char *end = strstr(head, "\r\n\r\n");
+    if (end == NULL) {
+        return 0;
+    }
+    size_t head_len = (size_t)(end + 4 - head);
+    *head_n = cap; /* done */
+    for (const char *l = head; l < end; l = strstr(l, "\r\n") + 2) {
+        unsigned long long cl = 0;
+        if (strncasecmp(l, "Content-Length:", 15) == 0 && sscanf(l + 15, "%llu", &cl) == 1 && cl > 4096) {
+            return head_len + (size_t)cl - tail;
+        }
+    }
+    return 0;
+}
+
 /* Forwards one connection both ways until either side closes, or drops it
- * (RST to both) once the client has sent `cut` bytes (0 = never). */
+ * (RST to both; in tail mode a plain close toward the device, so that it
+ * surely reads what was forwarded) once the client has sent `cut` bytes
+ * (0 = never); with
+ * at_answer, once the client has sent `cut` bytes the device's final answer
+ * (not a 100 Continue) is not forwarded: the connection is dropped when it
+ * comes (the answer is lost). */
 static void proxy_one(int cfd)
 {
     int ufd = connect_to(NULL, px.upstream);
@@ -73,14 +109,16 @@ static void proxy_one(int cfd)
         close(cfd);
         return;
     }
-    size_t cut = 0;
+    size_t cut = 0, tail = 0;
     pthread_mutex_lock(&px.lock);
     if (px.next < px.ncuts) {
         cut = px.cuts[px.next];
+        tail = px.tail;
     }
     pthread_mutex_unlock(&px.lock);
     size_t sent = 0;
-    char buf[4096];
+    char buf[4096], head[2048];
+    size_t head_n = 0;
     while (!px.stop) {
         struct pollfd p[2] = {{cfd, POLLIN, 0}, {ufd, POLLIN, 0}};
         if (poll(p, 2, 200) <= 0) {
@@ -88,15 +126,18 @@ static void proxy_one(int cfd)
         }
         if (p[0].revents) {
             size_t room = sizeof(buf);
-            if (cut > 0 && cut - sent < room) {
+            if (cut > 0 && !px.at_answer && cut - sent < room) {
                 room = cut - sent;
             }
             ssize_t n = read(cfd, buf, room);
             if (n <= 0 || send(ufd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
                 break;
             }
+            if (tail > 0 && cut == 0) {
+                cut = tail_cut(head, &head_n, sizeof(head), buf, (size_t)n, sent, tail);
+            }
             sent += (size_t)n;
-            if (cut > 0 && sent >= cut) {
+            if (cut > 0 && sent >= cut && !px.at_answer) {
                 pthread_mutex_lock(&px.lock);
                 px.next++;
                 px.dropped++;
@@ -106,13 +147,25 @@ static void proxy_one(int cfd)
         }
         if (p[1].revents) {
             ssize_t n = read(ufd, buf, sizeof(buf));
+            bool interim = n >= 10 && memcmp(buf, "HTTP/1.1 1", 10) == 0; /* 100 Continue */
+            if (n > 0 && cut > 0 && sent >= cut && px.at_answer && !interim) {
+                pthread_mutex_lock(&px.lock);
+                px.next++;
+                px.dropped++;
+                pthread_mutex_unlock(&px.lock);
+                break; /* the answer is lost */
+            }
             if (n <= 0 || send(cfd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
                 break;
             }
         }
     }
     rst_close(cfd);
-    rst_close(ufd);
+    if (tail > 0) {
+        close(ufd); /* the device reads every byte forwarded, then the end */
+    } else {
+        rst_close(ufd);
+    }
 }
 
 static void *proxy_main(void *arg)
@@ -131,13 +184,24 @@ static void *proxy_main(void *arg)
     return NULL;
 }
 
+static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts, bool at_answer,
+                             size_t tail);
+
 static void proxy_start(uint16_t upstream, const size_t *cuts, size_t ncuts)
+{
+    proxy_start_mode(upstream, cuts, ncuts, false, 0);
+}
+
+static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts, bool at_answer,
+                             size_t tail)
 {
     assert_true(ncuts <= MAX_CUTS);
     memcpy(px.cuts, cuts, ncuts * sizeof(cuts[0]));
     px.ncuts = ncuts;
     px.next = 0;
     px.dropped = 0;
+    px.at_answer = at_answer;
+    px.tail = tail;
     px.stop = 0;
     px.upstream = upstream;
     px.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -312,6 +376,16 @@ static void assert_installed(const uint8_t *img, size_t n)
     free(f);
 }
 
+/* The image is in one of the OTA slots (the device alternates them). */
+static void assert_installed_somewhere(const uint8_t *img, size_t n)
+{
+    size_t fn = 0;
+    uint8_t *f = read_flash(&fn);
+    assert_true(fn >= OTA0 + SLOT_SIZE + n);
+    assert_true(memcmp(f + OTA0, img, n) == 0 || memcmp(f + OTA0 + SLOT_SIZE, img, n) == 0);
+    free(f);
+}
+
 /* Starts a resumable upload of img on its own connection, sends `part`
  * bytes, waits until the device has them (GET: "receiving" at that offset),
  * then resets the connection and waits until the upload is held there. */
@@ -443,8 +517,13 @@ static void test_refusals(void **state)
     assert_int_equal(resume_offset(id, true), off);
     flash_same_outside(before, fn, slot, SLOT_SIZE);
 
-    /* after the hold time (2 s) the session is gone */
-    sleep_ms(2500);
+    /* the hold time (2 s) passes with no request: the simulator's timer ends
+     * the session (its log says so before anyone asks), the updater is free */
+    wait_for_log("held upload not resumed within its hold time: ended");
+    http(&a, NULL, sim_port(), "GET", "/api/status", NULL, NULL, 0);
+    assert_int_equal(a.status, 200);
+    assert_non_null(strstr(a.text, "\"held\":false"));
+    assert_null(strstr(a.text, "\"state\":\"receiving\""));
     http(&a, NULL, sim_port(), "GET", path, NULL, NULL, 0);
     assert_int_equal(a.status, 404);
     http(&a, NULL, sim_port(), "POST", path, hdr, img + off, n - (size_t)off);
@@ -524,6 +603,155 @@ static void test_push_resumes(void **state)
     free(img);
 }
 
+/* `webota push OPTS PROXY FILE` through the proxy in one of its modes (one
+ * drop at most), stopped afterwards (px.dropped stays); push's exit status,
+ * its output in *out and *err. */
+static int push_via_proxy(bool at_answer, size_t cut, size_t tail, const char *opts, const char *file,
+                          char **out, char **err)
+{
+    size_t cuts[] = {cut};
+    proxy_start_mode(sim_port(), cuts, 1, at_answer, tail);
+    char purl[64];
+    snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
+    int rc = run(out, err, "push %s%s '%s'", opts, purl, file);
+    proxy_stop();
+    return rc;
+}
+
+/* The answer to the upload is lost (the proxy drops the connection when the
+ * device answers, after the whole image arrived): the device installed the
+ * image and reboots; push asks its status instead of failing, and reports
+ * what runs (exit 0), with --no-resume too. The device runs it. */
+static void test_push_answer_lost(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    const char *modes[] = {"", "--no-resume "};
+    for (int i = 0; i < 2; i++) {
+        char *out = NULL, *err = NULL;
+        /* 4096: more than the status and session requests send */
+        int rc = push_via_proxy(true, 4096, 0, modes[i], good, &out, &err);
+        if (rc != 0) {
+            fail_msg("push %sfailed (%d):\n%s\n%s", modes[i], rc, out, err);
+        }
+        assert_int_equal(px.dropped, 1);
+        assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
+        assert_null(strstr(err, "resuming at byte"));
+        assert_contains(out, "installed 1.1.0 into ota_");
+        assert_contains(out, "the device is back: webota-demo 1.1.0 runs from ota_");
+        free(out);
+        free(err);
+        assert_installed_somewhere(img, n);
+    }
+    free(img);
+}
+
+/* Every byte left push but the last few never reached the device (the proxy
+ * drops the upload 16 bytes short of its end, after push has written them
+ * all): by default push finds the upload held there and sends the rest
+ * (exit 0); with --no-resume the device ended the upload, and push reports
+ * that from its status (aborted, firmware untouched: exit 1). */
+static void test_push_all_sent_not_received(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    char *out = NULL, *err = NULL;
+    int rc = push_via_proxy(false, 0, 16, "", good, &out, &err);
+    if (rc != 0) {
+        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
+    }
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "connection lost, resuming…");
+    assert_contains(err, "resuming at byte");
+    assert_contains(out, "installed 1.1.0 into ota_");
+    free(out);
+    free(err);
+    assert_installed_somewhere(img, n);
+
+    size_t fn = 0;
+    uint8_t *before = read_flash(&fn);
+    char *st0 = NULL;
+    assert_int_equal(run(&st0, NULL, "status --json %s", url), 0);
+    unsigned long next = 0;
+    const char *nx = strstr(st0, "\"next\":{\"label\":\"");
+    assert_non_null(nx);
+    assert_int_equal(sscanf(strstr(nx, "\"offset\":"), "\"offset\":%lu", &next), 1);
+    rc = push_via_proxy(false, 0, 16, "--no-resume ", good, &out, &err);
+    assert_int_equal(rc, 1);
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
+    assert_contains(err, "error: aborted: the connection was lost before the device had the whole image");
+    free(out);
+    free(err);
+    /* nothing switched: the same firmware runs, the flash outside the slot
+     * written and otadata (whose older entry the upload's start may erase,
+     * as esp_ota_begin does) is as before */
+    char *st1 = NULL;
+    assert_int_equal(run(&st1, NULL, "status --json %s", url), 0);
+    const char *r0 = strstr(st0, "\"running\":"), *r1 = strstr(st1, "\"running\":");
+    assert_non_null(r0);
+    assert_non_null(r1);
+    assert_int_equal(strncmp(r0, r1, (size_t)(strstr(r0, "}") - r0)), 0);
+    assert_non_null(strstr(st1, "\"error\":\"aborted\""));
+    size_t now_n = 0;
+    uint8_t *now = read_flash(&now_n);
+    assert_int_equal(now_n, fn);
+    memcpy(now + next, before + next, SLOT_SIZE);
+    memcpy(now + 0xd000, before + 0xd000, 0x2000);
+    assert_memory_equal(before, now, fn);
+    free(now);
+    free(before);
+    free(st0);
+    free(st1);
+    free(img);
+}
+
+/* The same with an image that has no updater (--force): its outcome cannot
+ * be asked of the firmware that now runs: push says so and fails (1). */
+static void test_push_answer_lost_no_updater(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    int rc = push_via_proxy(true, 4096, 0, "--force --json ", nomarker, &out, &err);
+    assert_int_equal(rc, 1);
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "error: answer_lost: the whole image was sent but the device's answer was lost");
+    assert_contains(out, "\"ok\":false,\"error\":\"answer_lost\"");
+    free(out);
+    free(err);
+}
+
+/* A device that requires signed images refuses an unsigned one at its end
+ * (the signature follows the image); the answer is lost: push reads the
+ * refusal from the status (its code and message, exit 1), and the device
+ * still runs what it ran. */
+static void test_push_answer_lost_refused(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
+    assert_contains(out, "\"running\":{\"label\":\"factory\"");
+    free(out);
+    int rc = push_via_proxy(true, 4096, 0, "", good, &out, &err);
+    assert_int_equal(rc, 1);
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "error: unsigned: the device refused the image at its end (its answer was lost): ");
+    free(out);
+    free(err);
+    assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
+    assert_contains(out, "\"running\":{\"label\":\"factory\"");
+    free(out);
+}
+
+static int start_signed(void **state)
+{
+    (void)state;
+    static const char *const args[] = {"--trusted-key", WEBOTA_VECTORS "/sbv2/keys/p256_a.pub.pem", NULL};
+    return sim_start_args(args) == 0 ? (find_demo_images(), 0) : -1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -532,7 +760,14 @@ int main(void)
     };
     const struct CMUnitTest push_tests[] = {
         cmocka_unit_test(test_push_resumes),
+        cmocka_unit_test(test_push_answer_lost),
+        cmocka_unit_test(test_push_all_sent_not_received),
+        cmocka_unit_test(test_push_answer_lost_no_updater),
+    };
+    const struct CMUnitTest signed_tests[] = {
+        cmocka_unit_test(test_push_answer_lost_refused),
     };
     int failed = cmocka_run_group_tests_name("resume", tests, start, sim_stop);
-    return failed + cmocka_run_group_tests_name("push", push_tests, start, sim_stop);
+    failed += cmocka_run_group_tests_name("push", push_tests, start, sim_stop);
+    return failed + cmocka_run_group_tests_name("answer lost, signed only", signed_tests, start_signed, sim_stop);
 }

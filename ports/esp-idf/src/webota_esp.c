@@ -2,7 +2,9 @@
  * slot writer, web server, Wi-Fi and captive portal, and applies the confirm
  * policy. Reboots (after an update, a rollback or a reboot request) run from
  * an esp_timer one-shot once the answer has been sent, never inside the HTTP
- * handler. */
+ * handler. While an upload runs or is held, another one-shot re-armed every
+ * second runs the api's clock (webota_api_tick, webota_api_poll), so a held
+ * upload ends at its hold time even when no request comes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +56,7 @@ typedef struct webota_esp {
     void *httpd;
     esp_timer_handle_t reboot_timer;
     esp_timer_handle_t confirm_timer;
+    esp_timer_handle_t api_timer; /* armed while webota_api_busy */
     bool reboot_requested;
     webota_api_t api;     /* large: last */
 } webota_esp_t;
@@ -221,10 +224,40 @@ static void request_reboot(void *ctx)
     esp->reboot_requested = true;
 }
 
+#define API_TIMER_US (1000u * 1000u)
+
+/* Arms the api timer while an upload runs or is held (ESP_ERR_INVALID_STATE:
+ * already armed, fine); unarmed, an idle device has no periodic wake-up.
+ * Under the lock, as webota_esp_stop's destroy: a callback that waited for
+ * the lock while the port stopped finds s_esp changed and touches nothing. */
+static void api_timer_watch(webota_esp_t *esp, bool run_clock)
+{
+    webota_esp_lock();
+    if (s_esp == esp) {
+        if (run_clock) {
+            webota_api_tick(&esp->api); /* an upload idle or too slow: cut (or held) */
+            webota_api_poll(&esp->api); /* a held upload past its hold time: ended */
+        }
+        if (webota_api_busy(&esp->api)) {
+            esp_timer_start_once(esp->api_timer, API_TIMER_US);
+        }
+    }
+    webota_esp_unlock();
+}
+
+static void api_timer_cb(void *arg)
+{
+    api_timer_watch(arg, true);
+}
+
 static void after_response(bool reboot)
 {
     webota_esp_t *esp = s_esp;
-    if (esp == NULL || !(reboot || esp->reboot_requested)) {
+    if (esp == NULL) {
+        return;
+    }
+    api_timer_watch(esp, false);
+    if (!(reboot || esp->reboot_requested)) {
         return;
     }
     esp->reboot_requested = false;
@@ -366,6 +399,10 @@ static void destroy(webota_esp_t *esp)
         esp_timer_stop(esp->confirm_timer);
         esp_timer_delete(esp->confirm_timer);
     }
+    if (esp->api_timer != NULL) {
+        esp_timer_stop(esp->api_timer);
+        esp_timer_delete(esp->api_timer);
+    }
     free(esp);
 }
 
@@ -403,9 +440,13 @@ esp_err_t webota_esp_start(const webota_esp_config_t *cfg_in)
 
     const esp_timer_create_args_t reboot_args = {.callback = reboot_cb, .arg = esp, .name = "webota_reboot"};
     const esp_timer_create_args_t confirm_args = {.callback = confirm_cb, .arg = esp, .name = "webota_confirm"};
+    const esp_timer_create_args_t api_args = {.callback = api_timer_cb, .arg = esp, .name = "webota_api"};
     esp_err_t e = esp_timer_create(&reboot_args, &esp->reboot_timer);
     if (e == ESP_OK) {
         e = esp_timer_create(&confirm_args, &esp->confirm_timer);
+    }
+    if (e == ESP_OK) {
+        e = esp_timer_create(&api_args, &esp->api_timer);
     }
     if (e != ESP_OK) {
         ESP_LOGE(TAG, "esp_timer_create: %s", esp_err_to_name(e));
@@ -525,7 +566,9 @@ esp_err_t webota_esp_stop(void)
     webota_esp_dns_stop();
     webota_esp_http_stop(); /* a handler in progress ends (and aborts its upload) first */
     webota_esp_pull_stop();
+    webota_esp_lock(); /* the api timer's callback checks s_esp under it */
     s_esp = NULL;
     destroy(esp);
+    webota_esp_unlock();
     return ESP_OK;
 }

@@ -244,7 +244,9 @@ static bool stream_body(http_t *h, httpd_req_t *r, webota_api_conn_t *conn, size
         size_t want = *left < h->cfg.buffer_size ? *left : h->cfg.buffer_size;
         int n = httpd_req_recv(r, h->buf, want);
         if (n == HTTPD_SOCK_ERR_TIMEOUT) {
+            webota_esp_lock();
             webota_api_tick(h->cfg.api); /* idle or too slow: cut */
+            webota_esp_unlock();
             if (webota_api_conn_cut(conn)) {
                 ESP_LOGE(TAG, "upload too slow: abandoned");
                 return false;
@@ -337,7 +339,9 @@ static esp_err_t handle(httpd_req_t *r)
     case WEBOTA_URL_SLASH: /* "/ota" -> "/ota/": relative links resolve under the prefix */
         return redirect(r, "301 Moved Permanently", h->home);
     case WEBOTA_URL_OUTSIDE:
-    default: /* "/otafoo" matches the handler's wildcard but is not under "/ota" */
+    default: /* not reached with the pattern registered here: "<prefix>/?*" lets in only
+              * "<prefix>", "<prefix>/..." (any path for an empty prefix), so
+              * "/otafoo" already got the server's 404; the split decides anyway */
         return not_found(r, HTTPD_404_NOT_FOUND);
     }
 
@@ -387,6 +391,7 @@ static esp_err_t handle(httpd_req_t *r)
             webota_esp_lock();
             webota_api_abort(api, &conn);
             webota_esp_unlock();
+            h->cfg.after_response(false); /* a resumable upload is held: its timer */
             return ESP_FAIL; /* closes the connection */
         }
         webota_esp_lock();

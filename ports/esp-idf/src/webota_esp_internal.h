@@ -62,7 +62,8 @@ typedef struct webota_esp_http_cfg {
     size_t buffer_size;
     int recv_retries;
     unsigned max_per_client;  /* connections from one address */
-    /* Called after each answer has been sent; reboot = the api asked for one. */
+    /* Called after each request: once its answer has been sent (reboot = the
+     * api asked for one), or when its client went away mid-upload (false). */
     void (*after_response)(bool reboot);
 } webota_esp_http_cfg_t;
 
