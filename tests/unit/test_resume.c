@@ -655,6 +655,35 @@ static void test_push_answer_lost(void **state)
     free(img);
 }
 
+/* A push through the proxy in tail or swallow mode that the device takes
+ * after one resume from `resumed_at` ("resuming at byte ..."): exit 0, one
+ * drop, the image in a slot. */
+static void push_resumes_through(size_t tail, bool swallow, const char *resumed_at, const uint8_t *img,
+                                 size_t n)
+{
+    char *out = NULL, *err = NULL;
+    int rc = push_via_proxy(false, 0, tail, swallow, "", good, &out, &err);
+    if (rc != 0) {
+        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
+    }
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "connection lost, resuming…");
+    assert_contains(err, resumed_at);
+    assert_contains(out, "installed 1.1.0 into ota_");
+    free(out);
+    free(err);
+    assert_installed_somewhere(img, n);
+}
+
+/* Two `status --json` answers name the same running firmware and state. */
+static void assert_same_running(const char *st0, const char *st1)
+{
+    const char *r0 = strstr(st0, "\"running\":"), *r1 = strstr(st1, "\"running\":");
+    assert_non_null(r0);
+    assert_non_null(r1);
+    assert_int_equal(strncmp(r0, r1, (size_t)(strstr(r0, "}") - r0)), 0);
+}
+
 /* Every byte left push but the last few never reached the device (the proxy
  * drops the upload 16 bytes short of its end, after push has written them
  * all): by default push finds the upload held there and sends the rest
@@ -665,18 +694,7 @@ static void test_push_all_sent_not_received(void **state)
     (void)state;
     size_t n = 0;
     uint8_t *img = image(good, &n);
-    char *out = NULL, *err = NULL;
-    int rc = push_via_proxy(false, 0, 16, false, "", good, &out, &err);
-    if (rc != 0) {
-        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
-    }
-    assert_int_equal(px.dropped, 1);
-    assert_contains(err, "connection lost, resuming…");
-    assert_contains(err, "resuming at byte");
-    assert_contains(out, "installed 1.1.0 into ota_");
-    free(out);
-    free(err);
-    assert_installed_somewhere(img, n);
+    push_resumes_through(16, false, "resuming at byte", img, n);
 
     size_t fn = 0;
     uint8_t *before = read_flash(&fn);
@@ -686,7 +704,8 @@ static void test_push_all_sent_not_received(void **state)
     const char *nx = strstr(st0, "\"next\":{\"label\":\"");
     assert_non_null(nx);
     assert_int_equal(sscanf(strstr(nx, "\"offset\":"), "\"offset\":%lu", &next), 1);
-    rc = push_via_proxy(false, 0, 16, false, "--no-resume ", good, &out, &err);
+    char *out = NULL, *err = NULL;
+    int rc = push_via_proxy(false, 0, 16, false, "--no-resume ", good, &out, &err);
     assert_int_equal(rc, 1);
     assert_int_equal(px.dropped, 1);
     assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
@@ -698,10 +717,7 @@ static void test_push_all_sent_not_received(void **state)
      * as esp_ota_begin does) is as before */
     char *st1 = NULL;
     assert_int_equal(run(&st1, NULL, "status --json %s", url), 0);
-    const char *r0 = strstr(st0, "\"running\":"), *r1 = strstr(st1, "\"running\":");
-    assert_non_null(r0);
-    assert_non_null(r1);
-    assert_int_equal(strncmp(r0, r1, (size_t)(strstr(r0, "}") - r0)), 0);
+    assert_same_running(st0, st1);
     assert_non_null(strstr(st1, "\"error\":\"aborted\""));
     size_t now_n = 0;
     uint8_t *now = read_flash(&now_n);
@@ -726,22 +742,11 @@ static void test_push_all_sent_none_received(void **state)
     (void)state;
     size_t n = 0;
     uint8_t *img = image(good, &n);
-    char *out = NULL, *err = NULL;
-    int rc = push_via_proxy(false, 0, 0, true, "", good, &out, &err);
-    if (rc != 0) {
-        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
-    }
-    assert_int_equal(px.dropped, 1);
-    assert_contains(err, "connection lost, resuming…");
-    assert_contains(err, "resuming at byte 0 of");
-    assert_contains(out, "installed 1.1.0 into ota_");
-    free(out);
-    free(err);
-    assert_installed_somewhere(img, n);
+    push_resumes_through(0, true, "resuming at byte 0 of", img, n);
 
-    char *st0 = NULL;
+    char *st0 = NULL, *out = NULL, *err = NULL;
     assert_int_equal(run(&st0, NULL, "status --json %s", url), 0);
-    rc = push_via_proxy(false, 0, 0, true, "--no-resume ", good, &out, &err);
+    int rc = push_via_proxy(false, 0, 0, true, "--no-resume ", good, &out, &err);
     assert_int_equal(rc, 1);
     assert_int_equal(px.dropped, 1);
     assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
@@ -752,10 +757,7 @@ static void test_push_all_sent_none_received(void **state)
     free(err);
     char *st1 = NULL;
     assert_int_equal(run(&st1, NULL, "status --json %s", url), 0);
-    const char *r0 = strstr(st0, "\"running\":"), *r1 = strstr(st1, "\"running\":");
-    assert_non_null(r0);
-    assert_non_null(r1);
-    assert_int_equal(strncmp(r0, r1, (size_t)(strstr(r0, "}") - r0)), 0);
+    assert_same_running(st0, st1);
     free(st0);
     free(st1);
     free(img);
