@@ -668,8 +668,11 @@ async function hardeningSteps(base, page, posts, cspViolations, demo) {
 // together) and resets both sides of the connection that carries byte
 // cuts[0], cuts[1], ...; with closeAfterCut it then refuses (resets) every new
 // connection until `closed` is set back to false: the device out of reach.
+// With cutReply N, the first connection that carried more than N bytes from
+// the browser is reset when the device's answer comes: the whole upload
+// arrived, its answer is lost.
 function startProxy(upstream) {
-  const px = { cuts: [], sent: 0, drops: 0, closed: false, closeAfterCut: false, conns: new Set() };
+  const px = { cuts: [], sent: 0, drops: 0, closed: false, closeAfterCut: false, cutReply: 0, conns: new Set() };
   px.server = net.createServer((c) => {
     c.on('error', () => {});
     if (px.closed) return c.resetAndDestroy();
@@ -680,7 +683,9 @@ function startProxy(upstream) {
     const end = () => { px.conns.delete(c); px.conns.delete(u); };
     c.on('close', () => { end(); u.destroy(); });
     u.on('close', () => { end(); c.destroy(); });
+    let mine = 0;
     c.on('data', (d) => {
+      mine += d.length;
       if (px.cuts.length && px.sent + d.length >= px.cuts[0]) {
         px.cuts.shift();
         px.drops++;
@@ -692,7 +697,16 @@ function startProxy(upstream) {
       px.sent += d.length;
       u.write(d);
     });
-    u.on('data', (d) => c.write(d));
+    u.on('data', (d) => {
+      if (px.cutReply && mine > px.cutReply) {
+        px.cutReply = 0;
+        px.drops++;
+        c.resetAndDestroy();
+        u.resetAndDestroy();
+        return;
+      }
+      c.write(d);
+    });
   });
   return new Promise((resolve, reject) => {
     px.server.once('error', reject);
@@ -797,10 +811,11 @@ async function resumeSteps(demo) {
   let base = await startSim([], flashPath);
   let px = await startProxy(Number(new URL(base).port));
   try {
+    let ctx, p, rec;
     await step('an upload cut twice resumes by itself and installs the same bytes', null, async () => {
       const st = await getJSON(base + '/api/status');
       assert(st.resume_hold_s === 60 && st.next && st.next.label === 'ota_0', `status: resume_hold_s ${st.resume_hold_s}, next ${JSON.stringify(st.next)}`);
-      const { ctx, p, rec } = await resumePage(px);
+      ({ ctx, p, rec } = await resumePage(px));
       px.cuts = [px.sent + Math.floor(img.length * 0.3), px.sent + Math.floor(img.length * 0.7)];
       await p.setInputFiles('#file', demo.good.file);
       await waitText(p, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
@@ -827,6 +842,46 @@ async function resumeSteps(demo) {
       const bad = unexpectedConsole(rec);
       console.log(`# resumed at ${resumedAt.join(', ')} of ${img.length} bytes; console: ${[...new Set(rec.console.map((m) => m.text))].join(' | ') || 'nothing'}`);
       assert(bad.length === 0, `the console shows: ${JSON.stringify(bad)}`);
+    });
+
+    // The whole file arrives and the device's answer is lost: the device
+    // no longer knows the upload id (404); the page asks its status instead of
+    // saying that nothing was installed.
+    await step("a refusal whose answer is lost: the page shows the device's refusal", p, async () => {
+      await p.click('#b-confirm');
+      await waitText(p, '#result', /Firmware confirmed/);
+      const bad = patched(img, (b) => { b[b.length >> 1] ^= 0x01; });
+      await p.setInputFiles('#file', { name: 'corrupt.bin', mimeType: 'application/octet-stream', buffer: bad });
+      await waitText(p, '#fmsg', /Ready to upload/);
+      const drops = px.drops;
+      px.cutReply = Math.floor(img.length / 2);
+      await p.evaluate(() => { window.__texts = []; });
+      await p.click('#b-up');
+      await waitText(p, '#fmsg', /^The device refused this file: .*\((bad_checksum|bad_sha256)\)\. Nothing was installed; choose another file\.$/, 30000);
+      const texts = await p.evaluate(() => window.__texts);
+      assert(px.drops === drops + 1 && texts.includes('Connection lost, resuming…'), `the answer was not cut (drops ${px.drops - drops}): ${JSON.stringify(texts)}`);
+      assert(await p.isDisabled('#b-up'), 'Upload is enabled for the refused file');
+      assert(await p.isHidden('#prog'), 'the progress of the refused upload still shows');
+      const s = await getJSON(base + '/api/status');
+      assert(s.version === '1.1.0' && s.running.label === 'ota_0' && s.running.state === 'valid', `the device: ${JSON.stringify(s)}`);
+    });
+
+    await step('an install whose answer is lost: the page follows the device into it', p, async () => {
+      await p.setInputFiles('#file', demo.good.file);
+      await waitText(p, '#fmsg', /Ready to upload: webota-demo 1\.1\.0/);
+      const drops = px.drops;
+      px.cutReply = Math.floor(img.length / 2);
+      await p.evaluate(() => { window.__texts = []; });
+      await p.click('#b-up');
+      await waitText(p, '#result', /The device is back: webota-demo 1\.1\.0 runs from ota_1/, 60000);
+      const texts = await p.evaluate(() => window.__texts);
+      assert(px.drops === drops + 1 && texts.includes('Connection lost, resuming…'), `the answer was not cut (drops ${px.drops - drops}): ${JSON.stringify(texts)}`);
+      assert(!texts.some((t) => /Nothing was installed|did not come back/.test(t)), `the page said otherwise first: ${JSON.stringify(texts)}`);
+      const flash = fs.readFileSync(flashPath);
+      const slot = partition(flash, 'ota_1');
+      assert(flash.subarray(slot.offset, slot.offset + img.length).equals(img), 'ota_1 does not hold exactly the uploaded bytes');
+      const bad = unexpectedConsole(rec);
+      assert(bad.length === 0, `the console shows: ${JSON.stringify(bad)}`);
       await ctx.close();
     });
 
@@ -836,7 +891,7 @@ async function resumeSteps(demo) {
     fs.rmSync(flashPath);
     base = await startSim(['--resume-hold', '1'], flashPath);
     px = await startProxy(Number(new URL(base).port));
-    const { ctx, p, rec } = await resumePage(px);
+    ({ ctx, p, rec } = await resumePage(px));
     const otadata = () => {
       const f = fs.readFileSync(flashPath);
       const o = partition(f, 'otadata');

@@ -33,6 +33,7 @@ static struct {
     size_t ncuts, next;
     bool at_answer; /* instead: drop when the device answers, once the client sent cut bytes */
     size_t tail;    /* instead: drop an upload (Content-Length > 4096) this short of its end */
+    bool swallow;   /* with tail: forward none of that upload (the device never sees it) */
     unsigned dropped;
 } px = {.listen_fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -110,10 +111,12 @@ static void proxy_one(int cfd)
         return;
     }
     size_t cut = 0, tail = 0;
+    bool tail_mode = false, swallowing = false;
     pthread_mutex_lock(&px.lock);
     if (px.next < px.ncuts) {
         cut = px.cuts[px.next];
         tail = px.tail;
+        tail_mode = tail > 0 || px.swallow;
     }
     pthread_mutex_unlock(&px.lock);
     size_t sent = 0;
@@ -130,11 +133,15 @@ static void proxy_one(int cfd)
                 room = cut - sent;
             }
             ssize_t n = read(cfd, buf, room);
-            if (n <= 0 || send(ufd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
+            if (n <= 0) {
                 break;
             }
-            if (tail > 0 && cut == 0) {
+            if (tail_mode && cut == 0) {
                 cut = tail_cut(head, &head_n, sizeof(head), buf, (size_t)n, sent, tail);
+                swallowing = cut > 0 && px.swallow;
+            }
+            if (!swallowing && send(ufd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
+                break;
             }
             sent += (size_t)n;
             if (cut > 0 && sent >= cut && !px.at_answer) {
@@ -161,7 +168,7 @@ static void proxy_one(int cfd)
         }
     }
     rst_close(cfd);
-    if (tail > 0) {
+    if (tail_mode) {
         close(ufd); /* the device reads every byte forwarded, then the end */
     } else {
         rst_close(ufd);
@@ -185,15 +192,15 @@ static void *proxy_main(void *arg)
 }
 
 static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts, bool at_answer,
-                             size_t tail);
+                             size_t tail, bool swallow);
 
 static void proxy_start(uint16_t upstream, const size_t *cuts, size_t ncuts)
 {
-    proxy_start_mode(upstream, cuts, ncuts, false, 0);
+    proxy_start_mode(upstream, cuts, ncuts, false, 0, false);
 }
 
 static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts, bool at_answer,
-                             size_t tail)
+                             size_t tail, bool swallow)
 {
     assert_true(ncuts <= MAX_CUTS);
     memcpy(px.cuts, cuts, ncuts * sizeof(cuts[0]));
@@ -202,6 +209,7 @@ static void proxy_start_mode(uint16_t upstream, const size_t *cuts, size_t ncuts
     px.dropped = 0;
     px.at_answer = at_answer;
     px.tail = tail;
+    px.swallow = swallow;
     px.stop = 0;
     px.upstream = upstream;
     px.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -606,11 +614,11 @@ static void test_push_resumes(void **state)
 /* `webota push OPTS PROXY FILE` through the proxy in one of its modes (one
  * drop at most), stopped afterwards (px.dropped stays); push's exit status,
  * its output in *out and *err. */
-static int push_via_proxy(bool at_answer, size_t cut, size_t tail, const char *opts, const char *file,
-                          char **out, char **err)
+static int push_via_proxy(bool at_answer, size_t cut, size_t tail, bool swallow, const char *opts,
+                          const char *file, char **out, char **err)
 {
     size_t cuts[] = {cut};
-    proxy_start_mode(sim_port(), cuts, 1, at_answer, tail);
+    proxy_start_mode(sim_port(), cuts, 1, at_answer, tail, swallow);
     char purl[64];
     snprintf(purl, sizeof(purl), "http://127.0.0.1:%u", (unsigned)px.port);
     int rc = run(out, err, "push %s%s '%s'", opts, purl, file);
@@ -631,7 +639,7 @@ static void test_push_answer_lost(void **state)
     for (int i = 0; i < 2; i++) {
         char *out = NULL, *err = NULL;
         /* 4096: more than the status and session requests send */
-        int rc = push_via_proxy(true, 4096, 0, modes[i], good, &out, &err);
+        int rc = push_via_proxy(true, 4096, 0, false, modes[i], good, &out, &err);
         if (rc != 0) {
             fail_msg("push %sfailed (%d):\n%s\n%s", modes[i], rc, out, err);
         }
@@ -647,6 +655,35 @@ static void test_push_answer_lost(void **state)
     free(img);
 }
 
+/* A push through the proxy in tail or swallow mode that the device takes
+ * after one resume from `resumed_at` ("resuming at byte ..."): exit 0, one
+ * drop, the image in a slot. */
+static void push_resumes_through(size_t tail, bool swallow, const char *resumed_at, const uint8_t *img,
+                                 size_t n)
+{
+    char *out = NULL, *err = NULL;
+    int rc = push_via_proxy(false, 0, tail, swallow, "", good, &out, &err);
+    if (rc != 0) {
+        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
+    }
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "connection lost, resuming…");
+    assert_contains(err, resumed_at);
+    assert_contains(out, "installed 1.1.0 into ota_");
+    free(out);
+    free(err);
+    assert_installed_somewhere(img, n);
+}
+
+/* Two `status --json` answers name the same running firmware and state. */
+static void assert_same_running(const char *st0, const char *st1)
+{
+    const char *r0 = strstr(st0, "\"running\":"), *r1 = strstr(st1, "\"running\":");
+    assert_non_null(r0);
+    assert_non_null(r1);
+    assert_int_equal(strncmp(r0, r1, (size_t)(strstr(r0, "}") - r0)), 0);
+}
+
 /* Every byte left push but the last few never reached the device (the proxy
  * drops the upload 16 bytes short of its end, after push has written them
  * all): by default push finds the upload held there and sends the rest
@@ -657,18 +694,7 @@ static void test_push_all_sent_not_received(void **state)
     (void)state;
     size_t n = 0;
     uint8_t *img = image(good, &n);
-    char *out = NULL, *err = NULL;
-    int rc = push_via_proxy(false, 0, 16, "", good, &out, &err);
-    if (rc != 0) {
-        fail_msg("push failed (%d):\n%s\n%s", rc, out, err);
-    }
-    assert_int_equal(px.dropped, 1);
-    assert_contains(err, "connection lost, resuming…");
-    assert_contains(err, "resuming at byte");
-    assert_contains(out, "installed 1.1.0 into ota_");
-    free(out);
-    free(err);
-    assert_installed_somewhere(img, n);
+    push_resumes_through(16, false, "resuming at byte", img, n);
 
     size_t fn = 0;
     uint8_t *before = read_flash(&fn);
@@ -678,7 +704,8 @@ static void test_push_all_sent_not_received(void **state)
     const char *nx = strstr(st0, "\"next\":{\"label\":\"");
     assert_non_null(nx);
     assert_int_equal(sscanf(strstr(nx, "\"offset\":"), "\"offset\":%lu", &next), 1);
-    rc = push_via_proxy(false, 0, 16, "--no-resume ", good, &out, &err);
+    char *out = NULL, *err = NULL;
+    int rc = push_via_proxy(false, 0, 16, false, "--no-resume ", good, &out, &err);
     assert_int_equal(rc, 1);
     assert_int_equal(px.dropped, 1);
     assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
@@ -690,10 +717,7 @@ static void test_push_all_sent_not_received(void **state)
      * as esp_ota_begin does) is as before */
     char *st1 = NULL;
     assert_int_equal(run(&st1, NULL, "status --json %s", url), 0);
-    const char *r0 = strstr(st0, "\"running\":"), *r1 = strstr(st1, "\"running\":");
-    assert_non_null(r0);
-    assert_non_null(r1);
-    assert_int_equal(strncmp(r0, r1, (size_t)(strstr(r0, "}") - r0)), 0);
+    assert_same_running(st0, st1);
     assert_non_null(strstr(st1, "\"error\":\"aborted\""));
     size_t now_n = 0;
     uint8_t *now = read_flash(&now_n);
@@ -708,13 +732,44 @@ static void test_push_all_sent_not_received(void **state)
     free(img);
 }
 
+/* Every byte left push but none of the upload reached the device (the proxy
+ * takes the whole request and forwards nothing of it): by default push finds
+ * the id unused ("new", offset 0) and sends the image again (exit 0); with
+ * --no-resume the status shows the device never began it, and push says the
+ * image was not installed (exit 1). */
+static void test_push_all_sent_none_received(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *img = image(good, &n);
+    push_resumes_through(0, true, "resuming at byte 0 of", img, n);
+
+    char *st0 = NULL, *out = NULL, *err = NULL;
+    assert_int_equal(run(&st0, NULL, "status --json %s", url), 0);
+    int rc = push_via_proxy(false, 0, 0, true, "--no-resume ", good, &out, &err);
+    assert_int_equal(rc, 1);
+    assert_int_equal(px.dropped, 1);
+    assert_contains(err, "the connection was lost after the whole image was sent; asking the device");
+    assert_contains(err, "error: not_installed: the whole image was sent but the answer was lost, and "
+                         "the device still runs webota-demo 1.1.0 from ota_");
+    assert_contains(err, "(update idle): webota-demo 1.1.0 was not installed; push it again");
+    free(out);
+    free(err);
+    char *st1 = NULL;
+    assert_int_equal(run(&st1, NULL, "status --json %s", url), 0);
+    assert_same_running(st0, st1);
+    free(st0);
+    free(st1);
+    free(img);
+}
+
 /* The same with an image that has no updater (--force): its outcome cannot
  * be asked of the firmware that now runs: push says so and fails (1). */
 static void test_push_answer_lost_no_updater(void **state)
 {
     (void)state;
     char *out = NULL, *err = NULL;
-    int rc = push_via_proxy(true, 4096, 0, "--force --json ", nomarker, &out, &err);
+    int rc = push_via_proxy(true, 4096, 0, false, "--force --json ", nomarker, &out, &err);
     assert_int_equal(rc, 1);
     assert_int_equal(px.dropped, 1);
     assert_contains(err, "error: answer_lost: the whole image was sent but the device's answer was lost");
@@ -734,7 +789,7 @@ static void test_push_answer_lost_refused(void **state)
     assert_int_equal(run(&out, NULL, "status --json %s", url), 0);
     assert_contains(out, "\"running\":{\"label\":\"factory\"");
     free(out);
-    int rc = push_via_proxy(true, 4096, 0, "", good, &out, &err);
+    int rc = push_via_proxy(true, 4096, 0, false, "", good, &out, &err);
     assert_int_equal(rc, 1);
     assert_int_equal(px.dropped, 1);
     assert_contains(err, "error: unsigned: the device refused the image at its end (its answer was lost): ");
@@ -762,6 +817,7 @@ int main(void)
         cmocka_unit_test(test_push_resumes),
         cmocka_unit_test(test_push_answer_lost),
         cmocka_unit_test(test_push_all_sent_not_received),
+        cmocka_unit_test(test_push_all_sent_none_received),
         cmocka_unit_test(test_push_answer_lost_no_updater),
     };
     const struct CMUnitTest signed_tests[] = {
