@@ -489,9 +489,14 @@ async function main() {
   execFileSync(WEBOTA, ['release', 'publish', '--key', path.join(KEYS, 'p256_b.pem'), '--dir', rel, raw]);
   execFileSync(WEBOTA, ['release', 'sign', '--key', path.join(KEYS, 'p256_a.pem'), path.join(rel, 'stable.json')]);
   const served = [];
-  const server = http.createServer((req, res) => {
+  // The image is held back until the page has shown the download: the
+  // refusal that follows must reach the page without a reload.
+  let letImageGo;
+  const imageGate = new Promise((resolve) => { letImageGo = resolve; });
+  const server = http.createServer(async (req, res) => {
     const file = path.join(rel, path.normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
     served.push(req.url);
+    if (req.url.startsWith('/images/')) await imageGate;
     if (!file.startsWith(rel + path.sep) || !fs.existsSync(file)) {
       res.writeHead(404);
       return res.end();
@@ -502,19 +507,24 @@ async function main() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    await step('a pulled image signed by an untrusted key: the page shows the refusal and why', page, async () => {
+    await step('a pulled image signed by an untrusted key: the page follows the download and shows the refusal and why', page, async () => {
       assert(await stopSim(), 'the simulator did not stop within 10 s of SIGINT');
       fs.rmSync(path.join(tmp, 'webota-flash.bin')); // a new device: factory 1.0.0
       const url = `http://127.0.0.1:${server.address().port}/stable.json`;
       const base3 = await startSim(['--trusted-key', path.join(KEYS, 'p256_a.pub.pem'), '--pull', url,
         '--pull-interval', '0.5']);
       let shown = '';
-      for (let i = 0; i < 100 && !/untrusted_key|not signed by a key this device trusts/.test(shown); i++) {
+      for (let i = 0; i < 100 && !/^downloading 1\.2\.0\b/.test(shown); i++) { // until its first poll
         await page.goto(base3 + '/');
         await waitText(page, '#d-version', /^1\.0\.0\b/);
         shown = (await page.isVisible('#d-pull')) ? await text(page, '#d-pull') : '';
-        if (!/trusts/.test(shown)) await page.waitForTimeout(200);
+        if (!/^downloading/.test(shown)) await page.waitForTimeout(200);
       }
+      assert(/^downloading 1\.2\.0\b/.test(shown), `the page never showed the download: "${shown}"`);
+      letImageGo();
+      // no reload from here: the page asks the status again while the device downloads
+      await waitText(page, '#d-pull', /trusts/, 30000);
+      shown = await text(page, '#d-pull');
       assert(/^idle: image is not signed by a key this device trusts \(block 0: key not trusted, ecdsa256 key /.test(shown),
         `the page's release server line says "${shown}"`);
       assert(await page.isVisible('#t-pull'), 'the "Release server" label is hidden');
