@@ -301,12 +301,20 @@ async function main() {
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-6-confirmed.png'), fullPage: true });
   });
 
-  await step('a forced image without the updater is rolled back by the watchdog', page, async () => {
+  // compressed: with "a compressed image installs" above, every demo image
+  // installs compressed through the page
+  await step('a forced image without the updater (.gz) is rolled back by the watchdog', page, async () => {
     const before = posts.length;
-    await page.setInputFiles('#file', demo.noMarker.file);
+    const sent = [];
+    const onUpload = (r) => { if (r.method() === 'POST' && /\/api\/update\?/.test(r.url())) sent.push(r.headers()['content-encoding'] || ''); };
+    page.on('request', onUpload);
+    await page.setInputFiles('#file', { name: 'no-updater.bin.gz', mimeType: 'application/gzip',
+      buffer: zlib.gzipSync(demo.noMarker.data, { level: 9 }) });
     await page.waitForSelector('#b-force', { state: 'visible' });
     await page.click('#b-force');
     await waitText(page, '#result', /came back on ota_0 \(1\.1\.0\).*rolled back/, 60000 + WATCHDOG_S * 1000);
+    page.off('request', onUpload);
+    assert(sent.length > 0 && sent.every((e) => e === 'gzip'), `the upload was sent with Content-Encoding ${JSON.stringify(sent)}`);
     assert(posts.length === before + 1 && /\/api\/update\?id=[0-9a-f]{32}&force=1$/.test(posts[before]), `expected POST /api/update?id=…&force=1: ${posts.slice(before)}`);
     await waitText(page, '#d-version', /^1\.1\.0\b/);
     assert(await page.evaluate(() => document.getElementById('file').value === ''), 'the uploaded file is still selected after the device came back');

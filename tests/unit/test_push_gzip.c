@@ -2,7 +2,8 @@
  * free port): by default the image is gzip-compressed because the device's
  * status says it takes gzip, and installs; --no-compress sends it plain; a
  * .gz file is sent as it is; damaged .gz files are refused with their code
- * and the device keeps running its firmware. */
+ * and the device keeps running its firmware; the demo image without the
+ * updater installs compressed with --force. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,11 +157,32 @@ static void test_push_no_compress_and_gz_files(void **state)
     free(img);
 }
 
+/* The other demo image, the one without the updater, compressed by default
+ * and installed with --force (every demo image installs compressed). */
+static void test_push_forced_no_updater_compressed(void **state)
+{
+    (void)state;
+    find_demo_images();
+    char *out = NULL, *err = NULL;
+    assert_int_equal(run(&out, &err, "push --json --no-wait %s '%s'", url, nomarker), 1);
+    assert_contains(err, "--force"); /* refused locally, the fix named, nothing sent */
+    free(out);
+    free(err);
+    assert_int_equal(run(&out, &err, "push --json --no-wait --force %s '%s'", url, nomarker), 0);
+    assert_contains(err, "webota push: compressed ");
+    assert_contains(out, "\"ok\":true");
+    assert_contains(out, "\"compressed_size\":");
+    assert_contains(out, "\"version\":\"1.2.0\"");
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_compresses_by_default),
         cmocka_unit_test(test_push_no_compress_and_gz_files),
+        cmocka_unit_test(test_push_forced_no_updater_compressed),
     };
     return cmocka_run_group_tests(tests, sim_start, sim_stop);
 }
