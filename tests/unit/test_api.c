@@ -232,22 +232,6 @@ static void test_page_status_routes(void **state)
     expect_error(&a, 404, "not_found_route");
 }
 
-/* A JSON string field of an answer ("nonce": "..."), copied into out. */
-static void json_field(const char *body, const char *key, char *out, size_t cap)
-{
-    char k[64];
-    snprintf(k, sizeof(k), "\"%s\":\"", key);
-    const char *p = strstr(body, k);
-    if (p == NULL) {
-        fail_msg("no %s in %s", key, body);
-    }
-    p += strlen(k);
-    size_t n = strcspn(p, "\"");
-    assert_true(n < cap);
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
 static void hex_bytes(const char *h, uint8_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -267,8 +251,8 @@ static void login_header(dev_t_ *d, const char *password, const char *method, co
     call(d, &r, NULL, 0, 0, &a);
     assert_int_equal(a.status, 200);
     char nonce[40], salt_hex[40];
-    json_field(a.body, "nonce", nonce, sizeof(nonce));
-    json_field(a.body, "salt", salt_hex, sizeof(salt_hex));
+    tu_json_str(a.body, "nonce", nonce, sizeof(nonce));
+    tu_json_str(a.body, "salt", salt_hex, sizeof(salt_hex));
     assert_non_null(strstr(a.body, "\"required\":true,\"scheme\":\"WebOTA-HMAC\",\"kdf\":\"pbkdf2-sha256\",\"iterations\":1000,"));
     uint8_t salt[16];
     hex_bytes(salt_hex, salt, 16);

@@ -847,22 +847,6 @@ static void test_hardened_surface(void **state)
     free(nomark);
 }
 
-/* The value of "key":"..." in a JSON body. */
-static void json_str(const char *body, const char *key, char *out, size_t cap)
-{
-    char k[64];
-    snprintf(k, sizeof(k), "\"%s\":\"", key);
-    const char *p = strstr(body, k);
-    if (p == NULL) {
-        fail_msg("no %s in %s", key, body);
-    }
-    p += strlen(k);
-    size_t n = strcspn(p, "\"");
-    assert_true(n < cap);
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
 /* A client's login for one request: challenge, key from the password and the
  * device's salt, mac; the Authorization header line into out. */
 static void login_line(const char *password, const char *method, const char *path,
@@ -872,8 +856,8 @@ static void login_line(const char *password, const char *method, const char *pat
     request("GET", "/api/auth", NULL, NULL, 0, &r);
     expect(&r, 200, "\"required\":true");
     char nonce[40], salt_hex[40];
-    json_str(r.body, "nonce", nonce, sizeof(nonce));
-    json_str(r.body, "salt", salt_hex, sizeof(salt_hex));
+    tu_json_str(r.body, "nonce", nonce, sizeof(nonce));
+    tu_json_str(r.body, "salt", salt_hex, sizeof(salt_hex));
     unsigned long iterations = strtoul(strstr(r.body, "\"iterations\":") + 13, NULL, 10);
     uint8_t salt[16];
     for (int i = 0; i < 16; i++) {

@@ -105,3 +105,18 @@ int tu_runf(char **out, const char *fmt, ...)
     assert_true(n >= 0 && (size_t)n < sizeof cmd);
     return tu_run(cmd, out);
 }
+
+void tu_json_str(const char *body, const char *key, char *out, size_t cap)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "\"%s\":\"", key);
+    const char *p = strstr(body, k);
+    if (p == NULL) {
+        fail_msg("no %s in %s", key, body);
+    }
+    p += strlen(k);
+    size_t n = strcspn(p, "\"");
+    assert_true(n < cap);
+    memcpy(out, p, n);
+    out[n] = '\0';
+}

@@ -18,5 +18,8 @@ const char *tu_tmpdir(void);
 int tu_run(const char *cmdline, char **out);
 /* tu_run on a printf-formatted command line (at most 2047 bytes). */
 int tu_runf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The value of "key":"..." in a JSON body, copied into out (fails the test
+ * when the key is missing or the value does not fit). */
+void tu_json_str(const char *body, const char *key, char *out, size_t cap);
 
 #endif
