@@ -24,11 +24,6 @@ uint32_t webota_api_resume_hold_ms(const webota_api_t *api)
     return api->cfg.resume_hold_ms != 0 ? api->cfg.resume_hold_ms : WEBOTA_API_RESUME_HOLD_MS;
 }
 
-static uint32_t hold_ms(const webota_api_t *api)
-{
-    return webota_api_resume_hold_ms(api);
-}
-
 static uint32_t now(const webota_api_t *api)
 {
     return api->cfg.now_ms(api->cfg.ctx);
@@ -37,7 +32,8 @@ static uint32_t now(const webota_api_t *api)
 static uint32_t hold_left_ms(const webota_api_t *api)
 {
     uint32_t gone = now(api) - api->held_since; /* wraps correctly */
-    return gone >= hold_ms(api) ? 0 : hold_ms(api) - gone;
+    uint32_t hold = webota_api_resume_hold_ms(api);
+    return gone >= hold ? 0 : hold - gone;
 }
 
 static void forget_id(webota_api_t *api)
@@ -216,7 +212,7 @@ void webota_api_resume_new(webota_api_t *api, webota_api_conn_t *conn,
     webota_json_key(&j, "id");
     webota_json_str(&j, api->upload_id);
     webota_json_key(&j, "hold_s");
-    webota_json_uint(&j, hold_ms(api) / 1000u);
+    webota_json_uint(&j, webota_api_resume_hold_ms(api) / 1000u);
     webota_json_obj_end(&j);
     size_t len = 0;
     webota_json_end(&j, &len);
